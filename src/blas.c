@@ -1,0 +1,1 @@
+/* blas.c: (in progress) */

@@ -1,0 +1,1 @@
+/* chol.c: (in progress) */

@@ -1,0 +1,1 @@
+/* csvio.c: (in progress) */

@@ -1,0 +1,55 @@
+/* experiment.h: experiment files (YAML) and their expansion into runs.
+ * The only module that includes <yaml.h>. See SPEC.md for the format. */
+#ifndef GN_EXPERIMENT_H
+#define GN_EXPERIMENT_H
+
+#include <stddef.h>
+#include "params.h"
+
+/* Parameter tables of the fixed sections, also used by the runner. */
+extern const gn_param gn_model_params[];
+extern const gn_param gn_train_params[];
+
+typedef struct gn_run_spec {
+    char run_id[80];     /* stable id derived from the settings */
+    char optimizer[32];
+    long seed;
+    gn_settings settings; /* every resolved setting by dotted path, defaults
+                             included: dataset.*, model.*, train.*, loss,
+                             opt.* */
+} gn_run_spec;
+
+typedef struct gn_figure {
+    char *name;   /* [a-z0-9_-]+ */
+    char *kind;   /* "trace" | "summary" */
+    char *x, *y;  /* trace: trace columns; summary: setting path / runs.csv column */
+    char *series; /* a setting path or "optimizer"; NULL = one line per config */
+    char *panels; /* a setting path or NULL */
+    char *title;  /* NULL = derived */
+    int logx, logy;
+    int line;     /* line in the file */
+} gn_figure;
+
+typedef struct gn_experiment {
+    char *path;        /* file as given */
+    char *base_dir;    /* its folder */
+    char *text;        /* the file's bytes, NUL-terminated */
+    char *name;
+    char *description;
+    int quick;         /* quick overrides applied */
+    gn_run_spec *runs;
+    int n_runs;
+    char **columns;    /* setting paths in runs.csv column order (union over runs) */
+    int n_columns;
+    gn_figure *figures;
+    int n_figures;
+} gn_experiment;
+
+/* Parses and validates `path`, applies `quick:` overrides when quick != 0,
+ * and expands the run grid. On error returns -1 and writes
+ * "file:line: key: what was expected" into err. Does not load datasets. */
+int gn_experiment_load(const char *path, int quick, gn_experiment *ex,
+                       char *err, size_t errlen);
+void gn_experiment_free(gn_experiment *ex);
+
+#endif

@@ -1,0 +1,21 @@
+/* gram_step.h: the damped Gram-Gauss-Newton step shared by `ggn` and
+ * `ggn-mb` (square loss):
+ *   r = f(X) − Y,  K = J Jᵀ,  θ ← θ − η Jᵀ (K + λ I)⁻¹ r
+ * with the Cholesky recovery of gn_chol_factor_damped. */
+#ifndef GN_GRAM_STEP_H
+#define GN_GRAM_STEP_H
+
+#include "optim.h"
+
+typedef struct gn_gram_step {
+    double lr, damping;
+    int max_rows;          /* max_batch * c */
+    double *r, *K, *Lf, *d; /* (bc), (bc, bc), (bc, bc), (m) */
+} gn_gram_step;
+
+int gn_gram_step_init(gn_gram_step *g, const gn_settings *s, gn_mlp *net, int max_batch,
+                      char *err, size_t errlen);
+int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info);
+void gn_gram_step_free(gn_gram_step *g);
+
+#endif

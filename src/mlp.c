@@ -1,0 +1,1 @@
+/* mlp.c: (in progress) */

@@ -1,0 +1,24 @@
+/* registry.c: the table of optimizers. Adding an optimizer is one file
+ * defining its ops plus one line here. */
+#include <string.h>
+
+#include "optim.h"
+
+extern const gn_optim_ops gn_opt_sgd;
+extern const gn_optim_ops gn_opt_ggn;
+extern const gn_optim_ops gn_opt_ggn_mb;
+
+const gn_optim_ops *const gn_optimizers[] = {
+    &gn_opt_sgd,
+    &gn_opt_ggn,
+    &gn_opt_ggn_mb,
+    NULL,
+};
+
+const gn_optim_ops *gn_optim_find(const char *name)
+{
+    for (int i = 0; gn_optimizers[i]; i++)
+        if (strcmp(gn_optimizers[i]->name, name) == 0)
+            return gn_optimizers[i];
+    return NULL;
+}
