@@ -1,1 +1,379 @@
-/* mlp.c: (in progress) */
+/* mlp.c: the multilayer perceptron (see mlp.h for the conventions).
+ *
+ * Shapes, with b the batch, c the outputs, n_l the width of layer l:
+ *   X (b, n_0); W_l (n_l, n_{l-1}); Z_l, A_l (b, n_l); F (b, c);
+ *   D_l (b c, n_l): row (i, k) is df_{i,k}/dz_l for sample i, output k.
+ * Every product with a dimension of the batch goes through BLIS level 3. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "mlp.h"
+
+const char *const gn_act_names[GN_ACT_COUNT] = {"relu", "tanh", "sigmoid",
+                                                "softplus", "gelu", "identity"};
+const char *const gn_act_summaries[GN_ACT_COUNT] = {
+    "max(0, x); derivative 0 at 0",
+    "hyperbolic tangent",
+    "logistic 1 / (1 + exp(-x))",
+    "log(1 + exp(x)), a smooth relu",
+    "x Phi(x) with the exact Gaussian CDF (erf), not the tanh approximation",
+    "x: a linear network",
+};
+
+int gn_act_parse(const char *name, gn_act *out)
+{
+    for (int i = 0; i < GN_ACT_COUNT; i++)
+        if (strcmp(name, gn_act_names[i]) == 0) {
+            *out = (gn_act)i;
+            return 0;
+        }
+    return -1;
+}
+
+static double sigmoid(double x)
+{
+    if (x >= 0) return 1.0 / (1.0 + exp(-x));
+    double e = exp(x);
+    return e / (1.0 + e);
+}
+
+static double act_value(gn_act a, double x)
+{
+    switch (a) {
+    case GN_ACT_RELU: return x > 0 ? x : 0.0;
+    case GN_ACT_TANH: return tanh(x);
+    case GN_ACT_SIGMOID: return sigmoid(x);
+    case GN_ACT_SOFTPLUS: return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+    case GN_ACT_GELU: return 0.5 * x * erfc(-x * M_SQRT1_2);
+    default: return x;
+    }
+}
+
+static double act_deriv(gn_act a, double x)
+{
+    switch (a) {
+    case GN_ACT_RELU: return x > 0 ? 1.0 : 0.0;
+    case GN_ACT_TANH: {
+        double t = tanh(x);
+        return 1.0 - t * t;
+    }
+    case GN_ACT_SIGMOID: {
+        double s = sigmoid(x);
+        return s * (1.0 - s);
+    }
+    case GN_ACT_SOFTPLUS: return sigmoid(x);
+    case GN_ACT_GELU: return 0.5 * erfc(-x * M_SQRT1_2) + x * exp(-0.5 * x * x) / sqrt(2 * M_PI);
+    default: return 1.0;
+    }
+}
+
+static int max_width(const gn_mlp_config *cfg)
+{
+    int w = 0;
+    for (int l = 0; l <= cfg->n_layers; l++)
+        if (cfg->sizes[l] > w) w = cfg->sizes[l];
+    return w;
+}
+
+static size_t count_params(const gn_mlp_config *cfg)
+{
+    size_t m = 0;
+    for (int l = 1; l <= cfg->n_layers; l++)
+        m += (size_t)cfg->sizes[l] * cfg->sizes[l - 1] + (cfg->bias ? cfg->sizes[l] : 0);
+    return m;
+}
+
+size_t gn_mlp_bytes(const gn_mlp_config *cfg, int max_batch, int max_gram_batch)
+{
+    if (max_gram_batch <= 0) max_gram_batch = max_batch;
+    size_t B = (size_t)max_batch, G = (size_t)max_gram_batch;
+    size_t c = (size_t)cfg->sizes[cfg->n_layers], sum = 0;
+    for (int l = 1; l <= cfg->n_layers; l++) sum += (size_t)cfg->sizes[l];
+    size_t w = (size_t)max_width(cfg);
+    size_t doubles = count_params(cfg) + 2 * B * sum + B * c + G * c * sum + 4 * B * w +
+                     G * G + G * c * G * c;
+    return doubles * sizeof(double);
+}
+
+int gn_mlp_init(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, char *err, size_t errlen)
+{
+    return gn_mlp_init_ex(net, cfg, max_batch, 0, err, errlen);
+}
+
+int gn_mlp_init_ex(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, int max_gram_batch,
+                   char *err, size_t errlen)
+{
+    memset(net, 0, sizeof *net);
+    if (max_gram_batch <= 0 || max_gram_batch > max_batch) max_gram_batch = max_batch;
+    if (cfg->n_layers < 1 || cfg->n_layers > GN_MAX_LAYERS || max_batch < 1) {
+        snprintf(err, errlen, "model needs 1..%d weight layers and a batch >= 1", GN_MAX_LAYERS);
+        return -1;
+    }
+    for (int l = 0; l <= cfg->n_layers; l++)
+        if (cfg->sizes[l] < 1) {
+            snprintf(err, errlen, "layer %d has width %d", l, cfg->sizes[l]);
+            return -1;
+        }
+    net->cfg = *cfg;
+    net->L = cfg->n_layers;
+    net->c = cfg->sizes[net->L];
+    net->max_batch = max_batch;
+    net->max_gram_batch = max_gram_batch;
+    net->m = count_params(cfg);
+    size_t off = 0;
+    for (int l = 1; l <= net->L; l++) {
+        net->w_off[l] = off;
+        off += (size_t)cfg->sizes[l] * cfg->sizes[l - 1];
+        net->b_off[l] = off;
+        if (cfg->bias) off += (size_t)cfg->sizes[l];
+        net->scale[l] = cfg->ntk ? 1.0 / sqrt((double)cfg->sizes[l - 1]) : 1.0;
+    }
+    size_t B = (size_t)max_batch, G = (size_t)max_gram_batch, c = (size_t)net->c,
+           w = (size_t)max_width(cfg);
+    int ok = (net->theta = calloc(net->m, sizeof(double))) != NULL;
+    for (int l = 1; l <= net->L && ok; l++) {
+        size_t nl = (size_t)cfg->sizes[l];
+        ok = (net->Z[l] = malloc(B * nl * sizeof(double))) &&
+             (net->D[l] = malloc(G * c * nl * sizeof(double)));
+        if (ok && l < net->L) ok = (net->A[l] = malloc(B * nl * sizeof(double))) != NULL;
+    }
+    ok = ok && (net->F = malloc(B * c * sizeof(double))) &&
+         (net->g0 = malloc(B * w * sizeof(double))) &&
+         (net->g1 = malloc(B * w * sizeof(double))) &&
+         (net->t0 = malloc(B * w * sizeof(double))) &&
+         (net->t1 = malloc(B * w * sizeof(double))) &&
+         (net->gram_a = malloc(G * G * sizeof(double))) &&
+         (net->gram_d = malloc(G * c * G * c * sizeof(double)));
+    if (!ok) {
+        gn_mlp_free(net);
+        snprintf(err, errlen, "out of memory: the model needs %.1f MiB for batch %d",
+                 gn_mlp_bytes(cfg, max_batch, max_gram_batch) / 1048576.0, max_batch);
+        return -1;
+    }
+    return 0;
+}
+
+void gn_mlp_free(gn_mlp *net)
+{
+    free(net->theta);
+    for (int l = 0; l <= GN_MAX_LAYERS; l++) free(net->Z[l]), free(net->A[l]), free(net->D[l]);
+    free(net->F), free(net->g0), free(net->g1), free(net->t0), free(net->t1);
+    free(net->gram_a), free(net->gram_d);
+    memset(net, 0, sizeof *net);
+}
+
+void gn_mlp_init_params(gn_mlp *net, gn_rng *rng)
+{
+    for (int l = 1; l <= net->L; l++) {
+        size_t nw = (size_t)net->cfg.sizes[l] * net->cfg.sizes[l - 1];
+        double sd = net->cfg.ntk ? 1.0 : 1.0 / sqrt((double)net->cfg.sizes[l - 1]);
+        double *W = net->theta + net->w_off[l];
+        for (size_t j = 0; j < nw; j++) W[j] = sd * gn_rng_normal(rng);
+        if (net->cfg.bias) memset(net->theta + net->b_off[l], 0, net->cfg.sizes[l] * sizeof(double));
+    }
+    net->D_ready = 0;
+}
+
+static const double *layer_input(const gn_mlp *net, int l)
+{
+    return l == 1 ? net->X : net->A[l - 1];
+}
+
+const double *gn_mlp_forward(gn_mlp *net, const double *X, int b)
+{
+    const int *n = net->cfg.sizes;
+    net->X = X;
+    net->b = b;
+    net->D_ready = 0;
+    for (int l = 1; l <= net->L; l++) {
+        double *Z = net->Z[l];
+        /* Z_l (b, n_l) = s_l A_{l-1} (b, n_{l-1}) W_lᵀ + 1 b_lᵀ */
+        gn_gemm(0, 1, b, n[l], n[l - 1], net->scale[l], layer_input(net, l), n[l - 1],
+                net->theta + net->w_off[l], n[l - 1], 0.0, Z, n[l]);
+        if (net->cfg.bias) {
+            const double *bl = net->theta + net->b_off[l];
+            for (int i = 0; i < b; i++)
+                for (int j = 0; j < n[l]; j++) Z[(size_t)i * n[l] + j] += bl[j];
+        }
+        if (l < net->L) {
+            double *A = net->A[l];
+            size_t cnt = (size_t)b * n[l];
+            for (size_t j = 0; j < cnt; j++) A[j] = act_value(net->cfg.act, Z[j]);
+        }
+    }
+    size_t cnt = (size_t)b * net->c;
+    double alpha = net->cfg.output_scale;
+    for (size_t j = 0; j < cnt; j++) net->F[j] = alpha * net->Z[net->L][j];
+    return net->F;
+}
+
+/* Weight and bias gradients of layer l from G (b, n_l) = dL/dz_l. */
+static void layer_grads(const gn_mlp *net, int l, const double *G, double *grad)
+{
+    const int *n = net->cfg.sizes;
+    int b = net->b;
+    /* dW_l (n_l, n_{l-1}) = s_l Gᵀ A_{l-1} */
+    gn_gemm(1, 0, n[l], n[l - 1], b, net->scale[l], G, n[l], layer_input(net, l), n[l - 1], 0.0,
+            grad + net->w_off[l], n[l - 1]);
+    if (net->cfg.bias) {
+        double *gb = grad + net->b_off[l];
+        memset(gb, 0, n[l] * sizeof(double));
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < n[l]; j++) gb[j] += G[(size_t)i * n[l] + j];
+    }
+}
+
+void gn_mlp_vjp(gn_mlp *net, const double *cot, double *grad)
+{
+    const int *n = net->cfg.sizes;
+    int b = net->b;
+    double *G = net->g0, *H = net->g1;
+    size_t cnt = (size_t)b * net->c;
+    for (size_t j = 0; j < cnt; j++) G[j] = net->cfg.output_scale * cot[j];
+    for (int l = net->L; l >= 1; l--) {
+        layer_grads(net, l, G, grad);
+        if (l == 1) break;
+        /* dA_{l-1} (b, n_{l-1}) = s_l G W_l, then times act'(Z_{l-1}) */
+        gn_gemm(0, 0, b, n[l - 1], n[l], net->scale[l], G, n[l], net->theta + net->w_off[l],
+                n[l - 1], 0.0, H, n[l - 1]);
+        const double *Z = net->Z[l - 1];
+        size_t k = (size_t)b * n[l - 1];
+        for (size_t j = 0; j < k; j++) H[j] *= act_deriv(net->cfg.act, Z[j]);
+        double *t = G;
+        G = H;
+        H = t;
+    }
+}
+
+void gn_mlp_jvp(gn_mlp *net, const double *u, double *out)
+{
+    const int *n = net->cfg.sizes;
+    int b = net->b;
+    double *Tprev = NULL, *Tcur = net->t0, *Tnext = net->t1;
+    for (int l = 1; l <= net->L; l++) {
+        /* dZ_l = s_l (A_{l-1} U_lᵀ + dA_{l-1} W_lᵀ) + 1 ub_lᵀ */
+        gn_gemm(0, 1, b, n[l], n[l - 1], net->scale[l], layer_input(net, l), n[l - 1],
+                u + net->w_off[l], n[l - 1], 0.0, Tcur, n[l]);
+        if (Tprev)
+            gn_gemm(0, 1, b, n[l], n[l - 1], net->scale[l], Tprev, n[l - 1],
+                    net->theta + net->w_off[l], n[l - 1], 1.0, Tcur, n[l]);
+        if (net->cfg.bias) {
+            const double *ub = u + net->b_off[l];
+            for (int i = 0; i < b; i++)
+                for (int j = 0; j < n[l]; j++) Tcur[(size_t)i * n[l] + j] += ub[j];
+        }
+        if (l < net->L) {
+            const double *Z = net->Z[l];
+            size_t k = (size_t)b * n[l];
+            for (size_t j = 0; j < k; j++) Tcur[j] *= act_deriv(net->cfg.act, Z[j]);
+        }
+        Tprev = Tcur;
+        Tcur = Tnext;
+        Tnext = Tprev;
+    }
+    size_t cnt = (size_t)b * net->c;
+    for (size_t j = 0; j < cnt; j++) out[j] = net->cfg.output_scale * Tprev[j];
+}
+
+void gn_mlp_backprop_outputs(gn_mlp *net)
+{
+    const int *n = net->cfg.sizes;
+    int b = net->b, c = net->c, rows = b * c, L = net->L;
+    double *DL = net->D[L];
+    memset(DL, 0, (size_t)rows * c * sizeof(double));
+    for (int i = 0; i < b; i++)
+        for (int k = 0; k < c; k++) DL[((size_t)i * c + k) * c + k] = net->cfg.output_scale;
+    for (int l = L; l >= 2; l--) {
+        double *Dp = net->D[l - 1];
+        /* D_{l-1} (bc, n_{l-1}) = s_l D_l W_l, row (i, k) times act'(Z_{l-1, i}) */
+        gn_gemm(0, 0, rows, n[l - 1], n[l], net->scale[l], net->D[l], n[l],
+                net->theta + net->w_off[l], n[l - 1], 0.0, Dp, n[l - 1]);
+        const double *Z = net->Z[l - 1];
+        for (int i = 0; i < b; i++) {
+            const double *zi = Z + (size_t)i * n[l - 1];
+            for (int j = 0; j < n[l - 1]; j++) {
+                double dv = act_deriv(net->cfg.act, zi[j]);
+                for (int k = 0; k < c; k++) Dp[((size_t)i * c + k) * n[l - 1] + j] *= dv;
+            }
+        }
+    }
+    net->D_ready = 1;
+}
+
+void gn_mlp_gram(gn_mlp *net, double *K)
+{
+    const int *n = net->cfg.sizes;
+    int b = net->b, c = net->c, rows = b * c;
+    if (!net->D_ready) gn_mlp_backprop_outputs(net);
+    memset(K, 0, (size_t)rows * rows * sizeof(double));
+    for (int l = 1; l <= net->L; l++) {
+        double s2 = net->scale[l] * net->scale[l];
+        /* gram_a (b, b) = s_l^2 A_{l-1} A_{l-1}ᵀ (+ 1 for the bias) */
+        gn_syrk_full(b, n[l - 1], s2, layer_input(net, l), n[l - 1], 0.0, net->gram_a, b);
+        if (net->cfg.bias)
+            for (size_t j = 0; j < (size_t)b * b; j++) net->gram_a[j] += 1.0;
+        /* gram_d (bc, bc) = D_l D_lᵀ */
+        gn_syrk_full(rows, n[l], 1.0, net->D[l], n[l], 0.0, net->gram_d, rows);
+        for (int i = 0; i < b; i++)
+            for (int k = 0; k < c; k++) {
+                size_t r = (size_t)i * c + k;
+                double *Kr = K + r * rows;
+                const double *Gr = net->gram_d + r * rows;
+                const double *Ar = net->gram_a + (size_t)i * b;
+                for (int j = 0; j < b; j++) {
+                    double a = Ar[j];
+                    for (int k2 = 0; k2 < c; k2++) {
+                        size_t col = (size_t)j * c + k2;
+                        Kr[col] += Gr[col] * a;
+                    }
+                }
+            }
+    }
+}
+
+void gn_mlp_jt_vec(gn_mlp *net, const double *v, double *out)
+{
+    const int *n = net->cfg.sizes;
+    int b = net->b, c = net->c;
+    if (!net->D_ready) gn_mlp_backprop_outputs(net);
+    for (int l = 1; l <= net->L; l++) {
+        /* G (b, n_l): row i = sum_k v_{i,k} D_l row (i, k) */
+        double *G = net->g0;
+        const double *D = net->D[l];
+        for (int i = 0; i < b; i++) {
+            double *gi = G + (size_t)i * n[l];
+            const double *d0 = D + (size_t)i * c * n[l];
+            double v0 = v[(size_t)i * c];
+            for (int j = 0; j < n[l]; j++) gi[j] = v0 * d0[j];
+            for (int k = 1; k < c; k++) {
+                const double *dk = d0 + (size_t)k * n[l];
+                double vk = v[(size_t)i * c + k];
+                for (int j = 0; j < n[l]; j++) gi[j] += vk * dk[j];
+            }
+        }
+        layer_grads(net, l, G, out);
+    }
+}
+
+void gn_mlp_jacobian(gn_mlp *net, double *J)
+{
+    int rows = net->b * net->c;
+    double *e = calloc((size_t)rows, sizeof(double));
+    if (!e) return;
+    for (int r = 0; r < rows; r++) {
+        e[r] = 1.0;
+        gn_mlp_vjp(net, e, J + (size_t)r * net->m);
+        e[r] = 0.0;
+    }
+    free(e);
+}
+
+double gn_mlp_flops_forward(const gn_mlp_config *cfg, int b)
+{
+    double f = 0;
+    for (int l = 1; l <= cfg->n_layers; l++) f += 2.0 * b * cfg->sizes[l] * cfg->sizes[l - 1];
+    return f;
+}

@@ -38,6 +38,7 @@ typedef struct gn_mlp_config {
 typedef struct gn_mlp {
     gn_mlp_config cfg;
     int L, c, max_batch, b; /* b: size of the batch last forwarded */
+    int max_gram_batch;     /* batches up to this size may use D, the Gram and Jᵀv */
     size_t m;               /* number of parameters */
     double *theta;          /* (m) */
     size_t w_off[GN_MAX_LAYERS + 1], b_off[GN_MAX_LAYERS + 1]; /* into theta, layer 1..L */
@@ -46,21 +47,27 @@ typedef struct gn_mlp {
     double *Z[GN_MAX_LAYERS + 1]; /* (max_batch, n_l) pre-activations, l = 1..L */
     double *A[GN_MAX_LAYERS + 1]; /* (max_batch, n_l) activations, l = 1..L-1 */
     double *F;              /* (max_batch, c) outputs alpha * z_L */
-    double *D[GN_MAX_LAYERS + 1]; /* (max_batch * c, n_l) backprop vectors df/dz_l, rows (i, k) */
+    double *D[GN_MAX_LAYERS + 1]; /* (max_gram_batch * c, n_l) backprop vectors df/dz_l, rows (i, k) */
     int D_ready;            /* D holds the vectors of the current batch */
     double *g0, *g1;        /* (max_batch * max(c, n_l)) cotangent buffers */
     double *t0, *t1;        /* (max_batch, max n_l) tangent buffers */
-    double *gram_a;         /* (max_batch, max_batch) Gram of layer inputs */
-    double *gram_d;         /* (max_batch * c, max_batch * c) Gram of backprop vectors */
+    double *gram_a;         /* (max_gram_batch, max_gram_batch) Gram of layer inputs */
+    double *gram_d;         /* (max_gram_batch c, max_gram_batch c) Gram of backprop vectors */
 } gn_mlp;
 
 /* Allocates the model and all workspace for batches up to max_batch.
  * Returns 0, or -1 (out of memory, bad config) with a message. */
 int gn_mlp_init(gn_mlp *net, const gn_mlp_config *cfg, int max_batch,
                 char *err, size_t errlen);
+/* The same with a separate bound for the curvature products (backprop
+ * vectors, Gram, Jᵀv), whose workspace grows like (batch c)^2: evaluation
+ * can forward large chunks while steps form Gram matrices of small batches.
+ * max_gram_batch = 0 means max_batch. */
+int gn_mlp_init_ex(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, int max_gram_batch,
+                   char *err, size_t errlen);
 void gn_mlp_free(gn_mlp *net);
 /* Bytes gn_mlp_init would allocate (for memory checks before a run). */
-size_t gn_mlp_bytes(const gn_mlp_config *cfg, int max_batch);
+size_t gn_mlp_bytes(const gn_mlp_config *cfg, int max_batch, int max_gram_batch);
 
 /* Random initial parameters: NTK: W ~ N(0, 1); standard: W ~ N(0, 1/n_{l-1});
  * biases 0. */

@@ -1,6 +1,7 @@
 /* registry.c: the table of optimizers. Adding an optimizer is one file
  * defining its ops plus one line here. */
 #include <string.h>
+#include <time.h>
 
 #include "optim.h"
 
@@ -21,4 +22,11 @@ const gn_optim_ops *gn_optim_find(const char *name)
         if (strcmp(gn_optimizers[i]->name, name) == 0)
             return gn_optimizers[i];
     return NULL;
+}
+
+double gn_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
