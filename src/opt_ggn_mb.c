@@ -12,6 +12,8 @@ static const gn_param ggn_mb_params[] = {
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
+extern const gn_optim_ops gn_opt_ggn_mb;
+
 typedef struct ggn_mb {
     gn_optim base;
     gn_gram_step gs;
@@ -22,6 +24,7 @@ static gn_optim *ggn_mb_create(const gn_settings *s, gn_mlp *net, int max_batch,
 {
     ggn_mb *o = calloc(1, sizeof *o);
     if (!o) return NULL;
+    o->base.ops = &gn_opt_ggn_mb;
     if (gn_gram_step_init(&o->gs, s, net, max_batch, err, errlen) != 0) {
         free(o);
         return NULL;

@@ -18,6 +18,8 @@ static const gn_param sgd_params[] = {
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
+extern const gn_optim_ops gn_opt_sgd;
+
 typedef struct sgd {
     gn_optim base;
     double lr, mu, wd;
@@ -31,6 +33,7 @@ static gn_optim *sgd_create(const gn_settings *s, gn_mlp *net, int max_batch, ch
 {
     sgd *o = calloc(1, sizeof *o);
     if (!o) return NULL;
+    o->base.ops = &gn_opt_sgd;
     o->lr = gn_settings_real(s, "opt.lr", 0.01);
     o->mu = gn_settings_real(s, "opt.momentum", 0.0);
     o->wd = gn_settings_real(s, "opt.weight_decay", 0.0);
