@@ -490,8 +490,6 @@ typedef struct sweep {
     char **header;
     int n_cols;
     char ***cells;   /* per run: n_cols cells, NULL = not finished */
-    gn_table prev;   /* previous runs.csv rows that are not in this grid */
-    int has_prev;
     char runs_path[4096];
 } sweep;
 
@@ -867,7 +865,7 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
         goto out;
     }
     int next = 0, active = 0, finished = 0, errors = 0;
-    double sweep_t0 = gn_now(), busy = 0;
+    double busy = 0;
     while (next < n_todo || active > 0) {
         while (active < jobs && next < n_todo) {
             int i = todo[next++];
@@ -902,8 +900,6 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
                     break;
                 }
             active++;
-            if (!tty)
-                fprintf(stderr, "gnbench: start %s (%d/%d)\n", ex->runs[i].run_id, next, n_todo);
         }
         if (active == 0) break;
         int st;
@@ -953,7 +949,6 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
             fprintf(stderr, "%sgnbench: run %s: %s\n", tty ? "\n" : "", ex->runs[i].run_id,
                     res.message);
     }
-    (void)sweep_t0;
     free(slots);
     free(todo);
     char end[32];
