@@ -12,6 +12,7 @@ typedef struct gn_table {
     char **header;      /* n_cols names */
     char **cells;       /* n_rows * n_cols, row-major; never NULL (empty = "") */
     int *lines;         /* n_rows: 1-based line in the file where each row starts */
+    int header_line;    /* 1-based line of the header (set by gn_table_read) */
 } gn_table;
 
 /* Reads `path`. Errors (missing file, empty file, ragged row, bad quoting)
@@ -32,12 +33,17 @@ typedef struct gn_csv_writer {
 
 int gn_csvw_open(gn_csv_writer *w, const char *path, char *err, size_t errlen);
 void gn_csvw_str(gn_csv_writer *w, const char *s);  /* NULL writes an empty field */
-void gn_csvw_real(gn_csv_writer *w, double v);      /* %.17g; NaN -> "nan"; inf -> "inf" */
+void gn_csvw_real(gn_csv_writer *w, double v);      /* exact (gn_csv_format_real); NaN -> "nan"; inf -> "inf" */
 void gn_csvw_real_or_empty(gn_csv_writer *w, double v); /* NaN -> empty field */
 void gn_csvw_int(gn_csv_writer *w, long v);
 void gn_csvw_end_row(gn_csv_writer *w);
 int gn_csvw_commit(gn_csv_writer *w, char *err, size_t errlen); /* 0 ok */
 void gn_csvw_abort(gn_csv_writer *w); /* removes the temporary file */
+
+/* Formats v with the fewest of 15, 16 or 17 significant digits ("%.*g")
+ * that read back to the same double; "nan", "inf", "-inf" otherwise. Returns
+ * what snprintf returns. */
+int gn_csv_format_real(char *buf, size_t len, double v);
 
 /* Writes a whole gn_table atomically. */
 int gn_table_write(const char *path, const gn_table *t, char *err, size_t errlen);

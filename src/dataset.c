@@ -1,8 +1,47 @@
-/* dataset.c: built-in datasets (teacher, csv). (loaders in progress) */
+/* dataset.c: built-in datasets (teacher, csv).
+ *
+ * teacher: synthetic regression from a random one-hidden-layer tanh MLP.
+ *   Inputs x ~ N(0, Σ), Σ = diag(λ_1..λ_d), λ_i = i^(-spectrum) rescaled so
+ *   that Σ_i λ_i = d (spectrum 0 gives N(0, I); larger values make the input
+ *   covariance, and with it the Gauss-Newton curvature, ill-conditioned while
+ *   E|x|² = d stays fixed). The teacher, with m = teacher_width units, is
+ *     h = tanh(W1 x / √d + b1),   y = G · W2 h / √m + noise · ε,
+ *   W1 (m, d) and W2 (c, m) entries N(0, 1), b1 entries N(0, 0.1²), ε N(0, 1).
+ *   A pre-activation then has variance about 1 + 0.01 (E|x|²/d = 1), where
+ *   E tanh(g)² ≈ 0.396; the gain G = 1.59 ≈ 1/√0.396 brings the variance
+ *   of each target (over inputs and teachers) to about 1 + noise².
+ *   Noise is added to training and test targets alike.
+ *   Every draw comes from gn_rng seeded with dataset.seed, one stream per
+ *   use: "teacher-weights" (W1 row by row, then b1, then W2),
+ *   "teacher-x-train", "teacher-x-test", "teacher-noise-train",
+ *   "teacher-noise-test". So the training set does not depend on n_test,
+ *   nor the test set on n_train, and both are the same bits on every machine
+ *   (given the same libm; see rng.c). No BLAS: plain loops.
+ *
+ * csv: the user's own files, read by gn_table_read (csvio.c). The first row
+ *   names the columns. Target columns are dataset.target (names) or
+ *   dataset.target_columns (the last K columns), by default the last column;
+ *   every other column is an input, in file order. Cells must be finite
+ *   numbers (strtod must take the whole cell, blanks around it allowed).
+ *   A test file must have the training file's header. With standardize
+ *   (default true) each input column, and each target column unless the
+ *   loss is a cross-entropy (`loss` xent or bxent: targets are labels), is
+ *   centred by its training mean and divided by its training standard
+ *   deviation (population, divisor n; 1 for a constant column); the test
+ *   set uses the training statistics. Errors name the file, the line, and the
+ *   column. The identity records each file's size and FNV-1a hash. */
+#include "dataset.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
+#include "csvio.h"
+#include "rng.h"
 
 static const gn_param teacher_params[] = {
     {"n_train", GN_PARAM_INT, "256", 1, 1e8, NULL, "training samples"},
@@ -25,7 +64,7 @@ static const gn_param csv_params[] = {
     {"target_columns", GN_PARAM_INT, NULL, 1, 1e6, NULL,
      "number of target columns, taken from the right (default 1 when target is not given)"},
     {"standardize", GN_PARAM_BOOL, "true", 0, 0, NULL,
-     "standardize inputs and targets by training-set mean and deviation"},
+     "standardize inputs and targets (not with xent/bxent) by training-set mean and deviation"},
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -42,15 +81,556 @@ const gn_dataset_kind *gn_dataset_kind_find(const char *name)
     return NULL;
 }
 
+/* ---------------------------------------------------------------------- */
+/* helpers                                                                 */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Array of n*m doubles, or NULL (also when n*m overflows). */
+static double *alloc_mat(long n, long m)
+{
+    if (n <= 0 || m <= 0) return NULL;
+    if ((unsigned long)n > SIZE_MAX / sizeof(double) / (unsigned long)m) return NULL;
+    return malloc((size_t)n * (size_t)m * sizeof(double));
+}
+
+/* Checks every dataset.<param> present in s against the kind's table. */
+static int check_params(const gn_settings *s, const gn_dataset_kind *k, char *err, size_t errlen)
+{
+    for (const gn_param *p = k->params; p->name; p++) {
+        char key[96], why[256];
+        snprintf(key, sizeof key, "dataset.%s", p->name);
+        const char *v = gn_settings_get(s, key);
+        if (v && gn_param_check(p, v, why, sizeof why) != 0) {
+            set_err(err, errlen, "%s = '%s': expected %s", key, v, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Value of dataset.<name>, falling back to the table default. */
+static long get_int(const gn_settings *s, const gn_dataset_kind *k, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof key, "dataset.%s", name);
+    const gn_param *p = gn_param_find(k->params, name);
+    long def = p && p->def ? strtol(p->def, NULL, 10) : 0;
+    return gn_settings_int(s, key, def);
+}
+
+static double get_real(const gn_settings *s, const gn_dataset_kind *k, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof key, "dataset.%s", name);
+    const gn_param *p = gn_param_find(k->params, name);
+    double def = p && p->def ? strtod(p->def, NULL) : 0.0;
+    return gn_settings_real(s, key, def);
+}
+
+/* ---------------------------------------------------------------------- */
+/* teacher                                                                 */
+
+#define TEACHER_BIAS_SD 0.1
+#define TEACHER_GAIN 1.59 /* ≈ 1 / sqrt(E tanh(g)^2), g ~ N(0, 1.01) */
+
+typedef struct teacher {
+    int d, m, c;
+    double *W1; /* (m, d) */
+    double *b1; /* (m) */
+    double *W2; /* (c, m) */
+    double *sd; /* (d): standard deviation of each input coordinate */
+    double *h;  /* (m): workspace */
+} teacher;
+
+/* X (n, d) with rows ~ N(0, diag(sd²)); Y (n, c) = teacher(X) + noise. */
+static void teacher_sample(const teacher *t, int n, double noise, uint64_t seed,
+                           const char *x_stream, const char *noise_stream, double *X, double *Y)
+{
+    gn_rng rx, rn;
+    gn_rng_seed(&rx, seed, x_stream);
+    gn_rng_seed(&rn, seed, noise_stream);
+    int d = t->d, m = t->m, c = t->c;
+    double in_scale = 1.0 / sqrt((double)d), out_scale = TEACHER_GAIN / sqrt((double)m);
+    for (int i = 0; i < n; i++) {
+        double *x = X + (size_t)i * d, *y = Y + (size_t)i * c;
+        for (int j = 0; j < d; j++) x[j] = t->sd[j] * gn_rng_normal(&rx);
+        for (int k = 0; k < m; k++) {
+            const double *w = t->W1 + (size_t)k * d;
+            double a = 0.0;
+            for (int j = 0; j < d; j++) a += w[j] * x[j];
+            t->h[k] = tanh(a * in_scale + t->b1[k]);
+        }
+        for (int o = 0; o < c; o++) {
+            const double *w = t->W2 + (size_t)o * m;
+            double a = 0.0;
+            for (int k = 0; k < m; k++) a += w[k] * t->h[k];
+            y[o] = out_scale * a;
+            if (noise > 0) y[o] += noise * gn_rng_normal(&rn);
+        }
+    }
+}
+
+static int load_teacher(const gn_settings *s, const gn_dataset_kind *k, gn_dataset *ds, char *err,
+                        size_t errlen)
+{
+    long n_train = get_int(s, k, "n_train"), n_test = get_int(s, k, "n_test");
+    long d = get_int(s, k, "dim"), c = get_int(s, k, "outputs"), m = get_int(s, k, "teacher_width");
+    double noise = get_real(s, k, "noise"), spectrum = get_real(s, k, "spectrum");
+    long seed = get_int(s, k, "seed");
+    if (n_train < 1 || n_test < 0 || d < 1 || c < 1 || m < 1 || n_train > INT32_MAX ||
+        n_test > INT32_MAX || d > INT32_MAX || c > INT32_MAX || m > INT32_MAX || seed < 0 ||
+        !(noise >= 0) || !isfinite(noise) || !(spectrum >= 0) || !isfinite(spectrum)) {
+        set_err(err, errlen, "dataset teacher: sizes must be positive, noise and spectrum finite and >= 0");
+        return -1;
+    }
+
+    teacher t = {.d = (int)d, .m = (int)m, .c = (int)c};
+    t.W1 = alloc_mat(m, d);
+    t.b1 = alloc_mat(m, 1);
+    t.W2 = alloc_mat(c, m);
+    t.sd = alloc_mat(d, 1);
+    t.h = alloc_mat(m, 1);
+    ds->n_train = (int)n_train;
+    ds->n_test = (int)n_test;
+    ds->d = (int)d;
+    ds->c = (int)c;
+    ds->X_train = alloc_mat(n_train, d);
+    ds->Y_train = alloc_mat(n_train, c);
+    if (n_test > 0) {
+        ds->X_test = alloc_mat(n_test, d);
+        ds->Y_test = alloc_mat(n_test, c);
+    }
+    int rc = 0;
+    if (!t.W1 || !t.b1 || !t.W2 || !t.sd || !t.h || !ds->X_train || !ds->Y_train ||
+        (n_test > 0 && (!ds->X_test || !ds->Y_test))) {
+        set_err(err, errlen, "dataset teacher: out of memory (n_train=%ld n_test=%ld dim=%ld)",
+                n_train, n_test, d);
+        rc = -1;
+        goto done;
+    }
+
+    /* input scales: λ_i = i^-spectrum, rescaled to trace d */
+    double tr = 0.0;
+    for (long j = 0; j < d; j++) tr += pow((double)(j + 1), -spectrum);
+    for (long j = 0; j < d; j++) t.sd[j] = sqrt(pow((double)(j + 1), -spectrum) * ((double)d / tr));
+
+    gn_rng rw;
+    gn_rng_seed(&rw, (uint64_t)seed, "teacher-weights");
+    for (size_t i = 0; i < (size_t)m * (size_t)d; i++) t.W1[i] = gn_rng_normal(&rw);
+    for (long i = 0; i < m; i++) t.b1[i] = TEACHER_BIAS_SD * gn_rng_normal(&rw);
+    for (size_t i = 0; i < (size_t)c * (size_t)m; i++) t.W2[i] = gn_rng_normal(&rw);
+
+    teacher_sample(&t, (int)n_train, noise, (uint64_t)seed, "teacher-x-train", "teacher-noise-train",
+                   ds->X_train, ds->Y_train);
+    if (n_test > 0)
+        teacher_sample(&t, (int)n_test, noise, (uint64_t)seed, "teacher-x-test", "teacher-noise-test",
+                       ds->X_test, ds->Y_test);
+
+    char nz[40], sp[40];
+    gn_csv_format_real(nz, sizeof nz, noise);
+    gn_csv_format_real(sp, sizeof sp, spectrum);
+    snprintf(ds->identity, sizeof ds->identity,
+             "teacher n_train=%ld n_test=%ld dim=%ld outputs=%ld teacher_width=%ld noise=%s "
+             "spectrum=%s seed=%ld rng=" GN_RNG_VERSION,
+             n_train, n_test, d, c, m, nz, sp, seed);
+done:
+    free(t.W1);
+    free(t.b1);
+    free(t.W2);
+    free(t.sd);
+    free(t.h);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* csv                                                                     */
+
+/* base_dir/path unless path is absolute or base_dir is empty. */
+static char *resolve_path(const char *base_dir, const char *path)
+{
+    size_t nb = base_dir ? strlen(base_dir) : 0, np = strlen(path);
+    int join = nb > 0 && path[0] != '/';
+    char *r = malloc((join ? nb + 1 : 0) + np + 1);
+    if (!r) return NULL;
+    if (join) {
+        memcpy(r, base_dir, nb);
+        r[nb] = '/';
+        memcpy(r + nb + 1, path, np + 1);
+    } else {
+        memcpy(r, path, np + 1);
+    }
+    return r;
+}
+
+/* Appends the column names of t, comma separated, to buf. */
+static void list_header(const gn_table *t, char *buf, size_t len)
+{
+    size_t used = strlen(buf);
+    for (int j = 0; j < t->n_cols && used + 1 < len; j++) {
+        int n = snprintf(buf + used, len - used, "%s%s", j ? ", " : "", t->header[j]);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+}
+
+/* Size and FNV-1a hash of a file's bytes (zeros when it cannot be read). */
+static void file_fingerprint(const char *path, long long *size, uint64_t *hash)
+{
+    *size = 0;
+    *hash = GN_HASH_INIT;
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    unsigned char buf[1 << 15];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        *hash = gn_hash_bytes(buf, n, *hash);
+        *size += (long long)n;
+    }
+    fclose(f);
+}
+
+/* Parses a cell as a finite number; blanks around it are allowed. */
+static int parse_cell(const char *path, int line, const char *col, const char *cell, double *out,
+                      char *err, size_t errlen)
+{
+    const char *b = cell;
+    while (*b == ' ' || *b == '\t') b++;
+    size_t n = strlen(b);
+    while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t')) n--;
+    if (n == 0) {
+        set_err(err, errlen, "%s:%d: column '%s': empty cell", path, line, col);
+        return -1;
+    }
+    char tmp[64], *text = n < sizeof tmp ? tmp : malloc(n + 1);
+    if (!text) {
+        set_err(err, errlen, "%s:%d: out of memory", path, line);
+        return -1;
+    }
+    memcpy(text, b, n);
+    text[n] = '\0';
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    int rc = 0;
+    if (end == text || *end != '\0') {
+        set_err(err, errlen, "%s:%d: column '%s': '%s' is not a number", path, line, col, text);
+        rc = -1;
+    } else if (!isfinite(v)) {
+        set_err(err, errlen, "%s:%d: column '%s': '%s' is not finite (NaN and Inf are not allowed)",
+                path, line, col, text);
+        rc = -1;
+    }
+    if (text != tmp) free(text);
+    if (rc == 0) *out = v;
+    return rc;
+}
+
+/* Fills X (n, d) and Y (n, c) from the table's columns in_cols and out_cols. */
+static int table_to_xy(const char *path, const gn_table *t, const int *in_cols, int d,
+                       const int *out_cols, int c, double *X, double *Y, char *err, size_t errlen)
+{
+    for (int i = 0; i < t->n_rows; i++) {
+        for (int j = 0; j < d; j++)
+            if (parse_cell(path, t->lines[i], t->header[in_cols[j]],
+                           gn_table_cell(t, i, in_cols[j]), &X[(size_t)i * d + j], err, errlen))
+                return -1;
+        for (int j = 0; j < c; j++)
+            if (parse_cell(path, t->lines[i], t->header[out_cols[j]],
+                           gn_table_cell(t, i, out_cols[j]), &Y[(size_t)i * c + j], err, errlen))
+                return -1;
+    }
+    return 0;
+}
+
+/* Standardizes the columns of A (n, m) in place with its own statistics and
+ * applies them to B (nb, m) too. */
+static void standardize(double *A, int n, int m, double *B, int nb)
+{
+    for (int j = 0; j < m; j++) {
+        double first = A[j], mean = 0.0, var = 0.0;
+        int constant = 1;
+        for (int i = 0; i < n; i++) {
+            double v = A[(size_t)i * m + j];
+            mean += v;
+            constant &= v == first;
+        }
+        mean /= n;
+        double scale = 1.0;
+        if (constant) {
+            mean = first;
+        } else {
+            for (int i = 0; i < n; i++) {
+                double e = A[(size_t)i * m + j] - mean;
+                var += e * e;
+            }
+            double sd = sqrt(var / n);
+            if (sd > 0 && isfinite(sd)) scale = sd;
+        }
+        for (int i = 0; i < n; i++) A[(size_t)i * m + j] = (A[(size_t)i * m + j] - mean) / scale;
+        for (int i = 0; i < nb; i++) B[(size_t)i * m + j] = (B[(size_t)i * m + j] - mean) / scale;
+    }
+}
+
+/* Checks that a table has rows and no repeated column names. */
+static int check_table(const char *path, const gn_table *t, char *err, size_t errlen)
+{
+    for (int j = 0; j < t->n_cols; j++)
+        for (int k = 0; k < j; k++)
+            if (strcmp(t->header[j], t->header[k]) == 0) {
+                set_err(err, errlen, "%s:%d: column '%s' appears twice in the header (columns %d and %d)",
+                        path, t->header_line, t->header[j], k + 1, j + 1);
+                return -1;
+            }
+    if (t->n_rows == 0) {
+        set_err(err, errlen, "%s:%d: header but no data rows (columns: ", path, t->header_line);
+        list_header(t, err, errlen);
+        size_t u = strlen(err);
+        if (u + 1 < errlen) snprintf(err + u, errlen - u, ")");
+        return -1;
+    }
+    return 0;
+}
+
+/* Picks the target columns of the training table: out_cols (c), in_cols (d). */
+static int choose_columns(const gn_settings *s, const char *path, const gn_table *t, int **in_cols,
+                          int *d, int **out_cols, int *c, char *err, size_t errlen)
+{
+    const char *names = gn_settings_get(s, "dataset.target");
+    const char *kcols = gn_settings_get(s, "dataset.target_columns");
+    int n = t->n_cols;
+    int *is_target = calloc((size_t)n, sizeof *is_target);
+    int *outs = malloc((size_t)n * sizeof *outs), *ins = malloc((size_t)n * sizeof *ins);
+    int nout = 0, nin = 0;
+    if (!is_target || !outs || !ins) {
+        set_err(err, errlen, "%s: out of memory", path);
+        goto fail;
+    }
+    if (names && kcols) {
+        set_err(err, errlen,
+                "dataset.target and dataset.target_columns are both set; give one of them");
+        goto fail;
+    }
+    if (names) {
+        const char *p = names;
+        for (;;) {
+            const char *e = strchr(p, ';');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            while (len > 0 && (*p == ' ' || *p == '\t')) p++, len--;
+            while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+            int j = -1;
+            for (int k = 0; k < n; k++)
+                if (strlen(t->header[k]) == len && strncmp(t->header[k], p, len) == 0) {
+                    j = k;
+                    break;
+                }
+            if (j < 0) {
+                set_err(err, errlen, "%s:%d: target column '%.*s' (dataset.target) not found; the header has: ",
+                        path, t->header_line, (int)len, p);
+                list_header(t, err, errlen);
+                goto fail;
+            }
+            if (is_target[j]) {
+                set_err(err, errlen, "dataset.target: column '%s' is listed twice", t->header[j]);
+                goto fail;
+            }
+            is_target[j] = 1;
+            outs[nout++] = j;
+            if (!e) break;
+            p = e + 1;
+        }
+    } else {
+        long k = kcols ? strtol(kcols, NULL, 10) : 1;
+        if (k < 1 || k > n) {
+            set_err(err, errlen, "%s:%d: dataset.target_columns = %ld but the header has %d columns: ",
+                    path, t->header_line, k, n);
+            list_header(t, err, errlen);
+            goto fail;
+        }
+        for (int j = n - (int)k; j < n; j++) {
+            is_target[j] = 1;
+            outs[nout++] = j;
+        }
+    }
+    for (int j = 0; j < n; j++)
+        if (!is_target[j]) ins[nin++] = j;
+    if (nin == 0) {
+        set_err(err, errlen, "%s:%d: no input columns: every column is a target (", path,
+                t->header_line);
+        list_header(t, err, errlen);
+        size_t u = strlen(err);
+        if (u + 1 < errlen) snprintf(err + u, errlen - u, ")");
+        goto fail;
+    }
+    free(is_target);
+    *in_cols = ins;
+    *d = nin;
+    *out_cols = outs;
+    *c = nout;
+    return 0;
+fail:
+    free(is_target);
+    free(outs);
+    free(ins);
+    return -1;
+}
+
+/* The test table must have the training table's header. */
+static int check_same_header(const char *test_path, const gn_table *te, const char *train_path,
+                             const gn_table *tr, char *err, size_t errlen)
+{
+    for (int j = 0; j < tr->n_cols && j < te->n_cols; j++)
+        if (strcmp(te->header[j], tr->header[j]) != 0) {
+            set_err(err, errlen,
+                    "%s:%d: column %d is '%s' but the training file %s has '%s' there", test_path,
+                    te->header_line, j + 1, te->header[j], train_path, tr->header[j]);
+            return -1;
+        }
+    if (te->n_cols != tr->n_cols) {
+        const gn_table *longer = te->n_cols > tr->n_cols ? te : tr;
+        int j = te->n_cols < tr->n_cols ? te->n_cols : tr->n_cols;
+        set_err(err, errlen, "%s:%d: header has %d columns but the training file %s has %d (column '%s' is %s)",
+                test_path, te->header_line, te->n_cols, train_path, tr->n_cols, longer->header[j],
+                longer == te ? "extra" : "missing");
+        return -1;
+    }
+    return 0;
+}
+
+static int load_csv(const gn_settings *s, const char *base_dir, gn_dataset *ds, char *err,
+                    size_t errlen)
+{
+    const char *train_rel = gn_settings_get(s, "dataset.train");
+    const char *test_rel = gn_settings_get(s, "dataset.test");
+    if (!train_rel || !*train_rel) {
+        set_err(err, errlen, "dataset.train: required for dataset csv (the training CSV file)");
+        return -1;
+    }
+    if (test_rel && !*test_rel) test_rel = NULL;
+    int std_on = gn_settings_bool(s, "dataset.standardize", 1);
+    const char *loss = gn_settings_get(s, "loss");
+    int labels = loss && (strcmp(loss, "xent") == 0 || strcmp(loss, "bxent") == 0);
+
+    char *train_path = resolve_path(base_dir, train_rel);
+    char *test_path = test_rel ? resolve_path(base_dir, test_rel) : NULL;
+    gn_table tr = {0}, te = {0};
+    int *in_cols = NULL, *out_cols = NULL, d = 0, c = 0, rc = -1;
+    if (!train_path || (test_rel && !test_path)) {
+        set_err(err, errlen, "out of memory");
+        goto done;
+    }
+    if (gn_table_read(train_path, &tr, err, errlen)) {
+        size_t u = strlen(err);
+        if (u + 1 < errlen) snprintf(err + u, errlen - u, " (dataset.train)");
+        goto done;
+    }
+    if (check_table(train_path, &tr, err, errlen)) goto done;
+    if (choose_columns(s, train_path, &tr, &in_cols, &d, &out_cols, &c, err, errlen)) goto done;
+    if (test_path) {
+        if (gn_table_read(test_path, &te, err, errlen)) {
+            size_t u = strlen(err);
+            if (u + 1 < errlen) snprintf(err + u, errlen - u, " (dataset.test)");
+            goto done;
+        }
+        if (check_same_header(test_path, &te, train_path, &tr, err, errlen)) goto done;
+        if (check_table(test_path, &te, err, errlen)) goto done;
+    }
+
+    ds->n_train = tr.n_rows;
+    ds->n_test = test_path ? te.n_rows : 0;
+    ds->d = d;
+    ds->c = c;
+    ds->X_train = alloc_mat(ds->n_train, d);
+    ds->Y_train = alloc_mat(ds->n_train, c);
+    if (ds->n_test > 0) {
+        ds->X_test = alloc_mat(ds->n_test, d);
+        ds->Y_test = alloc_mat(ds->n_test, c);
+    }
+    if (!ds->X_train || !ds->Y_train || (ds->n_test > 0 && (!ds->X_test || !ds->Y_test))) {
+        set_err(err, errlen, "%s: out of memory", train_path);
+        goto done;
+    }
+    if (table_to_xy(train_path, &tr, in_cols, d, out_cols, c, ds->X_train, ds->Y_train, err, errlen))
+        goto done;
+    if (ds->n_test > 0 &&
+        table_to_xy(test_path, &te, in_cols, d, out_cols, c, ds->X_test, ds->Y_test, err, errlen))
+        goto done;
+    if (std_on) {
+        standardize(ds->X_train, ds->n_train, d, ds->X_test, ds->n_test);
+        if (!labels) standardize(ds->Y_train, ds->n_train, c, ds->Y_test, ds->n_test);
+    }
+
+    /* identity: files by size and hash, targets by name */
+    char targets[256] = "";
+    for (int j = 0; j < c; j++) {
+        size_t u = strlen(targets);
+        snprintf(targets + u, sizeof targets - u, "%s%s", j ? ";" : "", tr.header[out_cols[j]]);
+    }
+    long long sz;
+    uint64_t h;
+    file_fingerprint(train_path, &sz, &h);
+    int n = snprintf(ds->identity, sizeof ds->identity, "csv train=%s bytes=%lld fnv1a=%016llx",
+                     train_rel, sz, (unsigned long long)h);
+    if (test_path && n >= 0 && (size_t)n < sizeof ds->identity) {
+        file_fingerprint(test_path, &sz, &h);
+        n += snprintf(ds->identity + n, sizeof ds->identity - (size_t)n,
+                      " test=%s bytes=%lld fnv1a=%016llx", test_rel, sz, (unsigned long long)h);
+    }
+    if (n >= 0 && (size_t)n < sizeof ds->identity)
+        snprintf(ds->identity + n, sizeof ds->identity - (size_t)n, " target=%s standardize=%s",
+                 targets, !std_on ? "false" : labels ? "inputs" : "true");
+    rc = 0;
+done:
+    gn_table_free(&tr);
+    gn_table_free(&te);
+    free(in_cols);
+    free(out_cols);
+    free(train_path);
+    free(test_path);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+
 int gn_dataset_load(const gn_settings *s, const char *base_dir, gn_dataset *ds, char *err,
                     size_t errlen)
 {
-    (void)s, (void)base_dir, (void)ds;
-    snprintf(err, errlen, "dataset loading is not implemented yet");
-    return -1;
+    memset(ds, 0, sizeof *ds);
+    const char *name = gn_settings_get(s, "dataset.name");
+    if (!name) {
+        set_err(err, errlen, "dataset.name: not set (expected one of: teacher, csv)");
+        return -1;
+    }
+    const gn_dataset_kind *k = gn_dataset_kind_find(name);
+    if (!k) {
+        char known[256] = "";
+        for (int i = 0; gn_dataset_kinds[i].name; i++) {
+            size_t u = strlen(known);
+            snprintf(known + u, sizeof known - u, "%s%s", i ? ", " : "", gn_dataset_kinds[i].name);
+        }
+        set_err(err, errlen, "dataset.name = '%s': unknown dataset (expected one of: %s)", name, known);
+        return -1;
+    }
+    if (check_params(s, k, err, errlen)) return -1;
+    int rc = strcmp(k->name, "teacher") == 0 ? load_teacher(s, k, ds, err, errlen)
+                                             : load_csv(s, base_dir, ds, err, errlen);
+    if (rc) gn_dataset_free(ds);
+    return rc;
 }
 
 void gn_dataset_free(gn_dataset *ds)
 {
-    (void)ds;
+    if (!ds) return;
+    free(ds->X_train);
+    free(ds->Y_train);
+    free(ds->X_test);
+    free(ds->Y_test);
+    memset(ds, 0, sizeof *ds);
 }

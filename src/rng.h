@@ -3,6 +3,7 @@
 #ifndef GN_RNG_H
 #define GN_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define GN_RNG_VERSION "xoshiro256ss-1"
@@ -25,5 +26,7 @@ void gn_rng_shuffle(gn_rng *r, int *v, int n); /* Fisher-Yates */
 /* FNV-1a 64-bit hash of a string, for stream tags and run ids. */
 uint64_t gn_hash_str(const char *s, uint64_t h);
 #define GN_HASH_INIT 0xcbf29ce484222325ULL
+/* FNV-1a 64-bit hash of n bytes, continuing from h (e.g. file contents). */
+uint64_t gn_hash_bytes(const void *p, size_t n, uint64_t h);
 
 #endif
