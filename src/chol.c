@@ -84,3 +84,14 @@ int gn_sym_eigvals(int n, double *A, double *w)
     free(work);
     return info;
 }
+
+void gn_kernel_spectrum(int n, const double *K, double *work, double *w, double *lambda_min,
+                        double *cond)
+{
+    *lambda_min = *cond = NAN;
+    if (n < 1) return;
+    memcpy(work, K, (size_t)n * n * sizeof(double));
+    if (gn_sym_eigvals(n, work, w) != 0) return;
+    *lambda_min = w[0];
+    *cond = w[0] > 0 ? w[n - 1] / w[0] : INFINITY;
+}

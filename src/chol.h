@@ -23,4 +23,10 @@ int gn_sym_eigvals(int n, double *A, double *w);
  * Returns 0, or -1 when no damping up to the bound worked. */
 int gn_chol_factor_damped(int n, const double *K, double lambda, double *L,
                           double *used, int *raises);
+
+/* Smallest eigenvalue and condition number (largest / smallest; inf when
+ * the smallest is <= 0) of the symmetric (n, n) K, using work (n, n) and
+ * w (n). Both outputs are NaN when the eigensolver fails. */
+void gn_kernel_spectrum(int n, const double *K, double *work, double *w, double *lambda_min,
+                        double *cond);
 #endif

@@ -18,7 +18,8 @@ int gn_gram_step_init(gn_gram_step *g, const gn_settings *s, gn_mlp *net, int ma
     g->K = malloc(n * n * sizeof(double));
     g->Lf = malloc(n * n * sizeof(double));
     g->d = malloc(net->m * sizeof(double));
-    if (!g->r || !g->K || !g->Lf || !g->d) {
+    g->eig = malloc(n * sizeof(double));
+    if (!g->r || !g->K || !g->Lf || !g->d || !g->eig) {
         gn_gram_step_free(g);
         snprintf(err, errlen, "out of memory for a %zux%zu Gram matrix", n, n);
         return -1;
@@ -42,6 +43,11 @@ int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info
     double t1 = gn_now();
     gn_mlp_gram(net, g->K);
     double t2 = gn_now();
+
+    if (ctx->iteration == 0 && n <= 4096) {
+        /* conditioning of K at initialization (Lf is free until the factorization) */
+        gn_kernel_spectrum(n, g->K, g->Lf, g->eig, &info->kernel_lambda_min, &info->kernel_cond);
+    }
 
     double used;
     int raises = 0;
@@ -74,6 +80,6 @@ int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info
 
 void gn_gram_step_free(gn_gram_step *g)
 {
-    free(g->r), free(g->K), free(g->Lf), free(g->d);
-    g->r = g->K = g->Lf = g->d = NULL;
+    free(g->r), free(g->K), free(g->Lf), free(g->d), free(g->eig);
+    g->r = g->K = g->Lf = g->d = g->eig = NULL;
 }

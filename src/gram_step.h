@@ -11,6 +11,7 @@ typedef struct gn_gram_step {
     double lr, damping;
     int max_rows;          /* max_batch * c */
     double *r, *K, *Lf, *d; /* (bc), (bc, bc), (bc, bc), (m) */
+    double *eig;            /* (bc) eigenvalues of K at initialization */
 } gn_gram_step;
 
 int gn_gram_step_init(gn_gram_step *g, const gn_settings *s, gn_mlp *net, int max_batch,

@@ -50,6 +50,7 @@ const gn_optim_ops gn_opt_ggn = {
     .summary = "full-batch Gram-Gauss-Newton (Cai et al. 2019): theta -= lr J^T (J J^T + damping I)^-1 r",
     .params = ggn_params,
     .full_batch = 1,
+    .losses = "square",
     .create = ggn_create,
     .step = ggn_step,
     .destroy = ggn_destroy,

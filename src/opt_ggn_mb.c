@@ -50,6 +50,7 @@ const gn_optim_ops gn_opt_ggn_mb = {
     .summary = "mini-batch Gram-Gauss-Newton with learning rate and damping on a fresh batch each step (Cai et al. 2019)",
     .params = ggn_mb_params,
     .full_batch = 0,
+    .losses = "square",
     .create = ggn_mb_create,
     .step = ggn_mb_step,
     .destroy = ggn_mb_destroy,

@@ -14,6 +14,7 @@
 #include "params.h"
 
 #define GN_OPTIM_OPS_VERSION 1
+#define GN_OPTIM_MAX_EXTRA 8
 
 /* What a step sees: the model (parameters in model->theta), the loss and
  * the batch. The optimizer uses the model's evaluation interface (forward,
@@ -34,6 +35,9 @@ typedef struct gn_step_info {
     double grad_norm, step_norm, lr, damping, gain_ratio;
     double t_forward, t_curvature, t_solve, t_backward;
     int damping_raises; /* Cholesky failures recovered by raising damping */
+    int rejected;       /* trial steps rejected within this step (LM rules) */
+    double kernel_lambda_min, kernel_cond; /* of the curvature matrix, when estimated */
+    double extra[GN_OPTIM_MAX_EXTRA]; /* values of ops->trace_columns, in order */
     char note[160];     /* event worth recording (e.g. damping raised) */
 } gn_step_info;
 
@@ -45,6 +49,10 @@ typedef struct gn_optim_ops {
     const char *summary;        /* one line */
     const gn_param *params;     /* hyperparameters, addressed as opt.<name> */
     int full_batch;             /* steps always use the whole training set */
+    const char *losses;         /* losses it supports, "square|xent|bxent" style */
+    /* Extra per-step trace columns (NULL-terminated, at most
+     * GN_OPTIM_MAX_EXTRA), filled into gn_step_info.extra; NULL = none. */
+    const char *const *trace_columns;
     /* Creates an instance for `model` with hyperparameters from s (opt.*,
      * defaults resolved) and batches up to max_batch rows. Returns NULL with
      * a message in err on failure. */

@@ -43,6 +43,8 @@ typedef struct run_result {
     long iterations;
     double wall_s, step_s_median, final_train, final_test, best_train;
     double time_to_target, iters_to_target;
+    double kernel_lambda_min, kernel_cond; /* first estimate the optimizer reported */
+    long rejected, damping_raised_steps;
     long batch;
     char arch[32];
     char message[256];
@@ -55,7 +57,9 @@ typedef struct ds_entry {
 
 static const char *const metric_cols[] = {
     "iterations", "wall_s", "step_s_median", "final_train_loss", "final_test_loss",
-    "best_train_loss", "time_to_target_s", "iterations_to_target", "peak_rss_mib", "message"};
+    "best_train_loss", "time_to_target_s", "iterations_to_target", "peak_rss_mib",
+    "kernel_lambda_min_init", "kernel_cond_init", "rejected_steps", "damping_raised_steps",
+    "message"};
 #define N_METRICS (int)(sizeof metric_cols / sizeof metric_cols[0])
 
 static const char *const trace_cols[] = {
@@ -176,6 +180,7 @@ static long run_iterations(const gn_run_spec *r, const gn_dataset *ds, int b)
 
 typedef struct trace_row {
     double v[N_TRACE];
+    double extra[GN_OPTIM_MAX_EXTRA];
 } trace_row;
 
 static double eval_loss(gn_mlp *net, gn_loss_kind loss, const double *X, const double *Y, int n,
@@ -196,12 +201,15 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int write_trace(const char *path, const trace_row *rows, long n, int has_test, char *err,
-                       size_t errlen)
+static int write_trace(const char *path, const trace_row *rows, long n, int has_test,
+                       const char *const *extra, char *err, size_t errlen)
 {
     gn_csv_writer w;
+    int n_extra = 0;
+    while (extra && extra[n_extra] && n_extra < GN_OPTIM_MAX_EXTRA) n_extra++;
     if (gn_csvw_open(&w, path, err, errlen) != 0) return -1;
     for (int j = 0; j < N_TRACE; j++) gn_csvw_str(&w, trace_cols[j]);
+    for (int j = 0; j < n_extra; j++) gn_csvw_str(&w, extra[j]);
     gn_csvw_end_row(&w);
     for (long i = 0; i < n; i++) {
         for (int j = 0; j < N_TRACE; j++) {
@@ -215,6 +223,7 @@ static int write_trace(const char *path, const trace_row *rows, long n, int has_
             else
                 gn_csvw_real(&w, v);
         }
+        for (int j = 0; j < n_extra; j++) gn_csvw_real_or_empty(&w, rows[i].extra[j]);
         gn_csvw_end_row(&w);
     }
     return gn_csvw_commit(&w, err, errlen);
@@ -226,6 +235,8 @@ static void info_reset(gn_step_info *info)
     info->batch_loss = info->grad_norm = info->step_norm = info->lr = info->damping = NAN;
     info->gain_ratio = info->t_forward = info->t_curvature = info->t_solve = NAN;
     info->t_backward = NAN;
+    info->kernel_lambda_min = info->kernel_cond = NAN;
+    for (int j = 0; j < GN_OPTIM_MAX_EXTRA; j++) info->extra[j] = NAN;
 }
 
 static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *trace_path,
@@ -243,6 +254,7 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
     snprintf(res->status, sizeof res->status, "error");
     res->final_train = res->final_test = res->best_train = NAN;
     res->time_to_target = res->iters_to_target = res->step_s_median = NAN;
+    res->kernel_lambda_min = res->kernel_cond = NAN;
 
     const gn_optim_ops *ops = gn_optim_find(r->optimizer);
     gn_loss_kind loss;
@@ -307,6 +319,7 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
                                  info.damping, info.gain_ratio, info.t_forward, info.t_curvature,
                                  info.t_solve, info.t_backward};
             memcpy(row->v, v, sizeof v);
+            memcpy(row->extra, info.extra, sizeof row->extra);
             if (it == 0) loss0 = tr;
             res->final_train = tr;
             res->final_test = te;
@@ -369,6 +382,11 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
         step_times[it] = dt;
         it++;
         samples += b;
+        res->rejected += info.rejected;
+        if (isnan(res->kernel_cond) && !isnan(info.kernel_cond)) {
+            res->kernel_cond = info.kernel_cond;
+            res->kernel_lambda_min = info.kernel_lambda_min;
+        }
         if (info.damping_raises) {
             raised_steps++;
             if (info.damping > max_damping) max_damping = info.damping;
@@ -389,13 +407,14 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
                                     : 0.5 * (step_times[it / 2 - 1] + step_times[it / 2]);
     }
     snprintf(res->status, sizeof res->status, "%s", status);
+    res->damping_raised_steps = raised_steps;
     if (raised_steps)
         snprintf(res->message, sizeof res->message,
                  "%s%sCholesky failed on %d steps; damping raised up to %.3g", err,
                  err[0] ? "; " : "", raised_steps, max_damping);
     else
         snprintf(res->message, sizeof res->message, "%s", err);
-    if (write_trace(trace_path, rows, n_rows, ds->n_test > 0, err, sizeof err) != 0) {
+    if (write_trace(trace_path, rows, n_rows, ds->n_test > 0, ops->trace_columns, err, sizeof err) != 0) {
         snprintf(res->status, sizeof res->status, "error");
         snprintf(res->message, sizeof res->message, "%s", err);
     }
@@ -408,7 +427,8 @@ fail_trace:
         /* keep the trace up to the failure for diagnosis; the run is
          * retried on resume because its status is error */
         char werr[128];
-        write_trace(trace_path, rows, n_rows, ds->n_test > 0, werr, sizeof werr);
+        write_trace(trace_path, rows, n_rows, ds->n_test > 0, ops->trace_columns, werr,
+                    sizeof werr);
     }
 fail:
     snprintf(res->status, sizeof res->status, "error");
@@ -636,6 +656,12 @@ static void fill_row(sweep *sw, int i, const run_result *res, double rss_mib)
         c[k++] = dupstr(buf);
     }
     snprintf(buf, sizeof buf, "%.1f", rss_mib);
+    c[k++] = dupstr(buf);
+    c[k++] = fmt_real(res->kernel_lambda_min);
+    c[k++] = fmt_real(res->kernel_cond);
+    snprintf(buf, sizeof buf, "%ld", res->rejected);
+    c[k++] = dupstr(buf);
+    snprintf(buf, sizeof buf, "%ld", res->damping_raised_steps);
     c[k++] = dupstr(buf);
     c[k++] = dupstr(res->message);
     sw->cells[i] = c;
@@ -922,6 +948,7 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
             snprintf(res.status, sizeof res.status, "error");
             res.final_train = res.final_test = res.best_train = res.step_s_median = NAN;
             res.time_to_target = res.iters_to_target = res.wall_s = NAN;
+            res.kernel_lambda_min = res.kernel_cond = NAN;
             if (WIFSIGNALED(st))
                 snprintf(res.message, sizeof res.message, "run process killed by signal %d (%s)",
                          WTERMSIG(st), strsignal(WTERMSIG(st)));
