@@ -41,7 +41,7 @@
 typedef struct run_result {
     char status[16];
     long iterations;
-    double wall_s, step_s_median, final_train, final_test, best_train;
+    double wall_s, step_s_median, final_train, final_test, best_train, final_test_acc;
     double time_to_target, iters_to_target;
     double kernel_lambda_min, kernel_cond; /* first estimate the optimizer reported */
     long rejected, damping_raised_steps;
@@ -57,16 +57,21 @@ typedef struct ds_entry {
 
 static const char *const metric_cols[] = {
     "iterations", "wall_s", "step_s_median", "final_train_loss", "final_test_loss",
-    "best_train_loss", "time_to_target_s", "iterations_to_target", "peak_rss_mib",
+    "final_test_accuracy", "best_train_loss", "time_to_target_s", "iterations_to_target", "peak_rss_mib",
     "kernel_lambda_min_init", "kernel_cond_init", "rejected_steps", "damping_raised_steps",
-    "message"};
+    "dataset_identity", "message"};
 #define N_METRICS (int)(sizeof metric_cols / sizeof metric_cols[0])
 
-static const char *const trace_cols[] = {
-    "iteration", "epoch", "samples", "wall_s", "train_loss", "test_loss", "batch_loss",
-    "grad_norm", "step_norm", "lr", "damping", "gain_ratio", "t_forward", "t_curvature",
-    "t_solve", "t_backward"};
-#define N_TRACE (int)(sizeof trace_cols / sizeof trace_cols[0])
+/* Trace columns; the accuracies are written only for classification losses. */
+enum {
+    TC_ITERATION, TC_EPOCH, TC_SAMPLES, TC_WALL, TC_TRAIN_LOSS, TC_TEST_LOSS, TC_TRAIN_ACC,
+    TC_TEST_ACC, TC_BATCH_LOSS, TC_GRAD_NORM, TC_STEP_NORM, TC_LR, TC_DAMPING, TC_GAIN,
+    TC_T_FORWARD, TC_T_CURVATURE, TC_T_SOLVE, TC_T_BACKWARD, N_TRACE
+};
+static const char *const trace_cols[N_TRACE] = {
+    "iteration", "epoch", "samples", "wall_s", "train_loss", "test_loss", "train_accuracy",
+    "test_accuracy", "batch_loss", "grad_norm", "step_norm", "lr", "damping", "gain_ratio",
+    "t_forward", "t_curvature", "t_solve", "t_backward"};
 
 int gn_available_cores(void)
 {
@@ -183,16 +188,49 @@ typedef struct trace_row {
     double extra[GN_OPTIM_MAX_EXTRA];
 } trace_row;
 
-static double eval_loss(gn_mlp *net, gn_loss_kind loss, const double *X, const double *Y, int n,
-                        int d, int c)
+/* Loss (and accuracy, NaN for regression) over a whole set, in chunks. */
+static double eval_set(gn_mlp *net, gn_loss_kind loss, const double *X, const double *Y, int n,
+                       int d, int c, double *acc)
 {
-    double total = 0;
+    double total = 0, hits = 0;
     for (int i = 0; i < n; i += net->max_batch) {
         int b = n - i < net->max_batch ? n - i : net->max_batch;
         const double *F = gn_mlp_forward(net, X + (size_t)i * d, b);
         total += gn_loss_value(loss, F, Y + (size_t)i * c, b, c) * b;
+        if (gn_loss_is_classification(loss))
+            hits += gn_loss_accuracy(loss, F, Y + (size_t)i * c, b, c) * b;
     }
-    return total / n;
+    *acc = gn_loss_is_classification(loss) && n > 0 ? hits / n : NAN;
+    return n > 0 ? total / n : NAN;
+}
+
+/* One trace row: the full training (and test) objective at the current
+ * parameters, with the last step's report. */
+static void eval_row(gn_mlp *net, gn_loss_kind loss, const gn_dataset *ds, long it, long samples,
+                     double wall, const gn_step_info *info, trace_row *row)
+{
+    double *v = row->v;
+    v[TC_ITERATION] = (double)it;
+    v[TC_EPOCH] = (double)samples / ds->n_train;
+    v[TC_SAMPLES] = (double)samples;
+    v[TC_WALL] = wall;
+    v[TC_TRAIN_LOSS] =
+        eval_set(net, loss, ds->X_train, ds->Y_train, ds->n_train, ds->d, ds->c, &v[TC_TRAIN_ACC]);
+    v[TC_TEST_LOSS] = v[TC_TEST_ACC] = NAN;
+    if (ds->n_test)
+        v[TC_TEST_LOSS] =
+            eval_set(net, loss, ds->X_test, ds->Y_test, ds->n_test, ds->d, ds->c, &v[TC_TEST_ACC]);
+    v[TC_BATCH_LOSS] = info->batch_loss;
+    v[TC_GRAD_NORM] = info->grad_norm;
+    v[TC_STEP_NORM] = info->step_norm;
+    v[TC_LR] = info->lr;
+    v[TC_DAMPING] = info->damping;
+    v[TC_GAIN] = info->gain_ratio;
+    v[TC_T_FORWARD] = info->t_forward;
+    v[TC_T_CURVATURE] = info->t_curvature;
+    v[TC_T_SOLVE] = info->t_solve;
+    v[TC_T_BACKWARD] = info->t_backward;
+    memcpy(row->extra, info->extra, sizeof row->extra);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -202,26 +240,29 @@ static int cmp_double(const void *a, const void *b)
 }
 
 static int write_trace(const char *path, const trace_row *rows, long n, int has_test,
-                       const char *const *extra, char *err, size_t errlen)
+                       int classify, const char *const *extra, char *err, size_t errlen)
 {
     gn_csv_writer w;
     int n_extra = 0;
     while (extra && extra[n_extra] && n_extra < GN_OPTIM_MAX_EXTRA) n_extra++;
     if (gn_csvw_open(&w, path, err, errlen) != 0) return -1;
-    for (int j = 0; j < N_TRACE; j++) gn_csvw_str(&w, trace_cols[j]);
+    for (int j = 0; j < N_TRACE; j++)
+        if (classify || (j != TC_TRAIN_ACC && j != TC_TEST_ACC)) gn_csvw_str(&w, trace_cols[j]);
     for (int j = 0; j < n_extra; j++) gn_csvw_str(&w, extra[j]);
     gn_csvw_end_row(&w);
     for (long i = 0; i < n; i++) {
         for (int j = 0; j < N_TRACE; j++) {
             double v = rows[i].v[j];
-            if (j < 3)
+            if (!classify && (j == TC_TRAIN_ACC || j == TC_TEST_ACC))
+                continue;
+            if (j <= TC_SAMPLES)
                 gn_csvw_int(&w, (long)v);
-            else if (j == 5 && !has_test)
+            else if ((j == TC_TEST_LOSS || j == TC_TEST_ACC) && !has_test)
                 gn_csvw_str(&w, NULL);
-            else if (isnan(v) && j != 4 && j != 5)
-                gn_csvw_str(&w, NULL); /* not applicable */
+            else if (j == TC_TRAIN_LOSS || j == TC_TEST_LOSS)
+                gn_csvw_real(&w, v); /* a NaN loss is data: written as nan */
             else
-                gn_csvw_real(&w, v);
+                gn_csvw_real_or_empty(&w, v); /* NaN = not applicable */
         }
         for (int j = 0; j < n_extra; j++) gn_csvw_real_or_empty(&w, rows[i].extra[j]);
         gn_csvw_end_row(&w);
@@ -252,7 +293,7 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
     gn_blas_init(threads);
     snprintf(res->arch, sizeof res->arch, "%s", gn_blas_arch());
     snprintf(res->status, sizeof res->status, "error");
-    res->final_train = res->final_test = res->best_train = NAN;
+    res->final_train = res->final_test = res->best_train = res->final_test_acc = NAN;
     res->time_to_target = res->iters_to_target = res->step_s_median = NAN;
     res->kernel_lambda_min = res->kernel_cond = NAN;
 
@@ -307,22 +348,17 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
     gn_step_info info;
     info_reset(&info);
 
+    int classify = gn_loss_is_classification(loss);
     for (;;) {
         int last = it >= iters;
         if (it % eval_every == 0 || last) {
-            double tr = eval_loss(&net, loss, ds->X_train, ds->Y_train, n, d, c);
-            double te = ds->n_test ? eval_loss(&net, loss, ds->X_test, ds->Y_test, ds->n_test, d, c)
-                                   : NAN;
             trace_row *row = &rows[n_rows++];
-            double v[N_TRACE] = {(double)it, (double)samples / n, (double)samples, wall, tr, te,
-                                 info.batch_loss, info.grad_norm, info.step_norm, info.lr,
-                                 info.damping, info.gain_ratio, info.t_forward, info.t_curvature,
-                                 info.t_solve, info.t_backward};
-            memcpy(row->v, v, sizeof v);
-            memcpy(row->extra, info.extra, sizeof row->extra);
+            eval_row(&net, loss, ds, it, samples, wall, &info, row);
+            double tr = row->v[TC_TRAIN_LOSS];
             if (it == 0) loss0 = tr;
             res->final_train = tr;
-            res->final_test = te;
+            res->final_test = row->v[TC_TEST_LOSS];
+            res->final_test_acc = row->v[TC_TEST_ACC];
             if (tr < best) best = tr;
             if (!isnan(target) && isnan(res->time_to_target) && tr <= target) {
                 res->time_to_target = wall;
@@ -339,20 +375,13 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
         if (wall > time_limit) {
             status = "time_limit";
             snprintf(err, sizeof err, "stopped after %.1f s at iteration %ld", wall, it);
-            /* record the point where it stopped */
-            double tr = eval_loss(&net, loss, ds->X_train, ds->Y_train, n, d, c);
-            res->final_train = tr;
-            if (it % eval_every != 0) {
+            if (it % eval_every != 0) { /* record the point where it stopped */
                 trace_row *row = &rows[n_rows++];
-                double v[N_TRACE] = {(double)it, (double)samples / n, (double)samples, wall, tr,
-                                     ds->n_test ? eval_loss(&net, loss, ds->X_test, ds->Y_test,
-                                                            ds->n_test, d, c)
-                                                : NAN,
-                                     info.batch_loss, info.grad_norm, info.step_norm, info.lr,
-                                     info.damping, info.gain_ratio, info.t_forward,
-                                     info.t_curvature, info.t_solve, info.t_backward};
-                memcpy(row->v, v, sizeof v);
-                res->final_test = v[5];
+                eval_row(&net, loss, ds, it, samples, wall, &info, row);
+                res->final_train = row->v[TC_TRAIN_LOSS];
+                res->final_test = row->v[TC_TEST_LOSS];
+                res->final_test_acc = row->v[TC_TEST_ACC];
+                if (res->final_train < best) best = res->final_train;
             }
             break;
         }
@@ -414,7 +443,8 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
                  err[0] ? "; " : "", raised_steps, max_damping);
     else
         snprintf(res->message, sizeof res->message, "%s", err);
-    if (write_trace(trace_path, rows, n_rows, ds->n_test > 0, ops->trace_columns, err, sizeof err) != 0) {
+    if (write_trace(trace_path, rows, n_rows, ds->n_test > 0, classify, ops->trace_columns, err,
+                    sizeof err) != 0) {
         snprintf(res->status, sizeof res->status, "error");
         snprintf(res->message, sizeof res->message, "%s", err);
     }
@@ -427,7 +457,7 @@ fail_trace:
         /* keep the trace up to the failure for diagnosis; the run is
          * retried on resume because its status is error */
         char werr[128];
-        write_trace(trace_path, rows, n_rows, ds->n_test > 0, ops->trace_columns, werr,
+        write_trace(trace_path, rows, n_rows, ds->n_test > 0, classify, ops->trace_columns, werr,
                     sizeof werr);
     }
 fail:
@@ -534,7 +564,8 @@ static char *fmt_real_nan(double v)
     return dupstr(buf);
 }
 
-static int write_manifest(const sweep *sw, const char *end_time, int done)
+static int write_manifest(const sweep *sw, const char *end_time, int done,
+                          const ds_entry *datasets, int n_datasets)
 {
     const gn_experiment *ex = sw->ex;
     const gn_run_options *o = sw->opt;
@@ -581,6 +612,12 @@ static int write_manifest(const sweep *sw, const char *end_time, int done)
     KV("runs_total", buf);
     snprintf(buf, sizeof buf, "%d", done);
     KV("runs_finished", buf);
+    for (int k = 0; k < n_datasets; k++) {
+        char key[32];
+        snprintf(key, sizeof key, n_datasets > 1 ? "dataset_identity_%d" : "dataset_identity",
+                 k + 1);
+        KV(key, datasets[k].ds.identity);
+    }
 #undef KV
     if (gn_csvw_commit(&w, err, sizeof err) != 0) {
         fprintf(stderr, "gnbench: %s\n", err);
@@ -619,7 +656,8 @@ static void free_cells(sweep *sw, int i)
     sw->cells[i] = NULL;
 }
 
-static void fill_row(sweep *sw, int i, const run_result *res, double rss_mib)
+static void fill_row(sweep *sw, int i, const run_result *res, double rss_mib,
+                     const char *dataset_identity)
 {
     const gn_run_spec *r = &sw->ex->runs[i];
     free_cells(sw, i);
@@ -647,6 +685,7 @@ static void fill_row(sweep *sw, int i, const run_result *res, double rss_mib)
     c[k++] = fmt_real(res->step_s_median);
     c[k++] = fmt_real_nan(res->final_train);
     c[k++] = fmt_real(res->final_test);
+    c[k++] = fmt_real(res->final_test_acc);
     c[k++] = fmt_real_nan(res->best_train);
     c[k++] = fmt_real(res->time_to_target);
     if (isnan(res->iters_to_target))
@@ -663,6 +702,7 @@ static void fill_row(sweep *sw, int i, const run_result *res, double rss_mib)
     c[k++] = dupstr(buf);
     snprintf(buf, sizeof buf, "%ld", res->damping_raised_steps);
     c[k++] = dupstr(buf);
+    c[k++] = dupstr(dataset_identity);
     c[k++] = dupstr(res->message);
     sw->cells[i] = c;
 }
@@ -739,6 +779,26 @@ static void fmt_duration(double s, char *buf, size_t len)
         snprintf(buf, len, "%ldh%02ldm", t / 3600, (t / 60) % 60);
     else
         snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
+}
+
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* SIGINT/SIGTERM: stop launching runs, end the running ones, record them as
+ * interrupted (so a rerun redoes them), write the tables, exit 128 + sig. */
+static void install_stop_handlers(struct sigaction *old_int, struct sigaction *old_term)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: wait4 returns EINTR */
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
 }
 
 int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
@@ -877,7 +937,7 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
     if (want && strcmp(sw.blis.arch, "generic") == 0)
         fprintf(stderr, "gnbench: warning: BLIS runs its generic kernels although this CPU has %s\n",
                 want);
-    write_manifest(&sw, "", ex->n_runs - n_todo);
+    write_manifest(&sw, "", ex->n_runs - n_todo, cache, n_cache);
     write_runs(&sw);
 
     int tty = isatty(2);
@@ -890,9 +950,21 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
         rc = 1;
         goto out;
     }
+    struct sigaction old_int, old_term;
+    stop_signal = 0;
+    install_stop_handlers(&old_int, &old_term);
     int next = 0, active = 0, finished = 0, errors = 0;
     double busy = 0;
+    int stopping = 0;
     while (next < n_todo || active > 0) {
+        if (stop_signal && !stopping) {
+            stopping = 1;
+            next = n_todo; /* launch nothing more */
+            for (int s = 0; s < jobs; s++)
+                if (slots[s].pid > 0) kill(slots[s].pid, SIGTERM);
+            fprintf(stderr, "%sgnbench: %s: ending %d running run(s)\n", tty ? "\n" : "",
+                    strsignal(stop_signal), active);
+        }
         while (active < jobs && next < n_todo) {
             int i = todo[next++];
             int fd[2];
@@ -904,6 +976,8 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
             fflush(NULL);
             pid_t pid = fork();
             if (pid == 0) {
+                signal(SIGINT, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
                 close(fd[0]);
                 run_result res;
                 memset(&res, 0, sizeof res);
@@ -947,9 +1021,13 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
             memset(&res, 0, sizeof res);
             snprintf(res.status, sizeof res.status, "error");
             res.final_train = res.final_test = res.best_train = res.step_s_median = NAN;
+            res.final_test_acc = NAN;
             res.time_to_target = res.iters_to_target = res.wall_s = NAN;
             res.kernel_lambda_min = res.kernel_cond = NAN;
-            if (WIFSIGNALED(st))
+            if (stopping)
+                snprintf(res.message, sizeof res.message, "interrupted (%s); rerun to redo it",
+                         strsignal(stop_signal));
+            else if (WIFSIGNALED(st))
                 snprintf(res.message, sizeof res.message, "run process killed by signal %d (%s)",
                          WTERMSIG(st), strsignal(WTERMSIG(st)));
             else
@@ -963,7 +1041,7 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
         active--;
         finished++;
         if (strcmp(res.status, "error") == 0) errors++;
-        fill_row(&sw, i, &res, ru.ru_maxrss / 1024.0);
+        fill_row(&sw, i, &res, ru.ru_maxrss / 1024.0, cache[ds_of[i]].ds.identity);
         write_runs(&sw);
         double per = busy / finished, eta = per * (n_todo - finished) / jobs;
         char etab[32], tookb[32];
@@ -978,13 +1056,18 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
     }
     free(slots);
     free(todo);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     char end[32];
     iso_now(end, sizeof end);
     int done = 0;
     for (int i = 0; i < ex->n_runs; i++) done += sw.cells[i] != NULL;
-    write_manifest(&sw, end, done);
+    write_manifest(&sw, end, done, cache, n_cache);
     if (errors) rc = 1;
-    if (!o->no_plot && ex->n_figures > 0) {
+    if (stop_signal) {
+        rc = 128 + stop_signal;
+        fprintf(stderr, "gnbench: interrupted; run the same command again to resume\n");
+    } else if (!o->no_plot && ex->n_figures > 0) {
         if (mkdir_p(o->plots_dir) != 0) {
             fprintf(stderr, "gnbench: cannot create %s: %s\n", o->plots_dir, strerror(errno));
             rc = 1;

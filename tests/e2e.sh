@@ -94,6 +94,27 @@ rm -f figs/*.png
 "$gnbench" plot res --plots figs --format svg 2>/dev/null
 check "plot renders svg" 'grep -q "<svg" figs/loss.svg'
 
+# interruption: SIGTERM ends the sweep with 143, keeps what finished, and the
+# same command resumes to a complete, duplicate-free table
+"$gnbench" run slow.yaml --out slow --no-plot --threads 1 2>slow.log &
+pid=$!
+for _ in $(seq 100); do
+  [ -f slow/runs.csv ] && [ "$(wc -l < slow/runs.csv)" -ge 2 ] && break
+  sleep 0.1
+done
+kill -TERM $pid
+wait $pid; rc=$?
+check "SIGTERM exits 143 (got $rc)" '[ $rc -eq 143 ]'
+check "interrupted table is readable" 'python3 -c "import csv,sys; list(csv.DictReader(open(\"slow/runs.csv\")))"'
+"$gnbench" run slow.yaml --out slow --no-plot --threads 1 2>slow2.log; rc=$?
+check "resume after SIGTERM completes" '[ $rc -eq 0 ]'
+python3 - slow <<'PY' && ok "resumed table has every run once, all ok" || bad "resumed table has every run once, all ok"
+import csv, sys
+rows = list(csv.DictReader(open(f"{sys.argv[1]}/runs.csv")))
+ids = [r["run_id"] for r in rows]
+sys.exit(0 if len(ids) == 6 and len(set(ids)) == 6 and all(r["status"] == "ok" for r in rows) else 1)
+PY
+
 # input errors: exit 2 with file:line, and nothing written
 printf 'name: broken\nseeds: [1]\ndataset: {name: csv, train: train.csv}\nmodel: {width: wide}\noptimizers: [{name: sgd}]\n' > broken.yaml
 msg=$("$gnbench" run broken.yaml --out broken-res 2>&1); rc=$?
