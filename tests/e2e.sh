@@ -89,6 +89,24 @@ a, b = ({r["run_id"]: (r["status"], r["final_train_loss"]) for r in csv.DictRead
 sys.exit(0 if a == b and len(a) == 16 else 1)
 PY
 
+# determinism: the same file, seeds and threads give bit-identical traces
+# (timing columns aside)
+python3 - res res2 <<'PY' && ok "traces are bit-identical across runs (timing aside)" || bad "traces are bit-identical across runs (timing aside)"
+import csv, os, sys
+a, b = sys.argv[1:3]
+timing = {"wall_s", "t_forward", "t_curvature", "t_solve", "t_backward"}
+names = sorted(os.listdir(f"{a}/traces"))
+assert names == sorted(os.listdir(f"{b}/traces")) and len(names) == 16
+for n in names:
+    ra = list(csv.DictReader(open(f"{a}/traces/{n}")))
+    rb = list(csv.DictReader(open(f"{b}/traces/{n}")))
+    assert len(ra) == len(rb)
+    for x, y in zip(ra, rb):
+        for k in x:
+            if k not in timing and x[k] != y[k]:
+                sys.exit(1)
+PY
+
 # plot re-renders from a results folder
 rm -f figs/*.png
 "$gnbench" plot res --plots figs --format svg 2>/dev/null
