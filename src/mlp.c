@@ -70,6 +70,19 @@ static double act_deriv(gn_act a, double x)
     }
 }
 
+/* act'(z) given z and a = act(z): tanh and sigmoid reuse a instead of
+ * evaluating the exponential again. */
+static inline double deriv_at(gn_act a, double z, double av)
+{
+    switch (a) {
+    case GN_ACT_TANH: return 1.0 - av * av;
+    case GN_ACT_SIGMOID: return av * (1.0 - av);
+    case GN_ACT_RELU: return z > 0 ? 1.0 : 0.0;
+    case GN_ACT_IDENTITY: return 1.0;
+    default: return act_deriv(a, z);
+    }
+}
+
 static int max_width(const gn_mlp_config *cfg)
 {
     int w = 0;
@@ -239,9 +252,9 @@ void gn_mlp_vjp(gn_mlp *net, const double *cot, double *grad)
         /* dA_{l-1} (b, n_{l-1}) = s_l G W_l, then times act'(Z_{l-1}) */
         gn_gemm(0, 0, b, n[l - 1], n[l], net->scale[l], G, n[l], net->theta + net->w_off[l],
                 n[l - 1], 0.0, H, n[l - 1]);
-        const double *Z = net->Z[l - 1];
+        const double *Z = net->Z[l - 1], *A = net->A[l - 1];
         size_t k = (size_t)b * n[l - 1];
-        for (size_t j = 0; j < k; j++) H[j] *= act_deriv(net->cfg.act, Z[j]);
+        for (size_t j = 0; j < k; j++) H[j] *= deriv_at(net->cfg.act, Z[j], A[j]);
         double *t = G;
         G = H;
         H = t;
@@ -266,9 +279,9 @@ void gn_mlp_jvp(gn_mlp *net, const double *u, double *out)
                 for (int j = 0; j < n[l]; j++) Tcur[(size_t)i * n[l] + j] += ub[j];
         }
         if (l < net->L) {
-            const double *Z = net->Z[l];
+            const double *Z = net->Z[l], *A = net->A[l];
             size_t k = (size_t)b * n[l];
-            for (size_t j = 0; j < k; j++) Tcur[j] *= act_deriv(net->cfg.act, Z[j]);
+            for (size_t j = 0; j < k; j++) Tcur[j] *= deriv_at(net->cfg.act, Z[j], A[j]);
         }
         Tprev = Tcur;
         Tcur = Tnext;
@@ -291,11 +304,11 @@ void gn_mlp_backprop_outputs(gn_mlp *net)
         /* D_{l-1} (bc, n_{l-1}) = s_l D_l W_l, row (i, k) times act'(Z_{l-1, i}) */
         gn_gemm(0, 0, rows, n[l - 1], n[l], net->scale[l], net->D[l], n[l],
                 net->theta + net->w_off[l], n[l - 1], 0.0, Dp, n[l - 1]);
-        const double *Z = net->Z[l - 1];
+        const double *Z = net->Z[l - 1], *A = net->A[l - 1];
         for (int i = 0; i < b; i++) {
-            const double *zi = Z + (size_t)i * n[l - 1];
+            const double *zi = Z + (size_t)i * n[l - 1], *ai = A + (size_t)i * n[l - 1];
             for (int j = 0; j < n[l - 1]; j++) {
-                double dv = act_deriv(net->cfg.act, zi[j]);
+                double dv = deriv_at(net->cfg.act, zi[j], ai[j]);
                 for (int k = 0; k < c; k++) Dp[((size_t)i * c + k) * n[l - 1] + j] *= dv;
             }
         }
