@@ -47,7 +47,20 @@ typedef struct gn_experiment {
 
 /* Parses and validates `path`, applies `quick:` overrides when quick != 0,
  * and expands the run grid. On error returns -1 and writes
- * "file:line: key: what was expected" into err. Does not load datasets. */
+ * "file:line: key: what was expected" into err. Does not load datasets.
+ *
+ * Runs are ordered: global sweeps (dataset, model, train, loss) outermost,
+ * in file order with the first swept key varying slowest; then optimizer
+ * entries in file order; then the entry's own sweeps; then seeds innermost.
+ * A global value an entry overrides or drops (train.batch for a full-batch
+ * optimizer) does not multiply that entry's runs. run_id is
+ * "<optimizer>-s<seed>-<12 hex digits>", the digits the top of the FNV-1a
+ * hash of the run's settings ("key=value\n", sorted by key), so seeds of
+ * one configuration share them. Error keys are dotted paths (model.width,
+ * optimizers[1].lr, figures[0].x; entries count from 0), prefixed "quick."
+ * when the value was written under quick:. Without quick the quick
+ * variant is validated too. On failure *ex is zeroed (gn_experiment_free
+ * on it is harmless). */
 int gn_experiment_load(const char *path, int quick, gn_experiment *ex,
                        char *err, size_t errlen);
 void gn_experiment_free(gn_experiment *ex);

@@ -11,6 +11,7 @@
 #ifndef GN_PARAMS_H
 #define GN_PARAMS_H
 
+#include <float.h>
 #include <stddef.h>
 
 typedef enum {
@@ -30,6 +31,10 @@ typedef struct gn_param {
     const char *choices; /* "a|b|c" for CHOICE */
     const char *doc;     /* one sentence for `gnbench list` */
 } gn_param;
+
+/* Use as `min` of a REAL that must be strictly positive: the range is then
+ * (0, max], described as such. */
+#define GN_PARAM_POSITIVE DBL_TRUE_MIN
 
 /* Tables end with an entry whose name is NULL. */
 const gn_param *gn_param_find(const gn_param *table, const char *name);
@@ -65,5 +70,7 @@ const char *gn_settings_get(const gn_settings *s, const char *key);
 double gn_settings_real(const gn_settings *s, const char *key, double fallback);
 long gn_settings_int(const gn_settings *s, const char *key, long fallback);
 int gn_settings_bool(const gn_settings *s, const char *key, int fallback);
+/* Removes key when present. */
+void gn_settings_unset(gn_settings *s, const char *key);
 
 #endif
