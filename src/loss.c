@@ -35,7 +35,8 @@ int gn_loss_is_classification(gn_loss_kind k)
     return k == GN_LOSS_XENT || k == GN_LOSS_BXENT;
 }
 
-/* p (c) = softmax(f); returns log Σ exp f. */
+/* p (c) = softmax(f); returns log Σ exp f. The callers write p into their
+ * own output rows, so no class count is too large. */
 static double softmax(const double *f, int c, double *p)
 {
     double mx = f[0];
@@ -59,8 +60,6 @@ static double log1pexp(double x)
 {
     return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
-
-#define MAX_C 4096
 
 double gn_loss_value(gn_loss_kind k, const double *F, const double *Y, int b, int c)
 {
@@ -93,16 +92,15 @@ double gn_loss_value(gn_loss_kind k, const double *F, const double *Y, int b, in
 void gn_loss_sample_grad(gn_loss_kind k, const double *F, const double *Y, int b, int c,
                          double *R)
 {
-    double p[MAX_C];
     for (int i = 0; i < b; i++) {
         const double *f = F + (size_t)i * c, *y = Y + (size_t)i * c;
         double *r = R + (size_t)i * c;
         switch (k) {
         case GN_LOSS_XENT: {
             double ysum = 0;
-            softmax(f, c, p);
+            softmax(f, c, r);
             for (int j = 0; j < c; j++) ysum += y[j];
-            for (int j = 0; j < c; j++) r[j] = ysum * p[j] - y[j];
+            for (int j = 0; j < c; j++) r[j] = ysum * r[j] - y[j];
             break;
         }
         case GN_LOSS_BXENT:
@@ -123,19 +121,26 @@ void gn_loss_grad(gn_loss_kind k, const double *F, const double *Y, int b, int c
 
 void gn_loss_hess_factor(gn_loss_kind k, const double *F, int b, int c, double *A)
 {
-    double p[MAX_C];
     for (int i = 0; i < b; i++) {
         const double *f = F + (size_t)i * c;
         double *a = A + (size_t)i * c * c;
         memset(a, 0, sizeof(double) * c * c);
         switch (k) {
-        case GN_LOSS_XENT:
-            /* diag(p) − p pᵀ = A Aᵀ with A = diag(√p) − p √pᵀ, since Σ p = 1 */
+        case GN_LOSS_XENT: {
+            /* diag(p) − p pᵀ = A Aᵀ with A = diag(√p) − p √pᵀ, since Σ p = 1.
+             * p is kept in the last row, which is filled last, in place. */
+            double *p = a + (size_t)(c - 1) * c;
             softmax(f, c, p);
-            for (int r = 0; r < c; r++)
+            for (int r = 0; r < c - 1; r++)
                 for (int s = 0; s < c; s++)
-                    a[r * c + s] = (r == s ? sqrt(p[r]) : 0.0) - p[r] * sqrt(p[s]);
+                    a[(size_t)r * c + s] = (r == s ? sqrt(p[r]) : 0.0) - p[r] * sqrt(p[s]);
+            double pl = p[c - 1];
+            for (int s = 0; s < c; s++) {
+                double rs = sqrt(p[s]);
+                p[s] = (s == c - 1 ? rs : 0.0) - pl * rs;
+            }
             break;
+        }
         case GN_LOSS_BXENT:
             for (int r = 0; r < c; r++) {
                 double s = sigmoid(f[r]);
@@ -151,17 +156,16 @@ void gn_loss_hess_factor(gn_loss_kind k, const double *F, int b, int c, double *
 void gn_loss_sample_targets(gn_loss_kind k, const double *F, int b, int c, gn_rng *rng,
                             double *Y)
 {
-    double p[MAX_C];
     for (int i = 0; i < b; i++) {
         const double *f = F + (size_t)i * c;
         double *y = Y + (size_t)i * c;
         switch (k) {
         case GN_LOSS_XENT: {
-            softmax(f, c, p);
+            softmax(f, c, y); /* probabilities first, then the one-hot row */
             double u = gn_rng_uniform(rng), acc = 0;
             int pick = c - 1;
             for (int j = 0; j < c; j++) {
-                acc += p[j];
+                acc += y[j];
                 if (u < acc) {
                     pick = j;
                     break;

@@ -21,7 +21,7 @@ static const char usage_text[] =
     "  gnbench list [optimizers|datasets|losses|activations]\n"
     "  gnbench run EXPERIMENT.yaml [--out DIR] [--plots DIR] [--quick] [--jobs N]\n"
     "              [--threads N] [--only PATTERN] [--fresh] [--no-plot] [--dry-run]\n"
-    "              [--format png|svg|pdf]\n"
+    "              [--format png|svg|pdf] [--memory-limit MIB]\n"
     "  gnbench plot RESULTS_DIR [--plots DIR] [--format png|svg|pdf]\n"
     "  gnbench check EXPERIMENT.yaml [--quick]\n"
     "  gnbench --help | --version\n";
@@ -151,6 +151,14 @@ static int cmd_run_or_check(int argc, char **argv, int check)
             i++;
         } else if (strcmp(a, "--threads") == 0) {
             if (parse_count("--threads", val, &o.threads) != 0) return 2;
+            i++;
+        } else if (strcmp(a, "--memory-limit") == 0) {
+            char *end;
+            double v = val ? strtod(val, &end) : 0;
+            if (!val || *end || !(v >= 1) || v > 1e9)
+                return usage_error("--memory-limit expects MiB, a number >= 1, got \"%s\"",
+                                   val ? val : "(nothing)");
+            o.memory_limit_mib = v;
             i++;
         } else if (strcmp(a, "--fresh") == 0) o.fresh = 1;
         else if (strcmp(a, "--no-plot") == 0) o.no_plot = 1;

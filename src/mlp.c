@@ -4,6 +4,7 @@
  *   X (b, n_0); W_l (n_l, n_{l-1}); Z_l, A_l (b, n_l); F (b, c);
  *   D_l (b c, n_l): row (i, k) is df_{i,k}/dz_l for sample i, output k.
  * Every product with a dimension of the batch goes through BLIS level 3. */
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +102,8 @@ static size_t count_params(const gn_mlp_config *cfg)
 
 size_t gn_mlp_bytes(const gn_mlp_config *cfg, int max_batch, int max_gram_batch)
 {
-    if (max_gram_batch <= 0) max_gram_batch = max_batch;
+    if (max_gram_batch == 0) max_gram_batch = max_batch;
+    if (max_gram_batch < 0) max_gram_batch = 0;
     size_t B = (size_t)max_batch, G = (size_t)max_gram_batch;
     size_t c = (size_t)cfg->sizes[cfg->n_layers], sum = 0;
     for (int l = 1; l <= cfg->n_layers; l++) sum += (size_t)cfg->sizes[l];
@@ -120,7 +122,8 @@ int gn_mlp_init_ex(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, int max
                    char *err, size_t errlen)
 {
     memset(net, 0, sizeof *net);
-    if (max_gram_batch <= 0 || max_gram_batch > max_batch) max_gram_batch = max_batch;
+    if (max_gram_batch == 0 || max_gram_batch > max_batch) max_gram_batch = max_batch;
+    if (max_gram_batch < 0) max_gram_batch = 0;
     if (cfg->n_layers < 1 || cfg->n_layers > GN_MAX_LAYERS || max_batch < 1) {
         snprintf(err, errlen, "model needs 1..%d weight layers and a batch >= 1", GN_MAX_LAYERS);
         return -1;
@@ -149,17 +152,18 @@ int gn_mlp_init_ex(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, int max
     int ok = (net->theta = calloc(net->m, sizeof(double))) != NULL;
     for (int l = 1; l <= net->L && ok; l++) {
         size_t nl = (size_t)cfg->sizes[l];
-        ok = (net->Z[l] = malloc(B * nl * sizeof(double))) &&
-             (net->D[l] = malloc(G * c * nl * sizeof(double)));
+        ok = (net->Z[l] = malloc(B * nl * sizeof(double))) != NULL;
+        if (ok && G > 0) ok = (net->D[l] = malloc(G * c * nl * sizeof(double))) != NULL;
         if (ok && l < net->L) ok = (net->A[l] = malloc(B * nl * sizeof(double))) != NULL;
     }
     ok = ok && (net->F = malloc(B * c * sizeof(double))) &&
          (net->g0 = malloc(B * w * sizeof(double))) &&
          (net->g1 = malloc(B * w * sizeof(double))) &&
          (net->t0 = malloc(B * w * sizeof(double))) &&
-         (net->t1 = malloc(B * w * sizeof(double))) &&
-         (net->gram_a = malloc(G * G * sizeof(double))) &&
-         (net->gram_d = malloc(G * c * G * c * sizeof(double)));
+         (net->t1 = malloc(B * w * sizeof(double)));
+    if (ok && G > 0)
+        ok = (net->gram_a = malloc(G * G * sizeof(double))) &&
+             (net->gram_d = malloc(G * c * G * c * sizeof(double)));
     if (!ok) {
         gn_mlp_free(net);
         snprintf(err, errlen, "out of memory: the model needs %.1f MiB for batch %d",
@@ -293,6 +297,7 @@ void gn_mlp_jvp(gn_mlp *net, const double *u, double *out)
 
 void gn_mlp_backprop_outputs(gn_mlp *net)
 {
+    assert(net->b <= net->max_gram_batch); /* curvature workspace too small */
     const int *n = net->cfg.sizes;
     int b = net->b, c = net->c, rows = b * c, L = net->L;
     double *DL = net->D[L];

@@ -62,7 +62,8 @@ int gn_mlp_init(gn_mlp *net, const gn_mlp_config *cfg, int max_batch,
 /* The same with a separate bound for the curvature products (backprop
  * vectors, Gram, Jᵀv), whose workspace grows like (batch c)^2: evaluation
  * can forward large chunks while steps form Gram matrices of small batches.
- * max_gram_batch = 0 means max_batch. */
+ * max_gram_batch = 0 means max_batch; < 0 means none (first-order use:
+ * gn_mlp_backprop_outputs, gn_mlp_gram and gn_mlp_jt_vec must not be called). */
 int gn_mlp_init_ex(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, int max_gram_batch,
                    char *err, size_t errlen);
 void gn_mlp_free(gn_mlp *net);

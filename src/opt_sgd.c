@@ -105,6 +105,7 @@ const gn_optim_ops gn_opt_sgd = {
     .summary = "mini-batch SGD with heavy-ball or Nesterov momentum and weight decay",
     .params = sgd_params,
     .full_batch = 0,
+    .first_order = 1,
     .losses = "square|xent|bxent",
     .create = sgd_create,
     .step = sgd_step,

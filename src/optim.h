@@ -49,6 +49,8 @@ typedef struct gn_optim_ops {
     const char *summary;        /* one line */
     const gn_param *params;     /* hyperparameters, addressed as opt.<name> */
     int full_batch;             /* steps always use the whole training set */
+    int first_order;            /* never uses the curvature products (Gram, Jᵀv): the
+                                   runner then allocates no curvature workspace */
     const char *losses;         /* losses it supports, "square|xent|bxent" style */
     /* Extra per-step trace columns (NULL-terminated, at most
      * GN_OPTIM_MAX_EXTRA), filled into gn_step_info.extra; NULL = none. */

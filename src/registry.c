@@ -8,11 +8,21 @@
 extern const gn_optim_ops gn_opt_sgd;
 extern const gn_optim_ops gn_opt_ggn;
 extern const gn_optim_ops gn_opt_ggn_mb;
+extern const gn_optim_ops gn_opt_adam;
+extern const gn_optim_ops gn_opt_sgn;
+extern const gn_optim_ops gn_opt_ngd;
+extern const gn_optim_ops gn_opt_dgn;
+extern const gn_optim_ops gn_opt_lm;
 
 const gn_optim_ops *const gn_optimizers[] = {
     &gn_opt_sgd,
     &gn_opt_ggn,
     &gn_opt_ggn_mb,
+    &gn_opt_adam,
+    &gn_opt_sgn,
+    &gn_opt_ngd,
+    &gn_opt_dgn,
+    &gn_opt_lm,
     NULL,
 };
 

@@ -171,6 +171,14 @@ static int run_batch(const gn_run_spec *r, const gn_dataset *ds)
     return (int)b;
 }
 
+/* Rows of the curvature products a step forms: the batch, or the
+ * optimizer's curvature subset when it has one (sgn, ngd). */
+static int run_gram_batch(const gn_run_spec *r, int b)
+{
+    long b2 = gn_settings_int(&r->settings, "opt.curvature_batch", 0);
+    return b2 > 0 && b2 < b ? (int)b2 : b;
+}
+
 static long run_iterations(const gn_run_spec *r, const gn_dataset *ds, int b)
 {
     const char *ep = gn_settings_get(&r->settings, "train.epochs");
@@ -310,7 +318,9 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
     double target = gn_settings_real(&r->settings, "train.target_loss", NAN);
     double diverge = gn_settings_real(&r->settings, "train.diverge_factor", 1e6);
     int max_batch = b > EVAL_CHUNK ? b : EVAL_CHUNK;
-    if (gn_mlp_init_ex(&net, &cfg, max_batch, b, err, sizeof err) != 0) goto fail;
+    if (gn_mlp_init_ex(&net, &cfg, max_batch, ops->first_order ? -1 : run_gram_batch(r, b), err,
+                       sizeof err) != 0)
+        goto fail;
 
     /* Paired runs: parameters and batch order depend only on the seed (and
      * the shapes), never on the optimizer. */
@@ -816,7 +826,8 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
     int n_cache = 0;
     int *ds_of = calloc((size_t)ex->n_runs + 1, sizeof *ds_of);
     if (!ds_of) return 1;
-    double mem_limit = 0.8 * physical_mib() / jobs;
+    double mem_limit =
+        o->memory_limit_mib > 0 ? o->memory_limit_mib : 0.8 * physical_mib() / jobs;
     for (int i = 0; i < ex->n_runs; i++) {
         const gn_run_spec *r = &ex->runs[i];
         char *key = dataset_key(&r->settings);
@@ -853,18 +864,23 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
             rc = 2;
             goto out;
         }
-        int b = run_batch(r, ds);
-        int mb = b > EVAL_CHUNK ? b : EVAL_CHUNK;
         const gn_optim_ops *ops = gn_optim_find(r->optimizer);
-        double rows = (double)b * ds->c, m = 0;
+        int b = run_batch(r, ds), gb = ops->first_order ? -1 : run_gram_batch(r, b);
+        int mb = b > EVAL_CHUNK ? b : EVAL_CHUNK;
+        double rows = (double)(gb > 0 ? gb : 0) * ds->c, m = 0;
         for (int l = 1; l <= cfg.n_layers; l++) m += (double)cfg.sizes[l] * (cfg.sizes[l - 1] + 1);
-        double opt_bytes = 8.0 * (4 * m + (strcmp(ops->name, "sgd") ? 2 * rows * rows : rows));
-        double mib = (gn_mlp_bytes(&cfg, mb, b) + opt_bytes) / 1048576.0;
+        /* optimizer workspace: a few parameter-sized vectors, plus for the
+         * curvature methods the Gram matrix, its factor and a transform */
+        const char *solver = gn_settings_get(&r->settings, "opt.solver");
+        int matrix_free = solver && strcmp(solver, "cg") == 0;
+        double opt_bytes = 8.0 * (4 * m + (ops->first_order || matrix_free ? 0 : 3 * rows * rows));
+        double mib = (gn_mlp_bytes(&cfg, mb, gb) + opt_bytes) / 1048576.0;
         if (mib > mem_limit) {
             fprintf(stderr,
                     "gnbench: %s: run %s needs about %.0f MiB (model, Gram matrices of %.0f rows), "
-                    "more than the %.0f MiB allowed per job; lower train.batch or model.width, "
-                    "or run fewer --jobs\n",
+                    "more than the %.0f MiB allowed per job; lower train.batch, "
+                    "opt.curvature_batch or model.width, use a matrix-free solver (dgn with "
+                    "solver: cg), raise --memory-limit or run fewer --jobs\n",
                     ex->path, r->run_id, mib, rows, mem_limit);
             rc = 2;
             goto out;

@@ -13,6 +13,7 @@ typedef struct gn_run_options {
     const char *format;    /* figure format: png|svg|pdf */
     const char *command_line;
     int jobs, threads;     /* threads <= 0: available cores */
+    double memory_limit_mib; /* per run; <= 0: 80% of physical memory / jobs */
     int fresh, no_plot, dry_run, quick;
 } gn_run_options;
 

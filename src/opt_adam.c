@@ -1,0 +1,121 @@
+/* opt_adam.c: Adam (Kingma & Ba 2015) with bias correction, the first-order
+ * baseline the Gauss-Newton papers compare with:
+ *   g = ∇L_B(θ) + wd θ                  (L2 weight decay added to the
+ *                                         gradient, as in Adam proper; not
+ *                                         AdamW's decoupled decay)
+ *   m ← β₁ m + (1 − β₁) g,   v ← β₂ v + (1 − β₂) g²
+ *   m̂ = m / (1 − β₁ᵗ),       v̂ = v / (1 − β₂ᵗ)       (t = 1, 2, ...)
+ *   θ ← θ − η m̂ / (√v̂ + ε)
+ * The first step is therefore η g / (|g| + ε) ≈ η sign(g) elementwise. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "blas.h"
+#include "optim.h"
+
+static const gn_param adam_params[] = {
+    {"lr", GN_PARAM_REAL, "0.001", 0, 1e6, NULL, "learning rate eta"},
+    {"beta1", GN_PARAM_REAL, "0.9", 0, 0.999999, NULL,
+     "decay rate of the first-moment (mean) estimate, in [0, 1)"},
+    {"beta2", GN_PARAM_REAL, "0.999", 0, 0.999999999, NULL,
+     "decay rate of the second-moment (uncentered variance) estimate, in [0, 1)"},
+    {"eps", GN_PARAM_REAL, "1e-8", GN_PARAM_POSITIVE, 1, NULL,
+     "added to the root of the second-moment estimate in the denominator (> 0)"},
+    {"weight_decay", GN_PARAM_REAL, "0", 0, 1e6, NULL,
+     "L2 weight decay wd: wd theta is added to the gradient before the moments (not decoupled)"},
+    {NULL, 0, NULL, 0, 0, NULL, NULL},
+};
+
+extern const gn_optim_ops gn_opt_adam;
+
+typedef struct adam {
+    gn_optim base;
+    double lr, beta1, beta2, eps, wd;
+    double beta1_t, beta2_t; /* β₁ᵗ, β₂ᵗ after t steps */
+    size_t m;
+    double *g, *mom, *var, *G; /* (m), (m), (m), (max_batch, c) */
+} adam;
+
+static void adam_destroy(gn_optim *opt)
+{
+    adam *o = (adam *)opt;
+    if (!o) return;
+    free(o->g), free(o->mom), free(o->var), free(o->G), free(o);
+}
+
+static gn_optim *adam_create(const gn_settings *s, gn_mlp *net, int max_batch, char *err,
+                             size_t errlen)
+{
+    adam *o = calloc(1, sizeof *o);
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    o->base.ops = &gn_opt_adam;
+    o->lr = gn_settings_real(s, "opt.lr", 1e-3);
+    o->beta1 = gn_settings_real(s, "opt.beta1", 0.9);
+    o->beta2 = gn_settings_real(s, "opt.beta2", 0.999);
+    o->eps = gn_settings_real(s, "opt.eps", 1e-8);
+    o->wd = gn_settings_real(s, "opt.weight_decay", 0.0);
+    o->beta1_t = o->beta2_t = 1.0;
+    o->m = net->m;
+    o->g = calloc(net->m, sizeof(double));
+    o->mom = calloc(net->m, sizeof(double));
+    o->var = calloc(net->m, sizeof(double));
+    o->G = calloc((size_t)max_batch * net->c, sizeof(double));
+    if (!o->g || !o->mom || !o->var || !o->G) {
+        adam_destroy(&o->base);
+        snprintf(err, errlen, "out of memory for Adam's moment vectors (%zu parameters)", net->m);
+        return NULL;
+    }
+    return &o->base;
+}
+
+static int adam_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
+{
+    adam *o = (adam *)opt;
+    gn_mlp *net = ctx->model;
+    int n = (int)o->m;
+
+    double t0 = gn_now();
+    const double *F = gn_mlp_forward(net, ctx->X, ctx->b);
+    info->batch_loss = gn_loss_value(ctx->loss, F, ctx->Y, ctx->b, ctx->c);
+    gn_loss_grad(ctx->loss, F, ctx->Y, ctx->b, ctx->c, o->G);
+    double t1 = gn_now();
+    gn_mlp_vjp(net, o->G, o->g);
+    if (o->wd > 0) gn_axpy(n, o->wd, net->theta, o->g);
+    double t2 = gn_now();
+
+    o->beta1_t *= o->beta1;
+    o->beta2_t *= o->beta2;
+    double c1 = 1.0 / (1.0 - o->beta1_t), c2 = 1.0 / (1.0 - o->beta2_t);
+    double *th = net->theta, s2 = 0;
+    for (int j = 0; j < n; j++) {
+        double g = o->g[j];
+        o->mom[j] = o->beta1 * o->mom[j] + (1.0 - o->beta1) * g;
+        o->var[j] = o->beta2 * o->var[j] + (1.0 - o->beta2) * g * g;
+        double d = o->lr * (o->mom[j] * c1) / (sqrt(o->var[j] * c2) + o->eps);
+        th[j] -= d;
+        s2 += d * d;
+    }
+    info->grad_norm = gn_nrm2(n, o->g);
+    info->step_norm = sqrt(s2);
+    info->lr = o->lr;
+    info->t_forward = t1 - t0;
+    info->t_backward = t2 - t1;
+    return 0;
+}
+
+const gn_optim_ops gn_opt_adam = {
+    .version = GN_OPTIM_OPS_VERSION,
+    .name = "adam",
+    .summary = "Adam with bias correction and L2 weight decay (Kingma & Ba 2015)",
+    .params = adam_params,
+    .full_batch = 0,
+    .first_order = 1,
+    .losses = "square|xent|bxent",
+    .create = adam_create,
+    .step = adam_step,
+    .destroy = adam_destroy,
+};

@@ -1,0 +1,296 @@
+/* test_ngd.c: the natural-gradient step (`ngd`, empirical and true Fisher)
+ * against a dense m×m solve. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "loss.h"
+#include "mlp.h"
+#include "optim.h"
+#include "params.h"
+#include "rng.h"
+#include "smw.h"
+#include "tolerances.h"
+
+typedef struct prob {
+    gn_mlp net;
+    double *X, *Y;
+    int n, d, c;
+    gn_loss_kind loss;
+} prob;
+
+/* A tiny tanh network with n samples: square targets are smooth functions
+ * plus noise, xent targets one-hot classes, bxent targets values in [0, 1]. */
+static void prob_make(prob *p, gn_loss_kind loss, int n, int d, int c, uint64_t seed)
+{
+    gn_blas_init(1);
+    gn_mlp_config cfg = {.n_layers = 3,
+                         .sizes = {d, 6, 5, c},
+                         .act = GN_ACT_TANH,
+                         .ntk = 1,
+                         .bias = 1,
+                         .output_scale = 1};
+    char err[128];
+    cr_assert_eq(gn_mlp_init(&p->net, &cfg, n, err, sizeof err), 0, "%s", err);
+    gn_rng r;
+    gn_rng_seed(&r, seed, "problem");
+    gn_mlp_init_params(&p->net, &r);
+    p->n = n, p->d = d, p->c = c, p->loss = loss;
+    p->X = malloc(sizeof(double) * n * d);
+    p->Y = malloc(sizeof(double) * n * c);
+    for (int j = 0; j < n * d; j++)
+        p->X[j] = gn_rng_normal(&r);
+    for (int i = 0; i < n; i++) {
+        int cls = (int)gn_rng_below(&r, (uint64_t)c);
+        for (int k = 0; k < c; k++) {
+            double *y = &p->Y[i * c + k];
+            if (loss == GN_LOSS_XENT)
+                *y = k == cls;
+            else if (loss == GN_LOSS_BXENT)
+                *y = gn_rng_uniform(&r);
+            else
+                *y = sin(2.0 * p->X[i * d + k % d]) + 0.3 * gn_rng_normal(&r);
+        }
+    }
+}
+
+static void prob_free(prob *p)
+{
+    gn_mlp_free(&p->net);
+    free(p->X), free(p->Y);
+}
+
+/* An optimizer from "key=value" settings (opt. prefixed), NULL-terminated. */
+static gn_optim *make_opt(const char *name, prob *p, ...)
+{
+    const gn_optim_ops *ops = gn_optim_find(name);
+    cr_assert_not_null(ops, "%s", name);
+    gn_settings s;
+    gn_settings_init(&s);
+    va_list ap;
+    va_start(ap, p);
+    for (const char *kv; (kv = va_arg(ap, const char *));) {
+        char key[64];
+        const char *eq = strchr(kv, '=');
+        cr_assert_not_null(eq);
+        snprintf(key, sizeof key, "opt.%.*s", (int)(eq - kv), kv);
+        cr_assert_not_null(gn_param_find(ops->params, key + 4), "%s has no %s", name, key);
+        gn_settings_set(&s, key, eq + 1);
+    }
+    va_end(ap);
+    char err[256];
+    gn_optim *o = ops->create(&s, &p->net, p->n, err, sizeof err);
+    gn_settings_free(&s);
+    cr_assert_not_null(o, "%s", err);
+    return o;
+}
+
+static void do_step(gn_optim *o, prob *p, long it, gn_step_info *info)
+{
+    gn_step_ctx ctx = {.model = &p->net,
+                       .loss = p->loss,
+                       .X = p->X,
+                       .Y = p->Y,
+                       .b = p->n,
+                       .c = p->c,
+                       .iteration = it};
+    memset(info, 0, sizeof *info);
+    for (int j = 0; j < GN_OPTIM_MAX_EXTRA; j++)
+        info->extra[j] = NAN;
+    cr_assert_eq(o->ops->step(o, &ctx, info), 0, "%s", info->note);
+}
+
+static double loss_now(prob *p)
+{
+    const double *F = gn_mlp_forward(&p->net, p->X, p->n);
+    return gn_loss_value(p->loss, F, p->Y, p->n, p->c);
+}
+
+/* Dense oracle: solves A x = b (n, n) by Gaussian elimination with partial
+ * pivoting (A destroyed); independent of the Cholesky path under test. */
+static void dense_solve(int n, double *A, double *b)
+{
+    for (int k = 0; k < n; k++) {
+        int piv = k;
+        for (int i = k + 1; i < n; i++)
+            if (fabs(A[i * n + k]) > fabs(A[piv * n + k])) piv = i;
+        for (int j = 0; j < n; j++) {
+            double t = A[k * n + j];
+            A[k * n + j] = A[piv * n + j];
+            A[piv * n + j] = t;
+        }
+        double t = b[k];
+        b[k] = b[piv];
+        b[piv] = t;
+        for (int i = k + 1; i < n; i++) {
+            double f = A[i * n + k] / A[k * n + k];
+            for (int j = k; j < n; j++)
+                A[i * n + j] -= f * A[k * n + j];
+            b[i] -= f * b[k];
+        }
+    }
+    for (int k = n - 1; k >= 0; k--) {
+        for (int j = k + 1; j < n; j++)
+            b[k] -= A[k * n + j] * b[j];
+        b[k] /= A[k * n + k];
+    }
+}
+
+/* Relative distance ‖a − b‖ / ‖b‖ of two (n) vectors. */
+static double rel_err(size_t n, const double *a, const double *b)
+{
+    double d2 = 0, s2 = 0;
+    for (size_t j = 0; j < n; j++)
+        d2 += (a[j] - b[j]) * (a[j] - b[j]), s2 += b[j] * b[j];
+    return sqrt(d2 / s2);
+}
+
+/* d (m) = −(λ I + (1/b₂) Σ_{t<b₂} u_t u_tᵀ)⁻¹ g with u_t = J_iᵀ ∇ℓ(f_i, Yc_t),
+ * i = idx[t]; g = ∇L over all n samples with the data targets. */
+static void dense_ngd_direction(prob *p, const int *idx, int b2, const double *Yc, double lam,
+                                double *d)
+{
+    int n = p->n, c = p->c;
+    size_t m = p->net.m;
+    double *J = malloc(sizeof(double) * n * c * m), *G = calloc(m * m, sizeof(double));
+    double *R = malloc(sizeof(double) * n * c), *u = malloc(sizeof(double) * m), r[64];
+    const double *F = gn_mlp_forward(&p->net, p->X, n);
+    gn_mlp_jacobian(&p->net, J);
+    gn_loss_sample_grad(p->loss, F, p->Y, n, c, R);
+    for (size_t q = 0; q < m; q++) {
+        double s = 0;
+        for (int k = 0; k < n * c; k++)
+            s += J[k * m + q] * R[k];
+        d[q] = -s / n;
+    }
+    for (int t = 0; t < b2; t++) {
+        int i = idx[t];
+        gn_loss_sample_grad(p->loss, F + i * c, Yc + t * c, 1, c, r);
+        for (size_t q = 0; q < m; q++) {
+            u[q] = 0;
+            for (int k = 0; k < c; k++)
+                u[q] += J[((size_t)i * c + k) * m + q] * r[k];
+        }
+        for (size_t a = 0; a < m; a++)
+            for (size_t e = 0; e < m; e++)
+                G[a * m + e] += u[a] * u[e] / b2;
+    }
+    for (size_t a = 0; a < m; a++)
+        G[a * m + a] += lam;
+    dense_solve((int)m, G, d);
+    free(J), free(G), free(R), free(u);
+}
+
+static void check_direction(gn_loss_kind loss, int c, const char *fisher, int b2, long it,
+                            const char *seed)
+{
+    prob p;
+    prob_make(&p, loss, 7, 3, c, 41 + c);
+    size_t m = p.net.m;
+    int idx[7], n = p.n;
+    if (b2 == 0) b2 = n;
+    gn_smw_subset((uint64_t)atoll(seed), it, n, b2, idx);
+    double *Yc = malloc(sizeof(double) * b2 * c), *Fc = malloc(sizeof(double) * b2 * c);
+    const double *F = gn_mlp_forward(&p.net, p.X, n);
+    for (int t = 0; t < b2; t++) {
+        memcpy(Yc + t * c, p.Y + idx[t] * c, sizeof(double) * c);
+        memcpy(Fc + t * c, F + idx[t] * c, sizeof(double) * c);
+    }
+    if (strcmp(fisher, "true") == 0) { /* the documented per-step generator */
+        gn_rng r;
+        gn_smw_step_rng(&r, (uint64_t)atoll(seed), it, "fisher-targets");
+        gn_loss_sample_targets(loss, Fc, b2, c, &r, Yc);
+    }
+    double *want = malloc(sizeof(double) * m), *th0 = malloc(sizeof(double) * m);
+    double *got = malloc(sizeof(double) * m);
+    memcpy(th0, p.net.theta, sizeof(double) * m);
+    dense_ngd_direction(&p, idx, b2, Yc, 0.2, want);
+    char f[64], cb[64], sd[64];
+    snprintf(f, sizeof f, "fisher=%s", fisher);
+    snprintf(cb, sizeof cb, "curvature_batch=%d", b2 == n ? 0 : b2);
+    snprintf(sd, sizeof sd, "seed=%s", seed);
+    gn_optim *o =
+        make_opt("ngd", &p, "lr=0.6", "damping=0.2", "damping_rule=fixed", f, cb, sd, NULL);
+    gn_step_info info;
+    do_step(o, &p, it, &info);
+    for (size_t q = 0; q < m; q++)
+        got[q] = (p.net.theta[q] - th0[q]) / 0.6;
+    double e = rel_err(m, got, want);
+    cr_expect_lt(e, GN_TOL_EXACT_REL, "%s, %s Fisher, b2=%d: relative direction error %.3g",
+                 gn_loss_name(loss), fisher, b2, e);
+    cr_expect_eq(info.damping, 0.2);
+    o->ops->destroy(o);
+    free(want), free(th0), free(got), free(Yc), free(Fc);
+    prob_free(&p);
+}
+
+Test(ngd, empirical_fisher_direction_equals_dense_solve_square)
+{
+    check_direction(GN_LOSS_SQUARE, 2, "empirical", 0, 0, "0");
+}
+
+Test(ngd, empirical_fisher_direction_equals_dense_solve_xent)
+{
+    check_direction(GN_LOSS_XENT, 3, "empirical", 0, 2, "0");
+}
+
+Test(ngd, empirical_fisher_direction_equals_dense_solve_bxent)
+{
+    check_direction(GN_LOSS_BXENT, 2, "empirical", 0, 2, "0");
+}
+
+Test(ngd, curvature_subset_equals_dense_solve_on_that_subset)
+{
+    check_direction(GN_LOSS_XENT, 3, "empirical", 4, 3, "5");
+}
+
+Test(ngd, true_fisher_direction_equals_dense_solve_with_sampled_targets)
+{
+    check_direction(GN_LOSS_XENT, 3, "true", 0, 4, "9");
+    check_direction(GN_LOSS_SQUARE, 2, "true", 5, 1, "2");
+}
+
+Test(ngd, true_fisher_draws_depend_on_seed_and_iteration_only)
+{
+    double *th[3];
+    for (int run = 0; run < 3; run++) {
+        prob p;
+        prob_make(&p, GN_LOSS_XENT, 7, 3, 3, 5);
+        gn_optim *o = make_opt("ngd", &p, "fisher=true", run == 2 ? "seed=1" : "seed=0", NULL);
+        gn_step_info info;
+        do_step(o, &p, 0, &info);
+        do_step(o, &p, 1, &info);
+        th[run] = malloc(sizeof(double) * p.net.m);
+        memcpy(th[run], p.net.theta, sizeof(double) * p.net.m);
+        if (run == 2) {
+            cr_expect_eq(memcmp(th[0], th[1], sizeof(double) * p.net.m), 0);
+            cr_expect_neq(memcmp(th[0], th[2], sizeof(double) * p.net.m), 0);
+        }
+        o->ops->destroy(o);
+        prob_free(&p);
+    }
+    free(th[0]), free(th[1]), free(th[2]);
+}
+
+Test(ngd, lm_rule_descends_and_adapts_damping)
+{
+    prob p;
+    prob_make(&p, GN_LOSS_XENT, 7, 3, 3, 6);
+    gn_optim *o = make_opt("ngd", &p, "lr=0.1", "damping=1", "drop=0.5", NULL);
+    gn_step_info info;
+    double prev = loss_now(&p);
+    for (int k = 0; k < 4; k++) {
+        do_step(o, &p, k, &info);
+        double now = loss_now(&p);
+        cr_expect_lt(now, prev);
+        prev = now;
+        cr_expect(isfinite(info.gain_ratio));
+    }
+    cr_expect_lt(info.damping, 1.0, "a sequence of good steps should lower the damping");
+    o->ops->destroy(o);
+    prob_free(&p);
+}
