@@ -1242,6 +1242,22 @@ static int set_table(ctx *c, gn_settings *s, const char *sect, const gn_param *t
     return 0;
 }
 
+/* Whether `loss` is one of the '|'-separated names in ops->losses (an
+ * optimizer that lists none supports square loss only). */
+static int loss_supported(const gn_optim_ops *ops, const char *loss)
+{
+    const char *list = ops->losses ? ops->losses : "square";
+    size_t n = strlen(loss);
+    for (const char *p = list; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, loss, n) == 0) return 1;
+        if (!bar) break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
 static int resolve(ctx *c, gn_settings *s, const spec *sp, const int *gidx, const entry *e,
                    const int *eidx)
 {
@@ -1253,7 +1269,12 @@ static int resolve(ctx *c, gn_settings *s, const spec *sp, const int *gidx, cons
     if (set_table(c, s, "model", gn_model_params, sp, gidx, NULL, NULL) != 0) return -1;
     if (set_table(c, s, "train", gn_train_params, sp, gidx, e, eidx) != 0) return -1;
     const char *loss = value_at(&sp->global, gidx, "loss");
-    if (gn_settings_set(s, "loss", loss ? loss : c->loss_param.def) != 0) return fail_oom(c);
+    if (!loss) loss = c->loss_param.def;
+    if (!loss_supported(e->ops, loss))
+        return fail(c, e->line, e->quick, "loss",
+                    "optimizer %s does not support loss %s; it supports %s", e->ops->name, loss,
+                    e->ops->losses ? e->ops->losses : "square");
+    if (gn_settings_set(s, "loss", loss) != 0) return fail_oom(c);
     const gn_param *t = e->ops->params;
     for (int i = 0; t && t[i].name; i++) {
         snprintf(key, sizeof key, "opt.%s", t[i].name);
