@@ -840,9 +840,16 @@ static int fig_group(fig_ctx *fc, char *msg, size_t len)
             }
         }
         sbuf b = {0};
-        if (fc->c_series >= 0)
+        /* A configuration without the series setting (another optimizer's
+         * hyperparameter, say) is named by its optimizer instead. */
+        int series_empty = fc->c_series >= 0 && !*cell(pc, g->rep, fc->c_series);
+        if (fc->c_series >= 0 && !series_empty)
             sb_setting(&b, pc, g->rep, fc->c_series, 1);
+        else if (series_empty && pc->c_optimizer >= 0)
+            sb_setting(&b, pc, g->rep, pc->c_optimizer, 0);
         for (int i = 0; i < n_diff; i++) {
+            if (!*cell(pc, g->rep, diff[i]) || (series_empty && diff[i] == pc->c_optimizer))
+                continue; /* settings this configuration does not have */
             if (b.n)
                 sb_putc(&b, ' ');
             sb_setting(&b, pc, g->rep, diff[i], 0);
