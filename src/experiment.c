@@ -78,14 +78,31 @@ static const char *const top_keys[] = {"name",  "description", "seeds", "dataset
 static const char *const figure_keys[] = {"name",   "kind",  "x",    "y",    "series",
                                           "panels", "title", "logx", "logy", NULL};
 static const char *const trace_x[] = {"iteration", "epoch", "samples", "wall_s", NULL};
+/* Trace columns the runner writes; optimizers add their own (see
+ * gn_optim_ops.trace_columns), accepted too. */
 static const char *const trace_y[] = {
-    "train_loss", "test_loss",  "test_accuracy", "batch_loss",  "grad_norm", "step_norm",  "lr",
-    "damping",    "gain_ratio", "t_forward",     "t_curvature", "t_solve",   "t_backward", NULL};
-static const char *const summary_y[] = {"iterations",       "wall_s",
-                                        "step_s_median",    "final_train_loss",
-                                        "final_test_loss",  "best_train_loss",
-                                        "time_to_target_s", "iterations_to_target",
-                                        "peak_rss_mib",     NULL};
+    "train_loss", "test_loss",  "train_accuracy", "test_accuracy", "batch_loss", "grad_norm",
+    "step_norm",  "lr",         "damping",        "gain_ratio",    "t_forward",  "t_curvature",
+    "t_solve",    "t_backward", NULL};
+/* Whether some registered optimizer writes trace column `name`. */
+static int optimizer_trace_column(const char *name)
+{
+    for (int i = 0; gn_optimizers[i]; i++) {
+        const char *const *t = gn_optimizers[i]->trace_columns;
+        for (int j = 0; t && t[j]; j++)
+            if (strcmp(t[j], name) == 0) return 1;
+    }
+    return 0;
+}
+
+static const char *const summary_y[] = {"iterations",          "wall_s",
+                                        "step_s_median",       "final_train_loss",
+                                        "final_test_loss",     "final_test_accuracy",
+                                        "best_train_loss",     "time_to_target_s",
+                                        "iterations_to_target", "peak_rss_mib",
+                                        "kernel_lambda_min_init", "kernel_cond_init",
+                                        "rejected_steps",      "damping_raised_steps",
+                                        NULL};
 
 /* Limits that keep hostile input cheap: nesting, nodes after alias
  * expansion, pairs per mapping and items per sequence (duplicate checks
@@ -1567,7 +1584,7 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
     }
     snprintf(path, sizeof path, "figures[%d].y", index);
     const char *const *ys = trace ? trace_y : summary_y;
-    if (!in_list(ys, y->str)) {
+    if (!in_list(ys, y->str) && !(trace && optimizer_trace_column(y->str))) {
         join_list(ys, list, sizeof list);
         return fail(c, y->line, y->quick, path, "expected one of %s for a %s, got %s", list,
                     trace ? "trace" : "summary", shown(y, got, sizeof got));
@@ -1669,6 +1686,61 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
+/* Steps 1-4 on ex->text (len bytes): parse, apply quick, build; also
+ * validates the quick variant when quick is off. */
+static int load_tree(ctx *c, size_t len, int quick, gn_experiment *ex)
+{
+    ynode *root = parse_text(c, ex->text, len);
+    if (!root) return -1;
+    const ynode *q = map_get(root, "quick", NULL);
+    ynode *qroot = NULL;
+    if (q) {
+        qroot = apply_quick(c, root, q);
+        if (!qroot) return -1;
+    }
+    if (build(c, quick && qroot ? qroot : root, ex) != 0) return -1;
+    if (!quick && qroot) {
+        /* Validate the quick variant too, so `check` catches its errors. */
+        gn_experiment scratch;
+        memset(&scratch, 0, sizeof scratch);
+        int qrc = build(c, qroot, &scratch);
+        gn_experiment_free(&scratch);
+        if (qrc != 0) return -1;
+    }
+    return 0;
+}
+
+int gn_experiment_load_text(const char *name, const char *text, size_t len, const char *base_dir,
+                            int quick, gn_experiment *ex, char *err, size_t errlen)
+{
+    ctx c;
+    memset(&c, 0, sizeof c);
+    memset(ex, 0, sizeof *ex);
+    c.path = name ? name : "(text)";
+    c.err = err;
+    c.errlen = errlen;
+    if (err && errlen) err[0] = '\0';
+    if (!text && len > 0) return fail(&c, 0, 0, NULL, "no experiment text given");
+    init_loss_param(&c);
+
+    int rc = -1;
+    ex->text = malloc(len + 1);
+    ex->path = strdup(c.path);
+    ex->base_dir = base_dir ? strdup(base_dir) : dir_of(c.path);
+    ex->quick = quick != 0;
+    if (!ex->text || !ex->path || !ex->base_dir) {
+        fail_oom(&c);
+        goto out;
+    }
+    if (len) memcpy(ex->text, text, len);
+    ex->text[len] = '\0';
+    rc = load_tree(&c, len, quick, ex);
+out:
+    arena_free(&c);
+    if (rc != 0) gn_experiment_free(ex);
+    return rc;
+}
+
 int gn_experiment_load(const char *path, int quick, gn_experiment *ex, char *err, size_t errlen)
 {
     ctx c;
@@ -1679,39 +1751,18 @@ int gn_experiment_load(const char *path, int quick, gn_experiment *ex, char *err
     c.errlen = errlen;
     if (err && errlen) err[0] = '\0';
     if (!path) return fail(&c, 0, 0, NULL, "no experiment file given");
-    init_loss_param(&c);
 
+    char *text = NULL;
     size_t len = 0;
-    int rc = -1;
-    if (read_file(&c, path, &ex->text, &len) != 0) goto out;
-    ex->path = strdup(path);
-    ex->base_dir = dir_of(path);
-    ex->quick = quick != 0;
-    if (!ex->path || !ex->base_dir) {
-        fail_oom(&c);
-        goto out;
+    if (read_file(&c, path, &text, &len) != 0) return -1;
+    char *dir = dir_of(path);
+    if (!dir) {
+        free(text);
+        return fail_oom(&c);
     }
-    ynode *root = parse_text(&c, ex->text, len);
-    if (!root) goto out;
-    const ynode *q = map_get(root, "quick", NULL);
-    ynode *qroot = NULL;
-    if (q) {
-        qroot = apply_quick(&c, root, q);
-        if (!qroot) goto out;
-    }
-    if (build(&c, quick && qroot ? qroot : root, ex) != 0) goto out;
-    if (!quick && qroot) {
-        /* Validate the quick variant too, so `check` catches its errors. */
-        gn_experiment scratch;
-        memset(&scratch, 0, sizeof scratch);
-        int qrc = build(&c, qroot, &scratch);
-        gn_experiment_free(&scratch);
-        if (qrc != 0) goto out;
-    }
-    rc = 0;
-out:
-    arena_free(&c);
-    if (rc != 0) gn_experiment_free(ex);
+    int rc = gn_experiment_load_text(path, text, len, dir, quick, ex, err, errlen);
+    free(dir);
+    free(text);
     return rc;
 }
 
