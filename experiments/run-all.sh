@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Runs every experiment file in experiments/ with gnbench.
 # usage: run-all.sh GNBENCH SOURCE_ROOT [--quick] [extra gnbench run options]
+#
+# Runs use one BLAS thread each and two at a time (GNBENCH_JOBS, default 2):
+# on a 2-core machine that keeps both cores busy without OpenMP threads
+# spinning against each other, which wrecks step times when the machine is
+# loaded. Every run of a sweep gets the same treatment, so ratios within an
+# experiment stay fair; bench/ has the dedicated timing benchmarks.
 set -u
 gnbench=$1; root=$2; shift 2
+jobs=${GNBENCH_JOBS:-2}
 status=0
 for f in "$root"/experiments/*.yaml; do
   name=$(basename "$f" .yaml)
   echo "== $name" >&2
-  "$gnbench" run "$f" --out "$root/results/$name" --plots "$root/plots/$name" "$@" || status=1
+  "$gnbench" run "$f" --out "$root/results/$name" --plots "$root/plots/$name" \
+    --threads 1 --jobs "$jobs" "$@" || status=1
 done
 exit $status

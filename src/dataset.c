@@ -1,4 +1,8 @@
-/* dataset.c: built-in datasets (teacher, csv).
+/* dataset.c: the dataset registry, the helpers every loader shares
+ * (dataset_impl.h), and the teacher and csv datasets. The other kinds live
+ * in dataset_io.c (package files, gzip, numeric text), dataset_fmnist.c,
+ * dataset_text.c (fann, digits, diabetes) and dataset_synth.c (ntk,
+ * clustered, curves).
  *
  * teacher: synthetic regression from a random one-hidden-layer tanh MLP.
  *   Inputs x ~ N(0, Σ), Σ = diag(λ_1..λ_d), λ_i = i^(-spectrum) rescaled so
@@ -29,7 +33,10 @@
  *   centred by its training mean and divided by its training standard
  *   deviation (population, divisor n; 1 for a constant column); the test
  *   set uses the training statistics. Errors name the file, the line, and the
- *   column. The identity records each file's size and FNV-1a hash. */
+ *   column. The identity records each file's size and FNV-1a hash.
+ *   With loss xent, one target column of class indices 0..K-1 becomes
+ *   one-hot rows (K = dataset.classes, default the largest index + 1);
+ *   several target columns are taken as one-hot rows already. */
 #include "dataset.h"
 
 #include <errno.h>
@@ -39,8 +46,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "csvio.h"
+#include "dataset_impl.h"
 #include "rng.h"
 
 static const gn_param teacher_params[] = {
@@ -65,26 +74,65 @@ static const gn_param csv_params[] = {
      "number of target columns, taken from the right (default 1 when target is not given)"},
     {"standardize", GN_PARAM_BOOL, "true", 0, 0, NULL,
      "standardize inputs and targets (not with xent/bxent) by training-set mean and deviation"},
+    {"classes", GN_PARAM_INT, NULL, 2, 1e6, NULL,
+     "with loss xent and one target column of class indices 0..K-1: K (default max + 1)"},
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
+static int load_teacher(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
+                        gn_dataset *ds, char *err, size_t errlen);
+static int load_csv(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
+                    gn_dataset *ds, char *err, size_t errlen);
+
 const gn_dataset_kind gn_dataset_kinds[] = {
-    {"teacher", "synthetic regression from a random teacher MLP with Gaussian inputs", teacher_params},
-    {"csv", "your own data: CSV files with a header row (libcsv)", csv_params},
-    {NULL, NULL, NULL},
+    {"teacher", "synthetic regression from a random teacher MLP with Gaussian inputs (any size; gn_rng)",
+     teacher_params, load_teacher},
+    {"ntk", "synthetic: x on the unit sphere, y = (alpha/sqrt(m)) sum_r a_r sigma(w_r.x), a_r = +-1 "
+            "(the GGN paper's two-layer NTK setting; regression; gn_rng)",
+     gn_ds_ntk_params, gn_ds_load_ntk},
+    {"clustered", "synthetic: x_i = c_k + spread z_i around K centres, ill-conditioned kernels "
+                  "(smallest Gram eigenvalue ~ spread^2; regression; gn_rng)",
+     gn_ds_clustered_params, gn_ds_load_clustered},
+    {"curves", "synthetic CURVES-like 28x28 images, 20k/10k, autoencode (784 -> 784 in [0,1]); "
+               "a reconstruction, not the original file (gn_rng)",
+     gn_ds_curves_params, gn_ds_load_curves},
+    {"csv", "your own data: CSV files with a header row (libcsv); regression, or classes with xent",
+     csv_params, load_csv},
+    {"fashion-mnist", "Fashion-MNIST 28x28 clothing images, 60k train/10k test, task classify (10 "
+                      "classes) | autoencode | rotation (angle regression); package "
+                      "dataset-fashion-mnist (MIT)",
+     gn_ds_fashion_params, gn_ds_load_fashion},
+    {"fann:<set>", "FANN example sets, <set> = census-house (11392/11392, 16->1), kin32fm, bank32fm, "
+                   "bank32nh (2048/2048, 32->1), pumadyn-32fm (512/512, 32->1), abelone (2088/2089, "
+                   "10->1), building (2104/2104, 14->3), robot (374/594, 48->3): regression; thyroid, "
+                   "mushroom, gene, soybean, diabetes: classify; parity8, parity13, two-spiral: binary; "
+                   "package libfann-doc (LGPL-2.1+)",
+     gn_ds_fann_params, gn_ds_load_fann},
+    {"digits", "scikit-learn's 8x8 handwritten digits, 1797 images (1500/297 split by seed), "
+               "64 -> 10 classes | autoencode; package python3-sklearn data files (BSD-3-Clause)",
+     gn_ds_digits_params, gn_ds_load_digits},
+    {"diabetes", "scikit-learn's diabetes progression, 442 patients (400/42 split by seed), "
+                 "10 -> 1 regression; package python3-sklearn data files (BSD-3-Clause)",
+     gn_ds_diabetes_params, gn_ds_load_diabetes},
+    {NULL, NULL, NULL, NULL},
 };
 
 const gn_dataset_kind *gn_dataset_kind_find(const char *name)
 {
+    if (!name) return NULL;
+    if (strncmp(name, "fann:", 5) == 0) {
+        if (!gn_fann_set_find(name + 5)) return NULL;
+        name = "fann:<set>";
+    }
     for (int i = 0; gn_dataset_kinds[i].name; i++)
         if (strcmp(gn_dataset_kinds[i].name, name) == 0) return &gn_dataset_kinds[i];
     return NULL;
 }
 
 /* ---------------------------------------------------------------------- */
-/* helpers                                                                 */
+/* helpers (dataset_impl.h)                                                */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void gn_ds_err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0) return;
     va_list ap;
@@ -93,12 +141,197 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Array of n*m doubles, or NULL (also when n*m overflows). */
-static double *alloc_mat(long n, long m)
+void gn_ds_append(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t u = strlen(buf);
+    if (u + 1 >= len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + u, len - u, fmt, ap);
+    va_end(ap);
+}
+
+void *gn_ds_malloc(size_t bytes)
+{
+    if (bytes < ((size_t)4 << 20)) return malloc(bytes ? bytes : 1);
+    void *p = NULL;
+    if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0) return NULL;
+#ifdef __linux__
+    /* Fault the pages in now, as huge pages where the kernel allows: one
+     * call instead of a fault per 4 KiB page, which costs more than the
+     * data conversion itself on virtual machines. Failures are harmless. */
+    size_t len = bytes & ~(size_t)4095;
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE);
+#endif
+    madvise(p, len, 23 /* MADV_POPULATE_WRITE, Linux 5.14 */);
+#endif
+    return p;
+}
+
+void *gn_ds_calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size) return NULL;
+    void *p = gn_ds_malloc(n * size);
+    if (p) memset(p, 0, n * size);
+    return p;
+}
+
+double *gn_ds_alloc(long n, long m)
 {
     if (n <= 0 || m <= 0) return NULL;
     if ((unsigned long)n > SIZE_MAX / sizeof(double) / (unsigned long)m) return NULL;
-    return malloc((size_t)n * (size_t)m * sizeof(double));
+    return gn_ds_malloc((size_t)n * (size_t)m * sizeof(double));
+}
+
+long gn_ds_int(const gn_settings *s, const gn_dataset_kind *k, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof key, "dataset.%s", name);
+    const gn_param *p = gn_param_find(k->params, name);
+    long def = p && p->def ? strtol(p->def, NULL, 10) : 0;
+    return gn_settings_int(s, key, def);
+}
+
+double gn_ds_real(const gn_settings *s, const gn_dataset_kind *k, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof key, "dataset.%s", name);
+    const gn_param *p = gn_param_find(k->params, name);
+    double def = p && p->def ? strtod(p->def, NULL) : 0.0;
+    return gn_settings_real(s, key, def);
+}
+
+int gn_ds_bool(const gn_settings *s, const gn_dataset_kind *k, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof key, "dataset.%s", name);
+    const gn_param *p = gn_param_find(k->params, name);
+    int def = p && p->def && strcmp(p->def, "true") == 0;
+    return gn_settings_bool(s, key, def);
+}
+
+const char *gn_ds_str(const gn_settings *s, const gn_dataset_kind *k, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof key, "dataset.%s", name);
+    const char *v = gn_settings_get(s, key);
+    if (v) return v;
+    const gn_param *p = gn_param_find(k->params, name);
+    return p ? p->def : NULL;
+}
+
+int gn_ds_loss_is_xent(const gn_settings *s)
+{
+    const char *loss = gn_settings_get(s, "loss");
+    return loss && strcmp(loss, "xent") == 0;
+}
+
+int gn_ds_loss_is_classification(const gn_settings *s)
+{
+    const char *loss = gn_settings_get(s, "loss");
+    return loss && (strcmp(loss, "xent") == 0 || strcmp(loss, "bxent") == 0);
+}
+
+int *gn_ds_subset(int N, int n, uint64_t seed, const char *stream)
+{
+    if (N <= 0 || n < 0 || n > N) return NULL;
+    int *v = malloc((size_t)N * sizeof *v);
+    if (!v) return NULL;
+    for (int i = 0; i < N; i++) v[i] = i;
+    if (n == N) return v;
+    gn_rng r;
+    gn_rng_seed(&r, seed, stream);
+    for (int i = 0; i < n; i++) { /* the first n steps of a Fisher-Yates shuffle */
+        int j = i + (int)gn_rng_below(&r, (uint64_t)(N - i));
+        int t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+    }
+    /* back to file order by marking the chosen ones (O(N)) */
+    unsigned char *mark = calloc((size_t)N, 1);
+    if (!mark) {
+        free(v);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) mark[v[i]] = 1;
+    int o = 0;
+    for (int i = 0; i < N; i++)
+        if (mark[i]) v[o++] = i;
+    free(mark);
+    return v;
+}
+
+int gn_ds_split(int N, int n_train, int n_test, uint64_t seed, const char *stream, int **train,
+                int **test)
+{
+    *train = *test = NULL;
+    int *perm = malloc((size_t)N * sizeof *perm);
+    unsigned char *mark = calloc((size_t)N, 1);
+    int *tr = malloc((size_t)(n_train > 0 ? n_train : 1) * sizeof *tr);
+    int *te = malloc((size_t)(n_test > 0 ? n_test : 1) * sizeof *te);
+    if (!perm || !mark || !tr || !te) {
+        free(perm);
+        free(mark);
+        free(tr);
+        free(te);
+        return -1;
+    }
+    for (int i = 0; i < N; i++) perm[i] = i;
+    gn_rng r;
+    gn_rng_seed(&r, seed, stream);
+    gn_rng_shuffle(&r, perm, N);
+    for (int i = 0; i < n_train; i++) mark[perm[i]] = 1;
+    for (int i = n_train; i < n_train + n_test; i++) mark[perm[i]] = 2;
+    int a = 0, b = 0;
+    for (int i = 0; i < N; i++) {
+        if (mark[i] == 1) tr[a++] = i;
+        if (mark[i] == 2) te[b++] = i;
+    }
+    free(perm);
+    free(mark);
+    *train = tr;
+    *test = te;
+    return 0;
+}
+
+static int label_of(double v, int classes)
+{
+    if (!(v >= 0) || v != floor(v) || (classes > 0 && v >= classes) || v > 1e6) return -1;
+    return (int)v;
+}
+
+int gn_ds_onehot(const double *Y, int n, const double *Yt, int nt, int *classes, double **out,
+                 double **out_t, int *bad_row)
+{
+    *out = NULL;
+    if (out_t) *out_t = NULL;
+    int K = *classes, max = -1;
+    for (int i = 0; i < n + nt; i++) {
+        double v = i < n ? Y[i] : Yt[i - n];
+        if (label_of(v, K) < 0) {
+            *bad_row = i;
+            return -1;
+        }
+        if ((int)v > max) max = (int)v;
+    }
+    if (K <= 0) K = max + 1;
+    double *A = calloc((size_t)n * (size_t)K, sizeof *A);
+    double *B = nt > 0 ? calloc((size_t)nt * (size_t)K, sizeof *B) : NULL;
+    if (!A || (nt > 0 && !B)) {
+        free(A);
+        free(B);
+        return -2;
+    }
+    for (int i = 0; i < n; i++) A[(size_t)i * K + (int)Y[i]] = 1.0;
+    for (int i = 0; i < nt; i++) B[(size_t)i * K + (int)Yt[i]] = 1.0;
+    *out = A;
+    if (out_t)
+        *out_t = B;
+    else
+        free(B);
+    *classes = K;
+    return 0;
 }
 
 /* Checks every dataset.<param> present in s against the kind's table. */
@@ -109,30 +342,11 @@ static int check_params(const gn_settings *s, const gn_dataset_kind *k, char *er
         snprintf(key, sizeof key, "dataset.%s", p->name);
         const char *v = gn_settings_get(s, key);
         if (v && gn_param_check(p, v, why, sizeof why) != 0) {
-            set_err(err, errlen, "%s = '%s': expected %s", key, v, why);
+            gn_ds_err(err, errlen, "%s = '%s': expected %s", key, v, why);
             return -1;
         }
     }
     return 0;
-}
-
-/* Value of dataset.<name>, falling back to the table default. */
-static long get_int(const gn_settings *s, const gn_dataset_kind *k, const char *name)
-{
-    char key[96];
-    snprintf(key, sizeof key, "dataset.%s", name);
-    const gn_param *p = gn_param_find(k->params, name);
-    long def = p && p->def ? strtol(p->def, NULL, 10) : 0;
-    return gn_settings_int(s, key, def);
-}
-
-static double get_real(const gn_settings *s, const gn_dataset_kind *k, const char *name)
-{
-    char key[96];
-    snprintf(key, sizeof key, "dataset.%s", name);
-    const gn_param *p = gn_param_find(k->params, name);
-    double def = p && p->def ? strtod(p->def, NULL) : 0.0;
-    return gn_settings_real(s, key, def);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -178,40 +392,41 @@ static void teacher_sample(const teacher *t, int n, double noise, uint64_t seed,
     }
 }
 
-static int load_teacher(const gn_settings *s, const gn_dataset_kind *k, gn_dataset *ds, char *err,
-                        size_t errlen)
+static int load_teacher(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
+                        gn_dataset *ds, char *err, size_t errlen)
 {
-    long n_train = get_int(s, k, "n_train"), n_test = get_int(s, k, "n_test");
-    long d = get_int(s, k, "dim"), c = get_int(s, k, "outputs"), m = get_int(s, k, "teacher_width");
-    double noise = get_real(s, k, "noise"), spectrum = get_real(s, k, "spectrum");
-    long seed = get_int(s, k, "seed");
+    (void)base_dir;
+    long n_train = gn_ds_int(s, k, "n_train"), n_test = gn_ds_int(s, k, "n_test");
+    long d = gn_ds_int(s, k, "dim"), c = gn_ds_int(s, k, "outputs"), m = gn_ds_int(s, k, "teacher_width");
+    double noise = gn_ds_real(s, k, "noise"), spectrum = gn_ds_real(s, k, "spectrum");
+    long seed = gn_ds_int(s, k, "seed");
     if (n_train < 1 || n_test < 0 || d < 1 || c < 1 || m < 1 || n_train > INT32_MAX ||
         n_test > INT32_MAX || d > INT32_MAX || c > INT32_MAX || m > INT32_MAX || seed < 0 ||
         !(noise >= 0) || !isfinite(noise) || !(spectrum >= 0) || !isfinite(spectrum)) {
-        set_err(err, errlen, "dataset teacher: sizes must be positive, noise and spectrum finite and >= 0");
+        gn_ds_err(err, errlen, "dataset teacher: sizes must be positive, noise and spectrum finite and >= 0");
         return -1;
     }
 
     teacher t = {.d = (int)d, .m = (int)m, .c = (int)c};
-    t.W1 = alloc_mat(m, d);
-    t.b1 = alloc_mat(m, 1);
-    t.W2 = alloc_mat(c, m);
-    t.sd = alloc_mat(d, 1);
-    t.h = alloc_mat(m, 1);
+    t.W1 = gn_ds_alloc(m, d);
+    t.b1 = gn_ds_alloc(m, 1);
+    t.W2 = gn_ds_alloc(c, m);
+    t.sd = gn_ds_alloc(d, 1);
+    t.h = gn_ds_alloc(m, 1);
     ds->n_train = (int)n_train;
     ds->n_test = (int)n_test;
     ds->d = (int)d;
     ds->c = (int)c;
-    ds->X_train = alloc_mat(n_train, d);
-    ds->Y_train = alloc_mat(n_train, c);
+    ds->X_train = gn_ds_alloc(n_train, d);
+    ds->Y_train = gn_ds_alloc(n_train, c);
     if (n_test > 0) {
-        ds->X_test = alloc_mat(n_test, d);
-        ds->Y_test = alloc_mat(n_test, c);
+        ds->X_test = gn_ds_alloc(n_test, d);
+        ds->Y_test = gn_ds_alloc(n_test, c);
     }
     int rc = 0;
     if (!t.W1 || !t.b1 || !t.W2 || !t.sd || !t.h || !ds->X_train || !ds->Y_train ||
         (n_test > 0 && (!ds->X_test || !ds->Y_test))) {
-        set_err(err, errlen, "dataset teacher: out of memory (n_train=%ld n_test=%ld dim=%ld)",
+        gn_ds_err(err, errlen, "dataset teacher: out of memory (n_train=%ld n_test=%ld dim=%ld)",
                 n_train, n_test, d);
         rc = -1;
         goto done;
@@ -306,12 +521,12 @@ static int parse_cell(const char *path, int line, const char *col, const char *c
     size_t n = strlen(b);
     while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t')) n--;
     if (n == 0) {
-        set_err(err, errlen, "%s:%d: column '%s': empty cell", path, line, col);
+        gn_ds_err(err, errlen, "%s:%d: column '%s': empty cell", path, line, col);
         return -1;
     }
     char tmp[64], *text = n < sizeof tmp ? tmp : malloc(n + 1);
     if (!text) {
-        set_err(err, errlen, "%s:%d: out of memory", path, line);
+        gn_ds_err(err, errlen, "%s:%d: out of memory", path, line);
         return -1;
     }
     memcpy(text, b, n);
@@ -321,10 +536,10 @@ static int parse_cell(const char *path, int line, const char *col, const char *c
     double v = strtod(text, &end);
     int rc = 0;
     if (end == text || *end != '\0') {
-        set_err(err, errlen, "%s:%d: column '%s': '%s' is not a number", path, line, col, text);
+        gn_ds_err(err, errlen, "%s:%d: column '%s': '%s' is not a number", path, line, col, text);
         rc = -1;
     } else if (!isfinite(v)) {
-        set_err(err, errlen, "%s:%d: column '%s': '%s' is not finite (NaN and Inf are not allowed)",
+        gn_ds_err(err, errlen, "%s:%d: column '%s': '%s' is not finite (NaN and Inf are not allowed)",
                 path, line, col, text);
         rc = -1;
     }
@@ -350,9 +565,7 @@ static int table_to_xy(const char *path, const gn_table *t, const int *in_cols, 
     return 0;
 }
 
-/* Standardizes the columns of A (n, m) in place with its own statistics and
- * applies them to B (nb, m) too. */
-static void standardize(double *A, int n, int m, double *B, int nb)
+void gn_ds_standardize(double *A, int n, int m, double *B, int nb)
 {
     for (int j = 0; j < m; j++) {
         double first = A[j], mean = 0.0, var = 0.0;
@@ -385,12 +598,12 @@ static int check_table(const char *path, const gn_table *t, char *err, size_t er
     for (int j = 0; j < t->n_cols; j++)
         for (int k = 0; k < j; k++)
             if (strcmp(t->header[j], t->header[k]) == 0) {
-                set_err(err, errlen, "%s:%d: column '%s' appears twice in the header (columns %d and %d)",
+                gn_ds_err(err, errlen, "%s:%d: column '%s' appears twice in the header (columns %d and %d)",
                         path, t->header_line, t->header[j], k + 1, j + 1);
                 return -1;
             }
     if (t->n_rows == 0) {
-        set_err(err, errlen, "%s:%d: header but no data rows (columns: ", path, t->header_line);
+        gn_ds_err(err, errlen, "%s:%d: header but no data rows (columns: ", path, t->header_line);
         list_header(t, err, errlen);
         size_t u = strlen(err);
         if (u + 1 < errlen) snprintf(err + u, errlen - u, ")");
@@ -410,11 +623,11 @@ static int choose_columns(const gn_settings *s, const char *path, const gn_table
     int *outs = malloc((size_t)n * sizeof *outs), *ins = malloc((size_t)n * sizeof *ins);
     int nout = 0, nin = 0;
     if (!is_target || !outs || !ins) {
-        set_err(err, errlen, "%s: out of memory", path);
+        gn_ds_err(err, errlen, "%s: out of memory", path);
         goto fail;
     }
     if (names && kcols) {
-        set_err(err, errlen,
+        gn_ds_err(err, errlen,
                 "dataset.target and dataset.target_columns are both set; give one of them");
         goto fail;
     }
@@ -432,13 +645,13 @@ static int choose_columns(const gn_settings *s, const char *path, const gn_table
                     break;
                 }
             if (j < 0) {
-                set_err(err, errlen, "%s:%d: target column '%.*s' (dataset.target) not found; the header has: ",
+                gn_ds_err(err, errlen, "%s:%d: target column '%.*s' (dataset.target) not found; the header has: ",
                         path, t->header_line, (int)len, p);
                 list_header(t, err, errlen);
                 goto fail;
             }
             if (is_target[j]) {
-                set_err(err, errlen, "dataset.target: column '%s' is listed twice", t->header[j]);
+                gn_ds_err(err, errlen, "dataset.target: column '%s' is listed twice", t->header[j]);
                 goto fail;
             }
             is_target[j] = 1;
@@ -449,7 +662,7 @@ static int choose_columns(const gn_settings *s, const char *path, const gn_table
     } else {
         long k = kcols ? strtol(kcols, NULL, 10) : 1;
         if (k < 1 || k > n) {
-            set_err(err, errlen, "%s:%d: dataset.target_columns = %ld but the header has %d columns: ",
+            gn_ds_err(err, errlen, "%s:%d: dataset.target_columns = %ld but the header has %d columns: ",
                     path, t->header_line, k, n);
             list_header(t, err, errlen);
             goto fail;
@@ -462,7 +675,7 @@ static int choose_columns(const gn_settings *s, const char *path, const gn_table
     for (int j = 0; j < n; j++)
         if (!is_target[j]) ins[nin++] = j;
     if (nin == 0) {
-        set_err(err, errlen, "%s:%d: no input columns: every column is a target (", path,
+        gn_ds_err(err, errlen, "%s:%d: no input columns: every column is a target (", path,
                 t->header_line);
         list_header(t, err, errlen);
         size_t u = strlen(err);
@@ -488,7 +701,7 @@ static int check_same_header(const char *test_path, const gn_table *te, const ch
 {
     for (int j = 0; j < tr->n_cols && j < te->n_cols; j++)
         if (strcmp(te->header[j], tr->header[j]) != 0) {
-            set_err(err, errlen,
+            gn_ds_err(err, errlen,
                     "%s:%d: column %d is '%s' but the training file %s has '%s' there", test_path,
                     te->header_line, j + 1, te->header[j], train_path, tr->header[j]);
             return -1;
@@ -496,7 +709,7 @@ static int check_same_header(const char *test_path, const gn_table *te, const ch
     if (te->n_cols != tr->n_cols) {
         const gn_table *longer = te->n_cols > tr->n_cols ? te : tr;
         int j = te->n_cols < tr->n_cols ? te->n_cols : tr->n_cols;
-        set_err(err, errlen, "%s:%d: header has %d columns but the training file %s has %d (column '%s' is %s)",
+        gn_ds_err(err, errlen, "%s:%d: header has %d columns but the training file %s has %d (column '%s' is %s)",
                 test_path, te->header_line, te->n_cols, train_path, tr->n_cols, longer->header[j],
                 longer == te ? "extra" : "missing");
         return -1;
@@ -504,13 +717,13 @@ static int check_same_header(const char *test_path, const gn_table *te, const ch
     return 0;
 }
 
-static int load_csv(const gn_settings *s, const char *base_dir, gn_dataset *ds, char *err,
-                    size_t errlen)
+static int load_csv(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
+                    gn_dataset *ds, char *err, size_t errlen)
 {
     const char *train_rel = gn_settings_get(s, "dataset.train");
     const char *test_rel = gn_settings_get(s, "dataset.test");
     if (!train_rel || !*train_rel) {
-        set_err(err, errlen, "dataset.train: required for dataset csv (the training CSV file)");
+        gn_ds_err(err, errlen, "dataset.train: required for dataset csv (the training CSV file)");
         return -1;
     }
     if (test_rel && !*test_rel) test_rel = NULL;
@@ -523,7 +736,7 @@ static int load_csv(const gn_settings *s, const char *base_dir, gn_dataset *ds, 
     gn_table tr = {0}, te = {0};
     int *in_cols = NULL, *out_cols = NULL, d = 0, c = 0, rc = -1;
     if (!train_path || (test_rel && !test_path)) {
-        set_err(err, errlen, "out of memory");
+        gn_ds_err(err, errlen, "out of memory");
         goto done;
     }
     if (gn_table_read(train_path, &tr, err, errlen)) {
@@ -547,14 +760,14 @@ static int load_csv(const gn_settings *s, const char *base_dir, gn_dataset *ds, 
     ds->n_test = test_path ? te.n_rows : 0;
     ds->d = d;
     ds->c = c;
-    ds->X_train = alloc_mat(ds->n_train, d);
-    ds->Y_train = alloc_mat(ds->n_train, c);
+    ds->X_train = gn_ds_alloc(ds->n_train, d);
+    ds->Y_train = gn_ds_alloc(ds->n_train, c);
     if (ds->n_test > 0) {
-        ds->X_test = alloc_mat(ds->n_test, d);
-        ds->Y_test = alloc_mat(ds->n_test, c);
+        ds->X_test = gn_ds_alloc(ds->n_test, d);
+        ds->Y_test = gn_ds_alloc(ds->n_test, c);
     }
     if (!ds->X_train || !ds->Y_train || (ds->n_test > 0 && (!ds->X_test || !ds->Y_test))) {
-        set_err(err, errlen, "%s: out of memory", train_path);
+        gn_ds_err(err, errlen, "%s: out of memory", train_path);
         goto done;
     }
     if (table_to_xy(train_path, &tr, in_cols, d, out_cols, c, ds->X_train, ds->Y_train, err, errlen))
@@ -562,9 +775,41 @@ static int load_csv(const gn_settings *s, const char *base_dir, gn_dataset *ds, 
     if (ds->n_test > 0 &&
         table_to_xy(test_path, &te, in_cols, d, out_cols, c, ds->X_test, ds->Y_test, err, errlen))
         goto done;
+    int classes = 0;
+    if (gn_ds_loss_is_xent(s) && c == 1) {
+        /* one column of class indices -> one-hot rows */
+        classes = (int)gn_ds_int(s, k, "classes");
+        double *A, *B;
+        int bad = 0, r = gn_ds_onehot(ds->Y_train, ds->n_train, ds->Y_test, ds->n_test, &classes,
+                                      &A, &B, &bad);
+        if (r == -1) {
+            int in_test = bad >= ds->n_train;
+            int row = in_test ? bad - ds->n_train : bad;
+            double v = in_test ? ds->Y_test[row] : ds->Y_train[row];
+            char vb[40], kb[40] = "K";
+            gn_csv_format_real(vb, sizeof vb, v);
+            if (classes > 0) snprintf(kb, sizeof kb, "%d", classes);
+            gn_ds_err(err, errlen,
+                      "%s:%d: column '%s': %s is not a class index (loss xent with one target column "
+                      "needs integers in [0, %s))",
+                      in_test ? test_path : train_path, in_test ? te.lines[row] : tr.lines[row],
+                      tr.header[out_cols[0]], vb,
+                      kb);
+            goto done;
+        }
+        if (r == -2) {
+            gn_ds_err(err, errlen, "%s: out of memory", train_path);
+            goto done;
+        }
+        free(ds->Y_train);
+        free(ds->Y_test);
+        ds->Y_train = A;
+        ds->Y_test = B;
+        ds->c = classes;
+    }
     if (std_on) {
-        standardize(ds->X_train, ds->n_train, d, ds->X_test, ds->n_test);
-        if (!labels) standardize(ds->Y_train, ds->n_train, c, ds->Y_test, ds->n_test);
+        gn_ds_standardize(ds->X_train, ds->n_train, d, ds->X_test, ds->n_test);
+        if (!labels) gn_ds_standardize(ds->Y_train, ds->n_train, c, ds->Y_test, ds->n_test);
     }
 
     /* identity: files by size and hash, targets by name */
@@ -586,6 +831,7 @@ static int load_csv(const gn_settings *s, const char *base_dir, gn_dataset *ds, 
     if (n >= 0 && (size_t)n < sizeof ds->identity)
         snprintf(ds->identity + n, sizeof ds->identity - (size_t)n, " target=%s standardize=%s",
                  targets, !std_on ? "false" : labels ? "inputs" : "true");
+    if (classes > 0) gn_ds_append(ds->identity, sizeof ds->identity, " onehot=%d", classes);
     rc = 0;
 done:
     gn_table_free(&tr);
@@ -605,22 +851,27 @@ int gn_dataset_load(const gn_settings *s, const char *base_dir, gn_dataset *ds, 
     memset(ds, 0, sizeof *ds);
     const char *name = gn_settings_get(s, "dataset.name");
     if (!name) {
-        set_err(err, errlen, "dataset.name: not set (expected one of: teacher, csv)");
+        gn_ds_err(err, errlen, "dataset.name: not set (expected a dataset; see gnbench list datasets)");
         return -1;
     }
     const gn_dataset_kind *k = gn_dataset_kind_find(name);
+    if (!k && strncmp(name, "fann:", 5) == 0) {
+        gn_ds_err(err, errlen, "dataset.name = '%s': libfann-doc has no set '%s' (sets:", name, name + 5);
+        for (const gn_fann_set *f = gn_fann_sets; f->name; f++) gn_ds_append(err, errlen, " %s", f->name);
+        gn_ds_append(err, errlen, ")");
+        return -1;
+    }
     if (!k) {
-        char known[256] = "";
+        char known[512] = "";
         for (int i = 0; gn_dataset_kinds[i].name; i++) {
             size_t u = strlen(known);
             snprintf(known + u, sizeof known - u, "%s%s", i ? ", " : "", gn_dataset_kinds[i].name);
         }
-        set_err(err, errlen, "dataset.name = '%s': unknown dataset (expected one of: %s)", name, known);
+        gn_ds_err(err, errlen, "dataset.name = '%s': unknown dataset (expected one of: %s)", name, known);
         return -1;
     }
     if (check_params(s, k, err, errlen)) return -1;
-    int rc = strcmp(k->name, "teacher") == 0 ? load_teacher(s, k, ds, err, errlen)
-                                             : load_csv(s, base_dir, ds, err, errlen);
+    int rc = k->load(s, k, base_dir, ds, err, errlen);
     if (rc) gn_dataset_free(ds);
     return rc;
 }
@@ -628,9 +879,9 @@ int gn_dataset_load(const gn_settings *s, const char *base_dir, gn_dataset *ds, 
 void gn_dataset_free(gn_dataset *ds)
 {
     if (!ds) return;
+    if (ds->Y_train != ds->X_train) free(ds->Y_train); /* autoencoders share */
+    if (ds->Y_test != ds->X_test) free(ds->Y_test);
     free(ds->X_train);
-    free(ds->Y_train);
     free(ds->X_test);
-    free(ds->Y_test);
     memset(ds, 0, sizeof *ds);
 }

@@ -1,12 +1,21 @@
-/* test_dataset.c: the teacher generator and the CSV loader. */
+/* test_dataset.c: the dataset registry and every dataset kind: teacher and
+ * the other generators, the CSV loader, and the package-backed sets
+ * (skipped with a message when their package is absent). Broken package
+ * files are generated into a scratch tree that stands in for the file
+ * system root ($GNBENCH_DATA_ROOT). */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "dataset.h"
+#include "dataset_impl.h"
 #include "gn_config.h"
 #include "rng.h"
 
@@ -398,8 +407,8 @@ Test(dataset, csv_standardizes_by_training_statistics)
     gn_dataset_free(&ds);
     gn_settings_free(&s);
 
-    /* cross-entropy targets are labels: inputs only */
-    settings(&s, "dataset.name=csv", "dataset.train=train.csv", "loss=xent", NULL);
+    /* cross-entropy targets are labels: inputs only (xent would make them one-hot) */
+    settings(&s, "dataset.name=csv", "dataset.train=train.csv", "loss=bxent", NULL);
     load_ok(&s, &ds);
     cr_assert_eq(ds.Y_train[0], -1);
     cr_assert(strstr(ds.identity, "standardize=inputs"), "%s", ds.identity);
@@ -540,4 +549,885 @@ Test(dataset, csv_target_choices_must_leave_inputs)
     settings(&s, "dataset.name=csv", "dataset.train=train.csv", "dataset.target=y",
              "dataset.target_columns=1", NULL);
     load_fails(&s, NULL, 0, "dataset.target", "dataset.target_columns", NULL);
+}
+
+/* ====================================================================== */
+/* built-in real and synthetic datasets                                    */
+
+#define FM "/usr/share/datasets/fashion-mnist/"
+#define FANN "/usr/share/doc/libfann-dev/examples/datasets/"
+#define SK "/usr/lib/python3/dist-packages/sklearn/datasets/data/"
+
+/* Loads with the given settings; returns the status, err holds the message. */
+static int try_load(gn_settings *s, gn_dataset *ds, char *err, size_t len)
+{
+    err[0] = '\0';
+    return gn_dataset_load(s, ".", ds, err, len);
+}
+
+/* Skips the test when a package's file is neither installed nor cached. */
+static void need(const char *sys_path, const char *package)
+{
+    char p[2048];
+    snprintf(p, sizeof p, "%s/datasets/cache%s", GN_SOURCE_ROOT, sys_path);
+    if (access(sys_path, R_OK) != 0 && access(p, R_OK) != 0)
+        cr_skip_test("%s not installed (sudo apt-get install %s, or bash datasets/fetch.sh)",
+                     sys_path, package);
+}
+
+static double row_sum(const double *A, int m, int i)
+{
+    double s = 0;
+    for (int j = 0; j < m; j++) s += A[(size_t)i * m + j];
+    return s;
+}
+
+/* ---- a scratch file tree standing in for the file system root ---- */
+
+static char scratch[256];
+
+static void scratch_init(void)
+{
+    snprintf(scratch, sizeof scratch, "/tmp/gnbench-ds-XXXXXX");
+    cr_assert_not_null(mkdtemp(scratch));
+    setenv("GNBENCH_DATA_ROOT", scratch, 1);
+    char cache[300];
+    snprintf(cache, sizeof cache, "%s/no-cache", scratch);
+    setenv("GNBENCH_DATA_CACHE", cache, 1);
+}
+
+static void rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            char sub[2048];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            rm_tree(sub);
+        }
+        if (d) closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static void scratch_fini(void)
+{
+    if (scratch[0]) rm_tree(scratch);
+    scratch[0] = '\0';
+}
+
+/* scratch + sys_path, creating the folders. */
+static const char *scratch_path(const char *sys_path)
+{
+    static char p[2048];
+    snprintf(p, sizeof p, "%s%s", scratch, sys_path);
+    for (char *q = p + strlen(scratch) + 1; *q; q++)
+        if (*q == '/') {
+            *q = '\0';
+            mkdir(p, 0755);
+            *q = '/';
+        }
+    return p;
+}
+
+static void write_file(const char *sys_path, const void *data, size_t n)
+{
+    FILE *f = fopen(scratch_path(sys_path), "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+static void write_text(const char *sys_path, const char *text)
+{
+    write_file(sys_path, text, strlen(text));
+}
+
+/* gzip of data (n bytes) into a new buffer; *gz_len its size. */
+static unsigned char *gzip_bytes(const void *data, size_t n, size_t *gz_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    cr_assert_eq(deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, (uLong)n);
+    unsigned char *out = malloc(cap);
+    z.next_in = (unsigned char *)data;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *gz_len = cap - z.avail_out;
+    deflateEnd(&z);
+    return out;
+}
+
+static void write_gz(const char *sys_path, const void *data, size_t n)
+{
+    size_t gl;
+    unsigned char *g = gzip_bytes(data, n, &gl);
+    write_file(sys_path, g, gl);
+    free(g);
+}
+
+static void put_be32(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* An IDX image file of n (declared) images of r×c with `extra` more or
+ * fewer pixel bytes than declared; pixels v. Returns the buffer. */
+static unsigned char *idx_images(unsigned magic, unsigned n, unsigned r, unsigned c, long extra,
+                                 size_t *len)
+{
+    size_t body = (size_t)((long)((size_t)n * r * c) + extra);
+    unsigned char *b = calloc(16 + body, 1);
+    put_be32(b, magic);
+    put_be32(b + 4, n);
+    put_be32(b + 8, r);
+    put_be32(b + 12, c);
+    for (size_t i = 0; i < body; i++) b[16 + i] = (unsigned char)(i % 251);
+    *len = 16 + body;
+    return b;
+}
+
+static unsigned char *idx_labels(unsigned n, size_t *len)
+{
+    unsigned char *b = malloc(8 + n);
+    put_be32(b, 0x801);
+    put_be32(b + 4, n);
+    for (unsigned i = 0; i < n; i++) b[8 + i] = (unsigned char)(i % 10);
+    *len = 8 + n;
+    return b;
+}
+
+/* Writes Fashion-MNIST label files that pass and image files that are never
+ * reached (labels are read first, then the training images). */
+static void write_fashion_stub(void)
+{
+    size_t n;
+    unsigned char *b = idx_labels(60000, &n);
+    write_gz(FM "train-labels-idx1-ubyte.gz", b, n);
+    free(b);
+    b = idx_labels(10000, &n);
+    write_gz(FM "t10k-labels-idx1-ubyte.gz", b, n);
+    free(b);
+    write_text(FM "train-images-idx3-ubyte.gz", "stub");
+    write_text(FM "t10k-images-idx3-ubyte.gz", "stub");
+}
+
+/* The load fails with each of the NULL-terminated strings in the message. */
+static void fails_with(gn_settings *s, ...)
+{
+    gn_dataset ds;
+    char err[2048];
+    cr_assert_eq(try_load(s, &ds, err, sizeof err), -1, "accepted");
+    cr_assert_null(ds.X_train);
+    va_list ap;
+    va_start(ap, s);
+    const char *what;
+    while ((what = va_arg(ap, const char *))) cr_assert(strstr(err, what), "want '%s' in '%s'", what, err);
+    va_end(ap);
+}
+
+/* ---- registry ---- */
+
+Test(dataset, every_kind_has_a_loader_and_a_summary_with_its_source)
+{
+    for (int i = 0; gn_dataset_kinds[i].name; i++) {
+        const gn_dataset_kind *k = &gn_dataset_kinds[i];
+        cr_assert_not_null(k->load, "%s", k->name);
+        if (strcmp(k->name, "csv") == 0) continue; /* file names have no default */
+        for (const gn_param *p = k->params; p->name; p++)
+            cr_assert_not_null(p->def, "%s.%s has no default", k->name, p->name);
+    }
+    const char *real[] = {"fashion-mnist", "digits", "diabetes"};
+    for (int i = 0; i < 3; i++) {
+        const gn_dataset_kind *k = gn_dataset_kind_find(real[i]);
+        cr_assert_not_null(k, "%s", real[i]);
+        cr_assert(strstr(k->summary, "package") && strstr(k->summary, "("), "%s", k->summary);
+    }
+    const gn_dataset_kind *f = gn_dataset_kind_find("fann:census-house");
+    cr_assert_not_null(f);
+    cr_assert_str_eq(f->name, "fann:<set>");
+    cr_assert_eq(gn_dataset_kind_find("fann:thyroid"), f);
+    cr_assert_null(gn_dataset_kind_find("fann:nope"));
+    cr_assert_null(gn_dataset_kind_find("fann:"));
+    cr_assert_null(gn_dataset_kind_find("fann:<set>"));
+    for (const char *const *n = (const char *const[]){"ntk", "clustered", "curves", NULL}; *n; n++)
+        cr_assert_not_null(gn_dataset_kind_find(*n), "%s", *n);
+}
+
+Test(dataset, unknown_fann_set_lists_the_sets)
+{
+    gn_settings s;
+    settings(&s, "dataset.name=fann:nope", NULL);
+    fails_with(&s, "fann:nope", "census-house", "two-spiral", NULL);
+    gn_settings_free(&s);
+}
+
+/* ---- fashion-mnist (package dataset-fashion-mnist) ---- */
+
+Test(dataset, fashion_mnist_classify_subset)
+{
+    need(FM "train-images-idx3-ubyte.gz", "dataset-fashion-mnist");
+    gn_settings s;
+    gn_dataset ds, again;
+    char err[1024];
+    settings(&s, "dataset.name=fashion-mnist", "dataset.n_train=512", "dataset.n_test=100", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.n_train, 512);
+    cr_assert_eq(ds.n_test, 100);
+    cr_assert_eq(ds.d, 784);
+    cr_assert_eq(ds.c, 10);
+    double lo = 1, hi = 0;
+    for (size_t i = 0; i < 512 * 784; i++) {
+        lo = fmin(lo, ds.X_train[i]);
+        hi = fmax(hi, ds.X_train[i]);
+    }
+    cr_assert(lo == 0 && hi == 1, "pixels in [%g, %g]", lo, hi);
+    for (int i = 0; i < 512; i++) cr_assert_eq(row_sum(ds.Y_train, 10, i), 1.0);
+    for (int i = 0; i < 100; i++) cr_assert_eq(row_sum(ds.Y_test, 10, i), 1.0);
+    cr_assert(strstr(ds.identity, "fashion-mnist task=classify n_train=512 n_test=100 seed=0"), "%s",
+              ds.identity);
+    cr_assert(strstr(ds.identity, "pkg=dataset-fashion-mnist train-images-idx3-ubyte.gz:"), "%s",
+              ds.identity);
+    cr_assert(strstr(ds.identity, "t10k-labels-idx1-ubyte.gz:"), "%s", ds.identity);
+    cr_assert(strstr(ds.identity, ":crc32="), "%s", ds.identity);
+    cr_assert_lt(strlen(ds.identity), sizeof ds.identity - 1);
+    /* deterministic; another seed picks other images */
+    cr_assert_eq(try_load(&s, &again, err, sizeof err), 0, "%s", err);
+    cr_assert(same(ds.X_train, again.X_train, 512 * 784));
+    gn_dataset_free(&again);
+    gn_settings_set(&s, "dataset.seed", "1");
+    cr_assert_eq(try_load(&s, &again, err, sizeof err), 0, "%s", err);
+    cr_assert(!same(ds.X_train, again.X_train, 512 * 784));
+    gn_dataset_free(&again);
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
+}
+
+Test(dataset, fashion_mnist_full_has_6000_of_each_class)
+{
+    need(FM "train-images-idx3-ubyte.gz", "dataset-fashion-mnist");
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=fashion-mnist", "dataset.onehot=false", "dataset.scale=false", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.n_train, 60000);
+    cr_assert_eq(ds.n_test, 10000);
+    cr_assert_eq(ds.c, 1);
+    int count[10] = {0};
+    for (int i = 0; i < 60000; i++) {
+        cr_assert(ds.Y_train[i] >= 0 && ds.Y_train[i] <= 9);
+        count[(int)ds.Y_train[i]]++;
+    }
+    for (int k = 0; k < 10; k++) cr_assert_eq(count[k], 6000, "class %d: %d", k, count[k]);
+    double hi = 0;
+    for (size_t i = 0; i < (size_t)60000 * 784; i++) hi = fmax(hi, ds.X_train[i]);
+    cr_assert_eq(hi, 255.0);
+    /* the package's files, as in datasets/README.md */
+    cr_assert(strstr(ds.identity, "train-images-idx3-ubyte.gz:26421856:crc32=39b5f967"), "%s", ds.identity);
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
+}
+
+Test(dataset, fashion_mnist_standardize_autoencode_rotation)
+{
+    need(FM "train-images-idx3-ubyte.gz", "dataset-fashion-mnist");
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=fashion-mnist", "dataset.n_train=2000", "dataset.n_test=10",
+             "dataset.standardize=true", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    for (int j = 300; j < 310; j++) { /* central pixels vary */
+        double mean, var;
+        column_stats(ds.X_train, 2000, 784, j, &mean, &var);
+        cr_assert(fabs(mean) < 1e-12 && fabs(var - 1) < 1e-12, "pixel %d: %g %g", j, mean, var);
+    }
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
+
+    settings(&s, "dataset.name=fashion-mnist", "dataset.n_train=100", "dataset.n_test=10",
+             "dataset.task=autoencode", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.c, 784);
+    cr_assert_eq(ds.Y_train, ds.X_train); /* one copy */
+    cr_assert_eq(ds.Y_test, ds.X_test);
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
+
+    gn_dataset plain;
+    settings(&s, "dataset.name=fashion-mnist", "dataset.n_train=100", "dataset.n_test=10", NULL);
+    cr_assert_eq(try_load(&s, &plain, err, sizeof err), 0, "%s", err);
+    gn_settings_set(&s, "dataset.task", "rotation");
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.c, 2);
+    int turned = 0;
+    for (int i = 0; i < 100; i++) {
+        double c = ds.Y_train[2 * i], sn = ds.Y_train[2 * i + 1];
+        cr_assert(fabs(c * c + sn * sn - 1) < 1e-12);
+        turned += !same(ds.X_train + i * 784, plain.X_train + i * 784, 784);
+    }
+    cr_assert_gt(turned, 95);
+    cr_assert(strstr(ds.identity, "task=rotation") && strstr(ds.identity, "max_angle=180"), "%s",
+              ds.identity);
+    gn_dataset_free(&ds);
+    /* max_angle 0: the images themselves, angle 0 */
+    gn_settings_set(&s, "dataset.max_angle", "0");
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    for (int i = 0; i < 100 * 784; i++) cr_assert(fabs(ds.X_train[i] - plain.X_train[i]) < 1e-12);
+    cr_assert_eq(ds.Y_train[0], 1.0);
+    cr_assert_eq(ds.Y_train[1], 0.0);
+    gn_dataset_free(&ds);
+    gn_dataset_free(&plain);
+    gn_settings_free(&s);
+}
+
+Test(dataset, fashion_mnist_missing_names_the_fetch_command, .init = scratch_init,
+     .fini = scratch_fini)
+{
+    gn_settings s;
+    settings(&s, "dataset.name=fashion-mnist", NULL);
+    fails_with(&s, "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "not found",
+               "apt-get install dataset-fashion-mnist", "bash datasets/fetch.sh", NULL);
+    gn_settings_free(&s);
+}
+
+Test(dataset, fashion_mnist_is_read_from_the_cache, .init = scratch_init, .fini = scratch_fini)
+{
+    /* an empty root, and "/" as the cache: the installed files */
+    need(FM "train-images-idx3-ubyte.gz", "dataset-fashion-mnist");
+    if (access(FM "train-images-idx3-ubyte.gz", R_OK) != 0) cr_skip_test("not installed system-wide");
+    setenv("GNBENCH_DATA_CACHE", "/", 1);
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=fashion-mnist", "dataset.n_train=3", "dataset.n_test=2", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.n_train, 3);
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
+}
+
+/* ---- fashion-mnist: broken files ---- */
+
+Test(dataset, idx_wrong_magic, .init = scratch_init, .fini = scratch_fini)
+{
+    write_fashion_stub();
+    size_t n;
+    unsigned char *b = idx_images(0x801, 60000, 28, 28, 0, &n);
+    write_gz(FM "train-images-idx3-ubyte.gz", b, 16);
+    free(b);
+    gn_settings s;
+    settings(&s, "dataset.name=fashion-mnist", NULL);
+    fails_with(&s, "train-images-idx3-ubyte.gz: byte 0: IDX magic 0x00000801, expected 0x00000803", NULL);
+    b = idx_labels(60000, &n);
+    b[3] = 3;
+    write_gz(FM "train-labels-idx1-ubyte.gz", b, n);
+    free(b);
+    fails_with(&s, "train-labels-idx1-ubyte.gz: byte 0: IDX magic 0x00000803, expected 0x00000801", NULL);
+    gn_settings_free(&s);
+}
+
+Test(dataset, idx_wrong_count_and_shape, .init = scratch_init, .fini = scratch_fini)
+{
+    write_fashion_stub();
+    size_t n;
+    unsigned char *b = idx_images(0x803, 5, 28, 28, 0, &n);
+    write_gz(FM "train-images-idx3-ubyte.gz", b, n);
+    free(b);
+    gn_settings s;
+    settings(&s, "dataset.name=fashion-mnist", "dataset.n_train=10", NULL);
+    fails_with(&s, "train-images-idx3-ubyte.gz: byte 4: 5 images, expected 60000", NULL);
+    b = idx_images(0x803, 60000, 32, 28, -(long)60000 * 32 * 28, &n);
+    write_gz(FM "train-images-idx3-ubyte.gz", b, n);
+    free(b);
+    fails_with(&s, "train-images-idx3-ubyte.gz: byte 8: images are 32x28, expected 28x28", NULL);
+    gn_settings_free(&s);
+}
+
+Test(dataset, idx_test_split_is_checked_too, .init = scratch_init, .fini = scratch_fini)
+{
+    /* the installed training files (linked), a broken test labels file */
+    need(FM "train-images-idx3-ubyte.gz", "dataset-fashion-mnist");
+    if (access(FM "train-images-idx3-ubyte.gz", R_OK) != 0) cr_skip_test("not installed system-wide");
+    write_fashion_stub();
+    const char *names[] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"};
+    for (int i = 0; i < 2; i++) {
+        char sys[512];
+        snprintf(sys, sizeof sys, FM "%s", names[i]);
+        unlink(scratch_path(sys));
+        cr_assert_eq(symlink(sys, scratch_path(sys)), 0);
+    }
+    size_t n;
+    unsigned char *b = idx_labels(9999, &n);
+    write_gz(FM "t10k-labels-idx1-ubyte.gz", b, n);
+    free(b);
+    gn_settings s;
+    settings(&s, "dataset.name=fashion-mnist", "dataset.n_train=10", NULL);
+    fails_with(&s, "t10k-labels-idx1-ubyte.gz: byte 4: 9999 labels, expected 10000", NULL);
+    /* n_test 0: the test files are not read */
+    gn_dataset ds;
+    char err[1024];
+    gn_settings_set(&s, "dataset.n_test", "0");
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.n_test, 0);
+    cr_assert_null(ds.X_test);
+    cr_assert_null(ds.Y_test);
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
+}
+
+Test(dataset, idx_data_shorter_or_longer_than_declared, .init = scratch_init, .fini = scratch_fini)
+{
+    write_fashion_stub();
+    size_t n;
+    unsigned char *b = idx_images(0x803, 60000, 28, 28, -(long)60000 * 784 + 100, &n);
+    write_gz(FM "train-images-idx3-ubyte.gz", b, n);
+    free(b);
+    gn_settings s;
+    settings(&s, "dataset.name=fashion-mnist", NULL);
+    fails_with(&s, "train-images-idx3-ubyte.gz: byte 116: data ends early: the header promises 47040016 bytes",
+               NULL);
+    b = idx_labels(60000, &n);
+    b = realloc(b, n + 3);
+    memset(b + n, 0, 3);
+    write_gz(FM "train-labels-idx1-ubyte.gz", b, n + 3);
+    free(b);
+    fails_with(&s, "train-labels-idx1-ubyte.gz: byte 60008: 3 bytes of data after the 60000 labels", NULL);
+    gn_settings_free(&s);
+}
+
+Test(dataset, idx_label_out_of_range, .init = scratch_init, .fini = scratch_fini)
+{
+    write_fashion_stub();
+    size_t n;
+    unsigned char *b = idx_labels(60000, &n);
+    b[8 + 1234] = 12;
+    write_gz(FM "train-labels-idx1-ubyte.gz", b, n);
+    free(b);
+    gn_settings s;
+    settings(&s, "dataset.name=fashion-mnist", NULL);
+    fails_with(&s, "train-labels-idx1-ubyte.gz: byte 1242: label 12 out of range 0..9", NULL);
+    gn_settings_free(&s);
+}
+
+Test(dataset, gzip_truncated_corrupt_or_empty, .init = scratch_init, .fini = scratch_fini)
+{
+    write_fashion_stub();
+    size_t n, gl;
+    unsigned char *b = idx_labels(60000, &n);
+    unsigned char *g = gzip_bytes(b, n, &gl);
+    write_file(FM "train-labels-idx1-ubyte.gz", g, gl - 20);
+    gn_settings s;
+    settings(&s, "dataset.name=fashion-mnist", NULL);
+    char want[200];
+    snprintf(want, sizeof want, "train-labels-idx1-ubyte.gz: byte %zu: truncated gzip file", gl - 20);
+    fails_with(&s, want, NULL);
+    g[gl - 6] ^= 0xff; /* the stored length */
+    write_file(FM "train-labels-idx1-ubyte.gz", g, gl);
+    fails_with(&s, "train-labels-idx1-ubyte.gz: byte", "corrupt gzip data", NULL);
+    g[gl - 6] ^= 0xff;
+    g[gl / 2] ^= 0x55; /* the deflate data */
+    write_file(FM "train-labels-idx1-ubyte.gz", g, gl);
+    fails_with(&s, "train-labels-idx1-ubyte.gz: byte", "gzip", NULL);
+    write_file(FM "train-labels-idx1-ubyte.gz", "", 0);
+    fails_with(&s, "train-labels-idx1-ubyte.gz: empty file", NULL);
+    write_gz(FM "train-labels-idx1-ubyte.gz", "", 0);
+    fails_with(&s, "train-labels-idx1-ubyte.gz: empty file", NULL);
+    write_file(FM "train-labels-idx1-ubyte.gz", b, 5); /* not gzip, cut short */
+    fails_with(&s, "train-labels-idx1-ubyte.gz: byte 5: IDX header cut short", NULL);
+    free(g);
+    free(b);
+    gn_settings_free(&s);
+}
+
+/* ---- fann:<set> (package libfann-doc) ---- */
+
+Test(dataset, fann_census_house_regression)
+{
+    need(FANN "census-house.train", "libfann-doc");
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=fann:census-house", "loss=square", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.n_train, 11392);
+    cr_assert_eq(ds.n_test, 11392);
+    cr_assert_eq(ds.d, 16);
+    cr_assert_eq(ds.c, 1);
+    double mean, var;
+    column_stats(ds.X_train, ds.n_train, 16, 0, &mean, &var);
+    cr_assert(fabs(mean) < 1e-12 && fabs(var - 1) < 1e-12);
+    column_stats(ds.Y_train, ds.n_train, 1, 0, &mean, &var);
+    cr_assert(fabs(mean) < 1e-12 && fabs(var - 1) < 1e-12);
+    cr_assert(strstr(ds.identity, "fann:census-house n_train=11392 n_test=11392 seed=0 standardize=true"),
+              "%s", ds.identity);
+    cr_assert(strstr(ds.identity, "census-house.train:648963:crc32="), "%s", ds.identity);
+    gn_dataset_free(&ds);
+    /* raw values, a subset */
+    gn_settings_set(&s, "dataset.standardize", "false");
+    gn_settings_set(&s, "dataset.n_train", "100");
+    gn_settings_set(&s, "dataset.n_test", "0");
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.n_train, 100);
+    cr_assert_eq(ds.n_test, 0);
+    cr_assert_null(ds.X_test);
+    for (int i = 0; i < 100 * 16; i++) cr_assert(ds.X_train[i] >= 0 && ds.X_train[i] <= 1);
+    gn_dataset_free(&ds);
+    gn_settings_set(&s, "dataset.n_train", "20000");
+    fails_with(&s, "dataset.n_train = 20000", "11392 samples", NULL);
+    gn_settings_free(&s);
+}
+
+Test(dataset, fann_every_set_loads)
+{
+    need(FANN "census-house.train", "libfann-doc");
+    const char *sets[] = {"abelone", "bank32fm", "bank32nh", "building", "diabetes", "gene", "kin32fm",
+                          "mushroom", "parity8", "parity13", "pumadyn-32fm", "robot", "soybean",
+                          "thyroid", "two-spiral"};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+        char kv[64];
+        snprintf(kv, sizeof kv, "dataset.name=fann:%s", sets[i]);
+        gn_settings s;
+        gn_dataset ds;
+        char err[1024];
+        settings(&s, kv, NULL);
+        cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s: %s", sets[i], err);
+        cr_assert_gt(ds.n_train, 100);
+        cr_assert_gt(ds.n_test, 100);
+        gn_dataset_free(&ds);
+        gn_settings_free(&s);
+    }
+}
+
+Test(dataset, fann_classes_are_one_hot_with_xent)
+{
+    need(FANN "census-house.train", "libfann-doc");
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=fann:thyroid", "loss=xent", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.c, 3);
+    for (int i = 0; i < ds.n_train; i++) cr_assert_eq(row_sum(ds.Y_train, 3, i), 1.0);
+    cr_assert(strstr(ds.identity, "standardize=inputs"), "%s", ds.identity);
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
+    settings(&s, "dataset.name=fann:parity8", "loss=xent", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.c, 2);
+    for (int i = 0; i < ds.n_train; i++) cr_assert_eq(row_sum(ds.Y_train, 2, i), 1.0);
+    cr_assert(strstr(ds.identity, "onehot=2"), "%s", ds.identity);
+    gn_dataset_free(&ds);
+    gn_settings_set(&s, "loss", "bxent");
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.c, 1);
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
+}
+
+Test(dataset, fann_missing_names_the_package, .init = scratch_init, .fini = scratch_fini)
+{
+    gn_settings s;
+    settings(&s, "dataset.name=fann:census-house", NULL);
+    fails_with(&s, "census-house.train: not found", "apt-get install libfann-doc", "bash datasets/fetch.sh",
+               NULL);
+    gn_settings_free(&s);
+}
+
+#define SPIRAL FANN "two-spiral"
+
+/* A two-spiral.test that matches; the .train under test is written by each case. */
+static void fann_fixture(const char *train)
+{
+    write_text(SPIRAL ".train", train);
+    write_text(SPIRAL ".test", "2 2 1\n0.1 0.2\n1\n0.3 0.4\n0\n");
+}
+
+static void fann_fails(const char *train, const char *file, const char *what)
+{
+    fann_fixture(train);
+    gn_settings s;
+    settings(&s, "dataset.name=fann:two-spiral", NULL);
+    fails_with(&s, file, what, NULL);
+    gn_settings_free(&s);
+}
+
+Test(dataset, fann_good_fixture_and_gzip, .init = scratch_init, .fini = scratch_fini)
+{
+    const char *text = "3 2 1\n0.1 0.2 \n1\n\n0.3 0.4\n0\n0.5 0.6\n1\n";
+    fann_fixture(text);
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=fann:two-spiral", "dataset.standardize=false", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.n_train, 3);
+    cr_assert_eq(ds.n_test, 2);
+    cr_assert_eq(ds.X_train[5], 0.6);
+    cr_assert_eq(ds.Y_train[1], 0);
+    gn_dataset_free(&ds);
+    /* compressed, as /usr/share/doc files sometimes are */
+    unlink(scratch_path(SPIRAL ".train"));
+    write_gz(SPIRAL ".train.gz", text, strlen(text));
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.n_train, 3);
+    cr_assert(strstr(ds.identity, "two-spiral.train.gz:"), "%s", ds.identity);
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
+}
+
+Test(dataset, fann_header_disagrees_with_body, .init = scratch_init, .fini = scratch_fini)
+{
+    fann_fails("3 2 1\n0.1 0.2\n1\n0.3 0.4\n0\n", "two-spiral.train:5:",
+               "the file ends after 2 of the 3 samples the header declares");
+    fann_fails("1 2 1\n0.1 0.2\n1\n0.3 0.4\n0\n", "two-spiral.train:4:",
+               "data after the 1 samples the header declares");
+    fann_fails("2 2 1\n0.1 0.2\n1\n0.3\n0\n", "two-spiral.train:4:", "sample 2: 1 inputs, the header says 2");
+    fann_fails("2 2 1\n0.1 0.2\n1 0\n0.3 0.4\n0\n", "two-spiral.train:3:",
+               "sample 1: 2 outputs, the header says 1");
+    fann_fails("2 2\n0.1 0.2\n1\n", "two-spiral.train:1:", "header must be 'samples inputs outputs'");
+    fann_fails("2 2.5 1\n", "two-spiral.train:1:", "header must be");
+    fann_fails("900000 2 1\n0.1 0.2\n1\n", "two-spiral.train:1:",
+               "header declares 900000 samples of 2 + 1 numbers but the file has only");
+    fann_fails("2 3 1\n0.1 0.2 0.3\n1\n0.3 0.4 0.5\n0\n", "two-spiral.test:1:",
+               "2 inputs and 1 outputs, but the training file");
+}
+
+Test(dataset, fann_bad_numbers_and_empty_file, .init = scratch_init, .fini = scratch_fini)
+{
+    fann_fails("2 2 1\n0.1 0.2\n1\n0.3 abc\n0\n", "two-spiral.train:4:", "field 2: 'abc' is not a number");
+    fann_fails("2 2 1\n0.1 nan\n1\n0.3 0.4\n0\n", "two-spiral.train:2:", "field 2: 'nan' is not finite");
+    fann_fails("2 2 1\n0.1 0.2\n-inf\n0.3 0.4\n0\n", "two-spiral.train:3:", "field 1: '-inf' is not finite");
+    fann_fails("2 2 1\n0.1 0.2x\n1\n0.3 0.4\n0\n", "two-spiral.train:2:", "'0.2x' is not a number");
+    fann_fails("", "two-spiral.train", "empty file");
+    fann_fails("\n\n  \n", "two-spiral.train:3:", "empty file (no header line)");
+}
+
+/* ---- digits and diabetes (python3-sklearn's data files) ---- */
+
+Test(dataset, digits_split_and_tasks)
+{
+    need(SK "digits.csv.gz", "python3-sklearn");
+    gn_settings s;
+    gn_dataset ds, other;
+    char err[1024];
+    settings(&s, "dataset.name=digits", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.n_train, 1500);
+    cr_assert_eq(ds.n_test, 297);
+    cr_assert_eq(ds.d, 64);
+    cr_assert_eq(ds.c, 10);
+    for (int i = 0; i < 1500; i++) cr_assert_eq(row_sum(ds.Y_train, 10, i), 1.0);
+    for (int i = 0; i < 1500 * 64; i++) cr_assert(ds.X_train[i] >= 0 && ds.X_train[i] <= 1);
+    cr_assert(strstr(ds.identity, "pkg=python3-sklearn digits.csv.gz:"), "%s", ds.identity);
+    gn_settings_set(&s, "dataset.seed", "5");
+    cr_assert_eq(try_load(&s, &other, err, sizeof err), 0, "%s", err);
+    cr_assert(!same(ds.X_train, other.X_train, 1500 * 64));
+    gn_dataset_free(&other);
+    gn_dataset_free(&ds);
+    gn_settings_set(&s, "dataset.task", "autoencode");
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.Y_train, ds.X_train);
+    cr_assert_eq(ds.c, 64);
+    gn_dataset_free(&ds);
+    gn_settings_set(&s, "dataset.n_test", "400");
+    fails_with(&s, "dataset.n_train + dataset.n_test = 1900", "1797 rows", NULL);
+    gn_settings_free(&s);
+}
+
+Test(dataset, diabetes_regression)
+{
+    need(SK "diabetes_data_raw.csv.gz", "python3-sklearn");
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=diabetes", NULL);
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.n_train, 400);
+    cr_assert_eq(ds.n_test, 42);
+    cr_assert_eq(ds.d, 10);
+    cr_assert_eq(ds.c, 1);
+    double mean, var;
+    column_stats(ds.Y_train, 400, 1, 0, &mean, &var);
+    cr_assert(fabs(mean) < 1e-12 && fabs(var - 1) < 1e-12);
+    gn_dataset_free(&ds);
+    gn_settings_set(&s, "dataset.standardize", "false");
+    gn_settings_set(&s, "dataset.n_train", "442");
+    gn_settings_set(&s, "dataset.n_test", "0");
+    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.X_train[0], 59); /* first patient: age 59, target 151 */
+    cr_assert_eq(ds.Y_train[0], 151);
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
+}
+
+Test(dataset, sklearn_csv_errors, .init = scratch_init, .fini = scratch_fini)
+{
+    gn_settings s;
+    settings(&s, "dataset.name=digits", NULL);
+    fails_with(&s, "digits.csv.gz: not found", "bash datasets/fetch.sh", NULL);
+    char row[400] = "", text[2000];
+    for (int j = 0; j < 65; j++) gn_ds_append(row, sizeof row, "%s%d", j ? "," : "", j % 10);
+    snprintf(text, sizeof text, "%s\n%s\n1,2,3\n", row, row);
+    write_gz(SK "digits.csv.gz", text, strlen(text));
+    fails_with(&s, "digits.csv.gz:3: 3 fields, expected 65", NULL);
+    snprintf(text, sizeof text, "%s\n%s,\n", row, row);
+    write_gz(SK "digits.csv.gz", text, strlen(text));
+    fails_with(&s, "digits.csv.gz:2: field 66 is empty", NULL);
+    snprintf(text, sizeof text, "3,64,zero,one\n%s\n%s\n", row, row);
+    write_gz(SK "digits.csv.gz", text, strlen(text));
+    fails_with(&s, "digits.csv.gz:1: the metadata line says 3 rows but 2 rows of 65 numbers follow", NULL);
+    snprintf(text, sizeof text, "2,64,zero,one\n%s\n%s\n", row, row); /* metadata line accepted */
+    write_gz(SK "digits.csv.gz", text, strlen(text));
+    fails_with(&s, "dataset.n_train + dataset.n_test = 1797 but digits.csv.gz has 2 rows", NULL);
+    gn_settings_free(&s);
+}
+
+/* ---- synthetic generators ---- */
+
+Test(dataset, ntk_inputs_on_the_sphere_and_deterministic)
+{
+    gn_settings s;
+    gn_dataset a, b;
+    char err[1024];
+    settings(&s, "dataset.name=ntk", "dataset.n_train=200", "dataset.n_test=50", "dataset.dim=8",
+             "dataset.teacher_width=64", "dataset.seed=3", NULL);
+    cr_assert_eq(try_load(&s, &a, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(a.d, 8);
+    cr_assert_eq(a.c, 1);
+    for (int i = 0; i < 200; i++) {
+        double nn = 0;
+        for (int j = 0; j < 8; j++) nn += a.X_train[i * 8 + j] * a.X_train[i * 8 + j];
+        cr_assert(fabs(nn - 1) < 1e-14);
+    }
+    double mean, var;
+    column_stats(a.Y_train, 200, 1, 0, &mean, &var);
+    cr_assert(var > 0.01 && var < 10, "target variance %g", var);
+    cr_assert(strstr(a.identity, "ntk gen=ntk-1 ") && strstr(a.identity, "seed=3 rng=" GN_RNG_VERSION),
+              "%s", a.identity);
+    cr_assert_eq(try_load(&s, &b, err, sizeof err), 0, "%s", err);
+    cr_assert(same(a.Y_test, b.Y_test, 50));
+    gn_dataset_free(&b);
+    /* alpha scales the targets exactly */
+    gn_settings_set(&s, "dataset.alpha", "2");
+    cr_assert_eq(try_load(&s, &b, err, sizeof err), 0, "%s", err);
+    for (int i = 0; i < 200; i++) cr_assert(fabs(b.Y_train[i] - 2 * a.Y_train[i]) <= 1e-15 * fabs(b.Y_train[i]) + 1e-300);
+    gn_dataset_free(&a);
+    gn_dataset_free(&b);
+    gn_settings_free(&s);
+}
+
+Test(dataset, clustered_spread_scales_within_cluster_distances)
+{
+    gn_settings s;
+    gn_dataset a, b;
+    char err[1024];
+    int K = 4, d = 6, n = 40;
+    settings(&s, "dataset.name=clustered", "dataset.n_train=40", "dataset.n_test=0", "dataset.dim=6",
+             "dataset.clusters=4", "dataset.spread=0.1", NULL);
+    cr_assert_eq(try_load(&s, &a, err, sizeof err), 0, "%s", err);
+    gn_settings_set(&s, "dataset.spread", "0.001");
+    cr_assert_eq(try_load(&s, &b, err, sizeof err), 0, "%s", err);
+    for (int i = 0; i + K < n; i++)
+        for (int j = 0; j < d; j++) {
+            double da = a.X_train[i * d + j] - a.X_train[(i + K) * d + j];
+            double db = b.X_train[i * d + j] - b.X_train[(i + K) * d + j];
+            cr_assert(fabs(da - 100 * db) < 1e-12, "%g vs %g", da, db);
+        }
+    /* the smallest eigenvalue of the (n, n) Gram matrix of [x, 1] features
+     * is at most the Rayleigh quotient of e_i - e_{i+K}: |x_i - x_{i+K}|²/2 */
+    double dd = 0;
+    for (int j = 0; j < d; j++) dd += pow(b.X_train[j] - b.X_train[K * d + j], 2);
+    cr_assert_lt(dd / 2, 1e-5);
+    cr_assert(strstr(b.identity, "clustered gen=clustered-1") && strstr(b.identity, "spread=0.001"), "%s",
+              b.identity);
+    gn_dataset_free(&a);
+    gn_dataset_free(&b);
+    gn_settings_set(&s, "dataset.targets", "random");
+    cr_assert_eq(try_load(&s, &a, err, sizeof err), 0, "%s", err);
+    cr_assert(strstr(a.identity, "targets=random"), "%s", a.identity);
+    gn_dataset_free(&a);
+    gn_settings_free(&s);
+}
+
+Test(dataset, curves_are_images_of_one_stroke)
+{
+    gn_settings s;
+    gn_dataset a, b;
+    char err[1024];
+    settings(&s, "dataset.name=curves", "dataset.n_train=50", "dataset.n_test=5", NULL);
+    cr_assert_eq(try_load(&s, &a, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(a.d, 784);
+    cr_assert_eq(a.c, 784);
+    cr_assert_eq(a.Y_train, a.X_train);
+    for (int i = 0; i < 50; i++) {
+        double hi = 0, ink = 0;
+        for (int j = 0; j < 784; j++) {
+            double v = a.X_train[i * 784 + j];
+            cr_assert(v >= 0 && v <= 1);
+            hi = fmax(hi, v);
+            ink += v;
+        }
+        cr_assert_gt(hi, 0.9);        /* the pen passes near a pixel centre */
+        cr_assert(ink > 5 && ink < 400, "image %d: ink %g", i, ink);
+    }
+    cr_assert(strstr(a.identity, "curves gen=curves-1 n_train=50 n_test=5 pen=1 seed=0"), "%s", a.identity);
+    gn_settings_set(&s, "dataset.n_train", "20");
+    cr_assert_eq(try_load(&s, &b, err, sizeof err), 0, "%s", err);
+    cr_assert(same(a.X_train, b.X_train, 20 * 784)); /* a prefix */
+    cr_assert(same(a.X_test, b.X_test, 5 * 784));
+    gn_dataset_free(&a);
+    gn_dataset_free(&b);
+    gn_settings_free(&s);
+}
+
+/* ---- csv with class labels ---- */
+
+Test(dataset, csv_class_indices_become_one_hot_with_xent, .init = scratch_init, .fini = scratch_fini)
+{
+    write_text("/tr.csv", "a,b,label\n1,2,0\n3,4,2\n5,6,1\n");
+    write_text("/te.csv", "a,b,label\n1,1,2\n");
+    write_text("/bad.csv", "a,b,label\n1,2,0\n3,4,1.5\n");
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=csv", "dataset.train=tr.csv", "dataset.test=te.csv", "loss=xent", NULL);
+    cr_assert_eq(gn_dataset_load(&s, scratch, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.c, 3);
+    double want[] = {1, 0, 0, 0, 0, 1, 0, 1, 0};
+    for (int i = 0; i < 9; i++) cr_assert_eq(ds.Y_train[i], want[i]);
+    cr_assert_eq(ds.Y_test[2], 1.0);
+    cr_assert(strstr(ds.identity, "onehot=3"), "%s", ds.identity);
+    gn_dataset_free(&ds);
+    gn_settings_set(&s, "dataset.classes", "5");
+    cr_assert_eq(gn_dataset_load(&s, scratch, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.c, 5);
+    gn_dataset_free(&ds);
+    gn_settings_set(&s, "dataset.classes", "2");
+    cr_assert_eq(gn_dataset_load(&s, scratch, &ds, err, sizeof err), -1);
+    cr_assert(strstr(err, "te.csv:2: column 'label': 2 is not a class index") || strstr(err, "tr.csv:3:"), "%s", err);
+    gn_settings_set(&s, "dataset.classes", "3");
+    gn_settings_set(&s, "dataset.train", "bad.csv");
+    gn_settings_unset(&s, "dataset.test");
+    cr_assert_eq(gn_dataset_load(&s, scratch, &ds, err, sizeof err), -1);
+    cr_assert(strstr(err, "bad.csv:3: column 'label': 1.5 is not a class index"), "%s", err);
+    /* square loss: the column stays a number */
+    gn_settings_set(&s, "loss", "square");
+    cr_assert_eq(gn_dataset_load(&s, scratch, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ds.c, 1);
+    gn_dataset_free(&ds);
+    gn_settings_free(&s);
 }
