@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(meson ninja-build pkg-config gcc libblis-dev libflame-dev libcsv-dev
           libcriterion-dev libyaml-dev zlib1g-dev gnuplot-nox
-          dataset-fashion-mnist libfann-doc)
+          dataset-fashion-mnist libfann-doc libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,10 +1,14 @@
-/* main.c: the gnbench command line (see SPEC.md). */
+/* main.c: the gnbench command line (see SPEC.md; sharding, merge, MPI and
+ * Slurm in docs/SCALING.md). */
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
 
 #include "dataset.h"
 #include "experiment.h"
@@ -15,13 +19,21 @@
 #include "optim.h"
 #include "plot.h"
 #include "runner.h"
+#ifdef GN_HAVE_MPI
+#include "mpi_sched.h"
+#endif
 
 static const char usage_text[] =
     "usage:\n"
     "  gnbench list [optimizers|datasets|losses|activations]\n"
     "  gnbench run EXPERIMENT.yaml [--out DIR] [--plots DIR] [--quick] [--jobs N]\n"
     "              [--threads N] [--only PATTERN] [--fresh] [--no-plot] [--dry-run]\n"
-    "              [--format png|svg|pdf] [--memory-limit MIB]\n"
+    "              [--format png|svg|pdf] [--memory-limit MIB] [--shard K/N]\n"
+    "  mpirun -n N gnbench run EXPERIMENT.yaml [options]   (built with MPI)\n"
+    "  gnbench merge RESULTS_DIR... [--out DIR] [--plots DIR] [--quick] [--no-plot]\n"
+    "              [--format png|svg|pdf]\n"
+    "  gnbench slurm EXPERIMENT.yaml [--array-size N] [--quick] [--out DIR] [--plots DIR]\n"
+    "              [--threads N] [--output SCRIPT] [-- sbatch options...]\n"
     "  gnbench plot RESULTS_DIR [--plots DIR] [--format png|svg|pdf]\n"
     "  gnbench check EXPERIMENT.yaml [--quick]\n"
     "  gnbench --help | --version\n";
@@ -98,6 +110,28 @@ static int parse_count(const char *opt, const char *val, int *out)
     return 0;
 }
 
+/* "K/N" with 1 <= K <= N <= 100000. */
+static int parse_shard(const char *val, int *k, int *n)
+{
+    char *end;
+    if (!val) goto bad;
+    errno = 0;
+    long kk = strtol(val, &end, 10);
+    if (errno || end == val || *end != '/') goto bad;
+    const char *q = end + 1;
+    long nn = strtol(q, &end, 10);
+    if (errno || end == q || *end || nn < 1 || nn > 100000 || kk < 1 || kk > nn) goto bad;
+    *k = (int)kk;
+    *n = (int)nn;
+    return 0;
+bad:
+    fprintf(stderr,
+            "gnbench: --shard expects K/N, shard K of N counted from 1 (1 <= K <= N <= 100000), "
+            "got \"%s\"\n%s",
+            val ? val : "(nothing)", usage_text);
+    return -1;
+}
+
 static int check_format(const char *f)
 {
     return strcmp(f, "png") == 0 || strcmp(f, "svg") == 0 || strcmp(f, "pdf") == 0;
@@ -160,6 +194,9 @@ static int cmd_run_or_check(int argc, char **argv, int check)
                                    val ? val : "(nothing)");
             o.memory_limit_mib = v;
             i++;
+        } else if (strcmp(a, "--shard") == 0) {
+            if (parse_shard(val, &o.shard_k, &o.shard_n) != 0) return 2;
+            i++;
         } else if (strcmp(a, "--fresh") == 0) o.fresh = 1;
         else if (strcmp(a, "--no-plot") == 0) o.no_plot = 1;
         else if (strcmp(a, "--dry-run") == 0) o.dry_run = 1;
@@ -175,7 +212,18 @@ static int cmd_run_or_check(int argc, char **argv, int check)
 
     gn_experiment ex;
     char err[1024];
-    if (gn_experiment_load(file, o.quick, &ex, err, sizeof err) != 0) {
+    int bad = gn_experiment_load(file, o.quick, &ex, err, sizeof err) != 0;
+#ifdef GN_HAVE_MPI
+    if (!check && gn_mpi_active()) { /* every rank stops, rank 0 says why */
+        int any = gn_mpi_agree(bad);
+        if (any) {
+            if (bad && gn_mpi_rank() == 0) fprintf(stderr, "gnbench: %s\n", err);
+            if (!bad) gn_experiment_free(&ex);
+            return 2;
+        }
+    }
+#endif
+    if (bad) {
         fprintf(stderr, "gnbench: %s\n", err);
         return 2;
     }
@@ -197,6 +245,359 @@ static int cmd_run_or_check(int argc, char **argv, int check)
     free(cmd);
     gn_experiment_free(&ex);
     return rc;
+}
+
+static int has_shard_tables(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)) != NULL)
+        found = strncmp(e->d_name, "runs.shard-", 11) == 0;
+    closedir(d);
+    return found;
+}
+
+/* Whether a results folder holds --quick results: its newest manifest
+ * (manifest.csv or a shard's) says so. */
+static int results_quick(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    char best[4400] = "";
+    struct timespec t = {0, 0};
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "manifest", 8) != 0 || n < 12 || strcmp(e->d_name + n - 4, ".csv") != 0)
+            continue;
+        char p[4400];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (stat(p, &st) != 0) continue;
+        if (!best[0] || st.st_mtim.tv_sec > t.tv_sec ||
+            (st.st_mtim.tv_sec == t.tv_sec && st.st_mtim.tv_nsec > t.tv_nsec)) {
+            t = st.st_mtim;
+            snprintf(best, sizeof best, "%s", p);
+        }
+    }
+    closedir(d);
+    int quick = 0;
+    FILE *f = best[0] ? fopen(best, "r") : NULL;
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "quick,true", 10) == 0) quick = 1;
+        fclose(f);
+    }
+    return quick;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) free(buf);
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf) buf[n] = 0;
+    return buf;
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(tmp, 0777);
+            *p = '/';
+        }
+    return mkdir(tmp, 0777) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* gnbench merge DIR... : one runs.csv from shard tables (docs/SCALING.md). */
+static int cmd_merge(int argc, char **argv)
+{
+    const char *out = NULL, *plots = NULL, *format = "png";
+    int quick = -1, no_plot = 0, n_dirs = 0;
+    const char **dirs = calloc((size_t)argc, sizeof *dirs);
+    if (!dirs) return 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--out") == 0 && val) out = val, i++;
+        else if (strcmp(a, "--plots") == 0 && val) plots = val, i++;
+        else if (strcmp(a, "--format") == 0 && val) format = val, i++;
+        else if (strcmp(a, "--quick") == 0) quick = 1;
+        else if (strcmp(a, "--no-plot") == 0) no_plot = 1;
+        else if (a[0] == '-') {
+            free(dirs);
+            return usage_error("merge: unknown option or missing value: \"%s\"", a);
+        } else dirs[n_dirs++] = a;
+    }
+    if (n_dirs == 0) {
+        free(dirs);
+        return usage_error("merge: missing %s", "RESULTS_DIR");
+    }
+    if (!check_format(format)) {
+        free(dirs);
+        return usage_error("--format: expected png, svg or pdf, got \"%s\"", format);
+    }
+    /* every folder must hold the same experiment file */
+    char path[4200], err[1024];
+    char *text0 = NULL;
+    for (int d = 0; d < n_dirs; d++) {
+        snprintf(path, sizeof path, "%s/experiment.yaml", dirs[d]);
+        char *text = read_file(path);
+        if (!text) {
+            fprintf(stderr, "gnbench: merge: %s: %s (not a gnbench results folder?)\n", path,
+                    strerror(errno));
+            free(text0);
+            free(dirs);
+            return 2;
+        }
+        if (d == 0) text0 = text;
+        else {
+            int same = strcmp(text, text0) == 0;
+            free(text);
+            if (!same) {
+                fprintf(stderr,
+                        "gnbench: merge: %s/experiment.yaml differs from %s/experiment.yaml; "
+                        "only results of the same experiment file can be merged\n",
+                        dirs[d], dirs[0]);
+                free(text0);
+                free(dirs);
+                return 2;
+            }
+        }
+    }
+    free(text0);
+    if (quick < 0) quick = results_quick(dirs[0]);
+    snprintf(path, sizeof path, "%s/experiment.yaml", dirs[0]);
+    gn_experiment ex;
+    if (gn_experiment_load(path, quick, &ex, err, sizeof err) != 0) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        free(dirs);
+        return 2;
+    }
+    char plots_buf[4096];
+    if (!plots) snprintf(plots_buf, sizeof plots_buf, "plots/%s", ex.name), plots = plots_buf;
+    if (!out) out = dirs[0];
+    if (mkdirs(out) != 0) {
+        fprintf(stderr, "gnbench: cannot create %s: %s\n", out, strerror(errno));
+        gn_experiment_free(&ex);
+        free(dirs);
+        return 1;
+    }
+    char *cmd = join_args(argc, argv);
+    gn_merge_options mo = {dirs, n_dirs, out, plots, format, cmd ? cmd : "", no_plot};
+    int rc = gn_runner_merge(&ex, &mo);
+    free(cmd);
+    gn_experiment_free(&ex);
+    free(dirs);
+    return rc;
+}
+
+/* Appends s to the buffer, quoted for a POSIX shell when it needs it. */
+static void put_quoted(FILE *f, const char *s)
+{
+    int plain = *s != 0;
+    for (const char *p = s; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=,+-@%", *p))
+            plain = 0;
+    if (plain) {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
+    for (const char *p = s; *p; p++)
+        if (*p == '\'') fputs("'\\''", f);
+        else fputc(*p, f);
+    fputc('\'', f);
+}
+
+static void absolute(const char *path, char *buf, size_t len)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd)) snprintf(buf, len, "%s", path);
+    else if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len) buf[len - 1] = 0;
+}
+
+/* gnbench slurm FILE: a script that submits a job array (one shard per
+ * task) and a merge job that depends on it (docs/SCALING.md). */
+static int cmd_slurm(int argc, char **argv)
+{
+    const char *file = NULL, *out = NULL, *plots = NULL, *output = NULL, *format = "png";
+    int quick = 0, shards = 0, threads = 0, n_sb = 0;
+    char **sbatch = calloc((size_t)argc, sizeof *sbatch);
+    if (!sbatch) return 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--") == 0) {
+            for (int j = i + 1; j < argc; j++) sbatch[n_sb++] = argv[j];
+            break;
+        } else if (strcmp(a, "--quick") == 0) quick = 1;
+        else if (strcmp(a, "--array-size") == 0) {
+            if (parse_count("--array-size", val, &shards) != 0) goto usage;
+            i++;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (parse_count("--threads", val, &threads) != 0) goto usage;
+            i++;
+        } else if (strcmp(a, "--out") == 0 && val) out = val, i++;
+        else if (strcmp(a, "--plots") == 0 && val) plots = val, i++;
+        else if (strcmp(a, "--output") == 0 && val) output = val, i++;
+        else if (strcmp(a, "--format") == 0 && val) format = val, i++;
+        else if (a[0] == '-') {
+            free(sbatch);
+            return usage_error("slurm: unknown option or missing value: \"%s\" (sbatch options go "
+                               "after --)", a);
+        } else if (file) {
+            free(sbatch);
+            return usage_error("slurm: more than one experiment file (\"%s\")", a);
+        } else file = a;
+    }
+    if (!file) {
+        free(sbatch);
+        return usage_error("slurm: missing %s", "EXPERIMENT.yaml");
+    }
+    if (!check_format(format)) {
+        free(sbatch);
+        return usage_error("--format: expected png, svg or pdf, got \"%s\"", format);
+    }
+    gn_experiment ex;
+    char err[1024];
+    if (gn_experiment_load(file, quick, &ex, err, sizeof err) != 0) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        free(sbatch);
+        return 2;
+    }
+    if (shards <= 0) shards = ex.n_runs < 32 ? ex.n_runs : 32;
+    if (shards > ex.n_runs) {
+        fprintf(stderr, "gnbench: slurm: --array-size %d is more than the %d runs; using %d\n",
+                shards, ex.n_runs, ex.n_runs);
+        shards = ex.n_runs;
+    }
+    if (shards < 1) shards = 1;
+    char self[PATH_MAX], exp_abs[PATH_MAX], cwd[PATH_MAX], out_abs[PATH_MAX], plots_abs[PATH_MAX],
+        buf[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) self[n] = 0;
+    else absolute(argv[0], self, sizeof self);
+    if (!realpath(file, exp_abs)) absolute(file, exp_abs, sizeof exp_abs);
+    if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
+    snprintf(buf, sizeof buf, "results/%s", ex.name);
+    absolute(out ? out : buf, out_abs, sizeof out_abs);
+    snprintf(buf, sizeof buf, "plots/%s", ex.name);
+    absolute(plots ? plots : buf, plots_abs, sizeof plots_abs);
+
+    FILE *f = stdout;
+    char tmp[PATH_MAX + 32];
+    if (output) {
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", output, (long)getpid());
+        f = fopen(tmp, "w");
+        if (!f) {
+            fprintf(stderr, "gnbench: cannot write %s: %s\n", output, strerror(errno));
+            gn_experiment_free(&ex);
+            free(sbatch);
+            return 1;
+        }
+    }
+    char *cmd = join_args(argc, argv);
+    for (char *c = cmd; c && *c; c++) /* it goes into a comment line */
+        if (*c == '\n' || *c == '\r') *c = ' ';
+    char name[160];
+    snprintf(name, sizeof name, "gnbench-%s", ex.name);
+    fprintf(f,
+            "#!/usr/bin/env bash\n"
+            "# Submits the gnbench experiment \"%s\" (%d runs%s) to Slurm: a job array of %d\n"
+            "# tasks, each running one shard of the run grid (gnbench run FILE --shard K/%d with\n"
+            "# K = SLURM_ARRAY_TASK_ID + 1), and a merge job that starts after the whole array\n"
+            "# (afterany: also when a task failed), writes runs.csv and manifest.csv and draws\n"
+            "# the figures. A shard resumes what it finished before, so resubmitting this\n"
+            "# script (or requeueing a task) redoes only the missing runs.\n"
+            "# Generated by: %s\n"
+            "# Usage: bash THIS_SCRIPT [more sbatch options for both jobs]\n"
+            "# Results: %s  figures: %s  logs: %s/slurm-logs/\n"
+            "set -euo pipefail\n\n",
+            ex.name, ex.n_runs, quick ? ", --quick" : "", shards, shards, cmd ? cmd : "", out_abs,
+            plots_abs, out_abs);
+    fprintf(f, "sbatch_options=(");
+    for (int i = 0; i < n_sb; i++) {
+        if (i) fputc(' ', f);
+        put_quoted(f, sbatch[i]);
+    }
+    fprintf(f, ")\n");
+    fprintf(f, "mkdir -p ");
+    snprintf(buf, sizeof buf, "%s/slurm-logs", out_abs);
+    put_quoted(f, buf);
+    fprintf(f, "\n\n# 1. the shards: array task i runs shard i+1 of %d\n", shards);
+    fprintf(f, "array_job=$(sbatch --parsable --job-name=");
+    put_quoted(f, name);
+    fprintf(f, " --array=0-%d --chdir=", shards - 1);
+    put_quoted(f, cwd);
+    fprintf(f, " \\\n  --output=");
+    snprintf(buf, sizeof buf, "%s/slurm-logs/shard-%%a-of-%d.%%A.out", out_abs, shards);
+    put_quoted(f, buf);
+    fprintf(f, " ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" <<'GNBENCH_SHARD'\n");
+    fprintf(f, "#!/usr/bin/env bash\nset -eu\nexec ");
+    put_quoted(f, self);
+    fprintf(f, " run ");
+    put_quoted(f, exp_abs);
+    fprintf(f, "%s --shard $((SLURM_ARRAY_TASK_ID + 1))/%d --out ", quick ? " --quick" : "", shards);
+    put_quoted(f, out_abs);
+    fprintf(f, " --no-plot");
+    if (threads > 0) fprintf(f, " --threads %d", threads);
+    fprintf(f, "\nGNBENCH_SHARD\n)\narray_job=${array_job%%%%;*}\n\n");
+    fprintf(f, "# 2. the merge and the figures, after every task of the array\n");
+    fprintf(f, "merge_job=$(sbatch --parsable --job-name=");
+    put_quoted(f, name);
+    fprintf(f, "-merge --dependency=afterany:\"$array_job\" --chdir=");
+    put_quoted(f, cwd);
+    fprintf(f, " \\\n  --output=");
+    snprintf(buf, sizeof buf, "%s/slurm-logs/merge.%%j.out", out_abs);
+    put_quoted(f, buf);
+    fprintf(f, " ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" <<'GNBENCH_MERGE'\n");
+    fprintf(f, "#!/usr/bin/env bash\nset -eu\nexec ");
+    put_quoted(f, self);
+    fprintf(f, " merge ");
+    put_quoted(f, out_abs);
+    fprintf(f, "%s --plots ", quick ? " --quick" : "");
+    put_quoted(f, plots_abs);
+    fprintf(f, " --format %s\nGNBENCH_MERGE\n)\nmerge_job=${merge_job%%%%;*}\n\n", format);
+    fprintf(f, "echo \"gnbench: submitted job array $array_job (%d shards of %s) and merge job "
+               "$merge_job (afterany:$array_job)\"\n",
+            shards, ex.name);
+    free(cmd);
+    int rc = 0;
+    if (output) {
+        if (fclose(f) != 0 || chmod(tmp, 0755) != 0 || rename(tmp, output) != 0) {
+            fprintf(stderr, "gnbench: cannot write %s: %s\n", output, strerror(errno));
+            unlink(tmp);
+            rc = 1;
+        } else {
+            fprintf(stderr, "gnbench: wrote %s (%d shards of %d runs); submit with: bash %s\n",
+                    output, shards, ex.n_runs, output);
+        }
+    } else if (fflush(stdout) != 0) {
+        rc = 1;
+    }
+    gn_experiment_free(&ex);
+    free(sbatch);
+    return rc;
+usage:
+    free(sbatch);
+    return 2;
 }
 
 static int cmd_plot(int argc, char **argv)
@@ -230,6 +631,16 @@ static int cmd_plot(int argc, char **argv)
         fprintf(stderr, "gnbench: %s\n", err);
         return 2;
     }
+    snprintf(mpath, sizeof mpath, "%s/runs.csv", dir);
+    struct stat st;
+    if (stat(mpath, &st) != 0) {
+        fprintf(stderr, "gnbench: %s has no runs.csv%s\n", dir,
+                has_shard_tables(dir) ? "; it holds shard tables: merge them first with "
+                                        "`gnbench merge DIR`"
+                                      : "");
+        gn_experiment_free(&ex);
+        return 2;
+    }
     char plots_buf[4096];
     if (!plots) snprintf(plots_buf, sizeof plots_buf, "plots/%s", ex.name), plots = plots_buf;
     char tmp[4096];
@@ -248,6 +659,67 @@ static int cmd_plot(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
+/* Ranks reported by an MPI launcher in the environment (Open MPI, MPICH's
+ * Hydra, PMIx/Slurm); 0 when not started by one; *rank its rank. */
+static int launcher_ranks(int *rank)
+{
+    const char *size_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", NULL};
+    const char *rank_vars[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", NULL};
+    int size = 0;
+    *rank = 0;
+    for (int i = 0; size_vars[i]; i++) {
+        const char *v = getenv(size_vars[i]);
+        if (v && atoi(v) > 0) {
+            size = atoi(v);
+            break;
+        }
+    }
+    for (int i = 0; rank_vars[i]; i++) {
+        const char *v = getenv(rank_vars[i]);
+        if (v) {
+            *rank = atoi(v);
+            if (!size) { /* e.g. srun --mpi=pmix: Slurm knows the step's size */
+                const char *n = getenv("SLURM_STEP_NUM_TASKS");
+                size = n && atoi(n) > 0 ? atoi(n) : -1; /* -1: a launcher, size unknown */
+            }
+            break;
+        }
+    }
+    return size;
+}
+
+/* `run` under an MPI launcher: with MPI, start it (every rank then runs
+ * gn_runner_run, which schedules on rank 0); without, refuse clearly,
+ * since every rank would run the whole sweep into the same folder. */
+static int cmd_run_launched(int argc, char **argv)
+{
+    int rank, size = launcher_ranks(&rank);
+    if (size == 0 || size == 1) return cmd_run_or_check(argc, argv, 0);
+#ifdef GN_HAVE_MPI
+    char err[256];
+    if (gn_mpi_init(&argc, &argv, err, sizeof err) != 0) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        return 1;
+    }
+    int rc = cmd_run_or_check(argc, argv, 0);
+    gn_mpi_finalize(rc < 128);
+    return rc;
+#else
+    char nbuf[32];
+    snprintf(nbuf, sizeof nbuf, size > 0 ? "%d" : "several", size);
+    if (rank == 0)
+        fprintf(stderr,
+                "gnbench: started by an MPI launcher (%s ranks), but this gnbench was built without "
+                "MPI: every rank would run the whole sweep into the same folder, so none does.\n"
+                "gnbench: install MPI (Debian: apt-get install libopenmpi-dev openmpi-bin) and "
+                "rebuild (meson setup --reconfigure build -Dmpi=enabled && ninja -C build), or run "
+                "without mpirun: --jobs N on one machine, --shard K/N across machines "
+                "(docs/SCALING.md).\n",
+                nbuf);
+    return 2;
+#endif
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return usage_error("%s", "missing command");
@@ -258,10 +730,17 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("gnbench %s (%s)\n", GN_VERSION, GN_REVISION);
+#ifdef GN_HAVE_MPI
+        printf("mpi: yes (%s)\n", gn_mpi_library());
+#else
+        printf("mpi: no (built without MPI)\n");
+#endif
         return 0;
     }
     if (strcmp(cmd, "list") == 0) return cmd_list(argc, argv);
-    if (strcmp(cmd, "run") == 0) return cmd_run_or_check(argc, argv, 0);
+    if (strcmp(cmd, "run") == 0) return cmd_run_launched(argc, argv);
+    if (strcmp(cmd, "merge") == 0) return cmd_merge(argc, argv);
+    if (strcmp(cmd, "slurm") == 0) return cmd_slurm(argc, argv);
     if (strcmp(cmd, "check") == 0) return cmd_run_or_check(argc, argv, 1);
     if (strcmp(cmd, "plot") == 0) return cmd_plot(argc, argv);
     return usage_error("unknown command \"%s\"", cmd);

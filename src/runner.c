@@ -8,11 +8,13 @@
  * The parent never calls BLIS itself (OpenMP and fork do not mix), and a
  * child that crashes is recorded as an `error` run with its signal. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,9 @@
 #include "plot.h"
 #include "rng.h"
 #include "runner.h"
+#ifdef GN_HAVE_MPI
+#include "mpi_sched.h"
+#endif
 
 #define EVAL_CHUNK 256
 
@@ -187,6 +192,93 @@ static long run_iterations(const gn_run_spec *r, const gn_dataset *ds, int b)
         return (long)ceil(e * ds->n_train / (double)b);
     }
     return gn_settings_int(&r->settings, "train.iterations", 100);
+}
+
+/* ---- shards ---- */
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* Estimated cost of a run in flops, in integers so that every machine and
+ * compiler gets the same number: per step 6 b m for the forward and
+ * backward passes (m parameters, batch b); for curvature optimizers the
+ * Gram matrix of the r = b' c rows (b' the curvature batch) formed layer by
+ * layer, 2 r^2 (sum of fan-ins and fan-outs), its Cholesky factorization
+ * r^3 / 3 and the JVP/VJP 4 b' m, or 4 b' m per inner iteration when the
+ * solver is matrix-free; plus the evaluations, 2 m per sample of the
+ * training and test sets at every eval_every-th step; plus a fixed 10^6
+ * for starting the run. */
+static uint64_t run_cost(const gn_run_spec *r, const gn_dataset *ds)
+{
+    gn_mlp_config cfg;
+    char err[160];
+    if (model_config(&r->settings, ds, &cfg, err, sizeof err) != 0) return 1;
+    uint64_t m = 0, fan = 0;
+    for (int l = 1; l <= cfg.n_layers; l++) {
+        m = sat_add(m, sat_mul((uint64_t)cfg.sizes[l], (uint64_t)cfg.sizes[l - 1] + 1));
+        fan += (uint64_t)cfg.sizes[l - 1] + 1 + (uint64_t)cfg.sizes[l];
+    }
+    const gn_optim_ops *ops = gn_optim_find(r->optimizer);
+    int b = run_batch(r, ds);
+    long it = run_iterations(r, ds, b), every = gn_settings_int(&r->settings, "train.eval_every", 1);
+    uint64_t iters = it > 0 ? (uint64_t)it : 0, step = sat_mul(6 * (uint64_t)b, m);
+    if (!ops->first_order) {
+        uint64_t gb = (uint64_t)run_gram_batch(r, b), rows = gb * (uint64_t)ds->c;
+        const char *solver = gn_settings_get(&r->settings, "opt.solver");
+        if (solver && strcmp(solver, "cg") == 0) {
+            long inner = gn_settings_int(&r->settings, "opt.inner_iters", 10);
+            step = sat_add(step, sat_mul(sat_mul(4 * gb, m), inner > 0 ? (uint64_t)inner : 1));
+        } else {
+            step = sat_add(step, sat_mul(2 * sat_mul(rows, rows), fan));
+            step = sat_add(step, sat_mul(sat_mul(rows, rows), rows) / 3);
+            step = sat_add(step, sat_mul(4 * gb, m));
+        }
+    }
+    uint64_t evals = iters / (uint64_t)(every > 0 ? every : 1) + 2;
+    uint64_t eval = sat_mul(2 * ((uint64_t)ds->n_train + (uint64_t)ds->n_test), m);
+    return sat_add(sat_add(sat_mul(iters, step), sat_mul(evals, eval)), 1000000);
+}
+
+typedef struct cost_index {
+    uint64_t cost;
+    int run;
+} cost_index;
+
+static int cmp_cost_desc(const void *a, const void *b)
+{
+    const cost_index *x = a, *y = b;
+    if (x->cost != y->cost) return x->cost < y->cost ? 1 : -1;
+    return (x->run > y->run) - (x->run < y->run);
+}
+
+/* Greedy longest-processing-time assignment: the costliest run first, each
+ * to the least loaded shard (ties: lower run index, lower shard).
+ * shard_of: n_runs entries (0-based shard); load: n entries. */
+static int shard_assign(const uint64_t *cost, int n_runs, int n, int *shard_of, uint64_t *load)
+{
+    cost_index *order = malloc(sizeof *order * (size_t)(n_runs + 1));
+    if (!order) return -1;
+    for (int i = 0; i < n_runs; i++) order[i] = (cost_index){cost[i], i};
+    qsort(order, (size_t)n_runs, sizeof *order, cmp_cost_desc);
+    for (int s = 0; s < n; s++) load[s] = 0;
+    for (int k = 0; k < n_runs; k++) {
+        int best = 0;
+        for (int s = 1; s < n; s++)
+            if (load[s] < load[best]) best = s;
+        shard_of[order[k].run] = best;
+        load[best] = sat_add(load[best], order[k].cost);
+    }
+    free(order);
+    return 0;
 }
 
 /* ---- one run, in the child ---- */
@@ -550,7 +642,14 @@ typedef struct sweep {
     char **header;
     int n_cols;
     char ***cells;   /* per run: n_cols cells, NULL = not finished */
-    char runs_path[4096];
+    char runs_path[4096];     /* runs.csv, or runs.shard-K-of-N.csv */
+    char manifest_path[4096]; /* manifest.csv, or manifest.shard-K-of-N.csv */
+    char threads_desc[32];    /* blas_threads in the manifest */
+    int shard_runs;           /* runs in this shard (shards only) */
+    uint64_t shard_cost, total_cost;
+#ifdef GN_HAVE_MPI
+    gn_mpi_rank_info *ranks;  /* rank 0 under MPI: every rank's layout */
+#endif
 } sweep;
 
 static char *dupstr(const char *s)
@@ -579,8 +678,8 @@ static int write_manifest(const sweep *sw, const char *end_time, int done,
 {
     const gn_experiment *ex = sw->ex;
     const gn_run_options *o = sw->opt;
-    char path[4096], host[256] = "", cpu[256], buf[64], err[256];
-    snprintf(path, sizeof path, "%s/manifest.csv", o->out_dir);
+    char host[256] = "", cpu[256], buf[64], err[256];
+    const char *path = sw->manifest_path;
     gethostname(host, sizeof host - 1);
     cpu_model(cpu, sizeof cpu);
     gn_csv_writer w;
@@ -612,10 +711,45 @@ static int write_manifest(const sweep *sw, const char *end_time, int done,
     KV("blis_arch_source", sw->blis.source);
     const char *want = gn_blas_arch_for_cpu();
     KV("blis_arch_for_cpu_flags", want ? want : "generic");
-    snprintf(buf, sizeof buf, "%d", sw->threads);
-    KV("blas_threads", buf);
+    KV("blas_threads", sw->threads_desc);
     snprintf(buf, sizeof buf, "%d", o->jobs);
     KV("jobs", buf);
+    if (o->shard_n > 0) {
+        snprintf(buf, sizeof buf, "%d/%d", o->shard_k, o->shard_n);
+        KV("shard", buf);
+        snprintf(buf, sizeof buf, "%d", sw->shard_runs);
+        KV("shard_runs", buf);
+        snprintf(buf, sizeof buf, "%.4f",
+                 sw->total_cost ? (double)sw->shard_cost / (double)sw->total_cost : 0.0);
+        KV("shard_cost_share", buf);
+    }
+#ifdef GN_HAVE_MPI
+    if (sw->ranks) {
+        int n = gn_mpi_size(), nodes = 0;
+        KV("mpi_library", gn_mpi_library());
+        snprintf(buf, sizeof buf, "%d", n);
+        KV("mpi_ranks", buf);
+        KV("mpi_scheduler", "rank 0 schedules and writes; ranks 1.. run one run at a time each");
+        /* one row per node: its host, ranks, cores and BLAS threads */
+        for (int r = 0; r < n; r++) {
+            if (sw->ranks[r].local_rank != 0) continue;
+            char key[32], val[1024];
+            int len = snprintf(val, sizeof val, "host=%s ranks=", sw->ranks[r].host);
+            int first = 1;
+            for (int q = 0; q < n && len < (int)sizeof val - 40; q++)
+                if (strcmp(sw->ranks[q].host, sw->ranks[r].host) == 0) {
+                    len += snprintf(val + len, sizeof val - (size_t)len, "%s%d", first ? "" : ",", q);
+                    first = 0;
+                }
+            snprintf(val + len, sizeof val - (size_t)len, " cores_per_rank=%d blas_threads=%d",
+                     sw->ranks[r].cores, sw->ranks[r].threads);
+            snprintf(key, sizeof key, "mpi_node_%d", nodes++);
+            KV(key, val);
+        }
+        snprintf(buf, sizeof buf, "%d", nodes);
+        KV("mpi_nodes", buf);
+    }
+#endif
     KV("compiler", GN_CC);
     KV("cflags", GN_CFLAGS);
     snprintf(buf, sizeof buf, "%d", ex->n_runs);
@@ -722,43 +856,503 @@ static int status_finished(const char *s)
     return strcmp(s, "ok") == 0 || strcmp(s, "diverged") == 0 || strcmp(s, "time_limit") == 0;
 }
 
-/* Takes finished runs from an earlier runs.csv whose traces exist. */
-static void load_previous(sweep *sw)
+/* ---- the tables of a results folder ---- */
+
+/* runs.csv (k = n = 0) or runs.shard-K-of-N.csv; the same for manifests. */
+typedef struct table_ref {
+    char path[4200];
+    char name[96];
+    int k, n;
+} table_ref;
+
+static int cmp_table_ref(const void *a, const void *b)
 {
-    char err[256];
-    gn_table t;
-    if (!file_exists(sw->runs_path)) return;
-    if (gn_table_read(sw->runs_path, &t, err, sizeof err) != 0) {
-        fprintf(stderr, "gnbench: warning: ignoring unreadable %s (%s); its runs will be redone\n",
-                sw->runs_path, err);
-        return;
+    const table_ref *x = a, *y = b;
+    if (x->n != y->n) return (x->n > y->n) - (x->n < y->n);
+    return (x->k > y->k) - (x->k < y->k);
+}
+
+/* Parses "<prefix>.csv" (0/0) or "<prefix>.shard-K-of-N.csv". */
+static int table_name_parse(const char *name, const char *prefix, int *k, int *n)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(name, prefix, pl) != 0) return 0;
+    name += pl;
+    if (strcmp(name, ".csv") == 0) {
+        *k = *n = 0;
+        return 1;
     }
-    int cid = gn_table_col(&t, "run_id"), cst = gn_table_col(&t, "status");
-    if (cid < 0 || cst < 0) {
-        gn_table_free(&t);
-        return;
-    }
-    for (int row = 0; row < t.n_rows; row++) {
-        const char *id = gn_table_cell(&t, row, cid);
-        if (!status_finished(gn_table_cell(&t, row, cst))) continue;
-        for (int i = 0; i < sw->ex->n_runs; i++) {
-            if (strcmp(sw->ex->runs[i].run_id, id) != 0) continue;
-            char tp[4200];
-            snprintf(tp, sizeof tp, "%s/traces/%s.csv", sw->opt->out_dir, id);
-            if (!file_exists(tp)) break;
-            char **c = calloc((size_t)sw->n_cols, sizeof *c);
-            if (!c) break;
-            for (int j = 0; j < sw->n_cols; j++) {
-                int col = gn_table_col(&t, sw->header[j]);
-                c[j] = dupstr(col >= 0 ? gn_table_cell(&t, row, col) : "");
+    if (strncmp(name, ".shard-", 7) != 0) return 0;
+    char *end;
+    long kk = strtol(name + 7, &end, 10);
+    if (end == name + 7 || strncmp(end, "-of-", 4) != 0) return 0;
+    const char *q = end + 4;
+    long nn = strtol(q, &end, 10);
+    if (end == q || strcmp(end, ".csv") != 0 || kk < 1 || kk > nn || nn > 1000000) return 0;
+    *k = (int)kk;
+    *n = (int)nn;
+    return 1;
+}
+
+/* The tables named <prefix>*.csv in dir: the unsharded one first, then the
+ * shard tables by N, then K. Returns how many (*out malloc'd), -1 on error. */
+static int list_tables(const char *dir, const char *prefix, table_ref **out)
+{
+    *out = NULL;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0, cap = 0;
+    table_ref *t = NULL;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        int k, nn;
+        if (strlen(e->d_name) >= sizeof t->name || !table_name_parse(e->d_name, prefix, &k, &nn))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            table_ref *nt = realloc(t, sizeof *t * (size_t)cap);
+            if (!nt) {
+                free(t);
+                closedir(d);
+                return -1;
             }
+            t = nt;
+        }
+        snprintf(t[n].path, sizeof t[n].path, "%s/%s", dir, e->d_name);
+        snprintf(t[n].name, sizeof t[n].name, "%s", e->d_name);
+        t[n].k = k;
+        t[n].n = nn;
+        n++;
+    }
+    closedir(d);
+    if (n > 1) qsort(t, (size_t)n, sizeof *t, cmp_table_ref);
+    *out = t;
+    return n;
+}
+
+/* The row chosen for a run when several tables hold it. */
+typedef struct row_pick {
+    char **cells; /* n_cols cells, NULL = no row */
+    int rank;     /* 2: finished and its trace exists; 1: error; 0: finished, trace missing */
+    int dir;      /* folder it came from */
+} row_pick;
+
+static int run_index(const gn_experiment *ex, const char *id)
+{
+    for (int i = 0; i < ex->n_runs; i++)
+        if (strcmp(ex->runs[i].run_id, id) == 0) return i;
+    return -1;
+}
+
+static void free_row(char **c, int n_cols)
+{
+    if (!c) return;
+    for (int j = 0; j < n_cols; j++) free(c[j]);
+    free(c);
+}
+
+/* Reads every runs table of the folders into picks (ex->n_runs entries):
+ * a row replaces the one held when its rank is at least as high, so later
+ * tables win among equals. *foreign counts rows of run ids outside the
+ * grid. Returns the number of tables read. */
+static int collect_rows(const gn_experiment *ex, char *const *header, int n_cols,
+                        const char *const *dirs, int n_dirs, row_pick *picks, int *foreign)
+{
+    int n_read = 0;
+    *foreign = 0;
+    for (int d = 0; d < n_dirs; d++) {
+        table_ref *tabs;
+        int nt = list_tables(dirs[d], "runs", &tabs);
+        for (int ti = 0; ti < nt; ti++) {
+            char err[256];
+            gn_table t;
+            if (gn_table_read(tabs[ti].path, &t, err, sizeof err) != 0) {
+                fprintf(stderr, "gnbench: warning: ignoring unreadable %s (%s); its runs will be redone\n",
+                        tabs[ti].path, err);
+                continue;
+            }
+            int cid = gn_table_col(&t, "run_id"), cst = gn_table_col(&t, "status");
+            int *map = malloc(sizeof *map * (size_t)n_cols);
+            if (cid < 0 || cst < 0 || !map) {
+                free(map);
+                gn_table_free(&t);
+                continue;
+            }
+            for (int j = 0; j < n_cols; j++) map[j] = gn_table_col(&t, header[j]);
+            n_read++;
+            for (int row = 0; row < t.n_rows; row++) {
+                const char *id = gn_table_cell(&t, row, cid);
+                int i = run_index(ex, id);
+                if (i < 0) {
+                    (*foreign)++;
+                    continue;
+                }
+                int rank = 1;
+                if (status_finished(gn_table_cell(&t, row, cst))) {
+                    char tp[4400];
+                    snprintf(tp, sizeof tp, "%s/traces/%s.csv", dirs[d], id);
+                    rank = file_exists(tp) ? 2 : 0;
+                }
+                if (picks[i].cells && rank < picks[i].rank) continue;
+                char **c = calloc((size_t)n_cols, sizeof *c);
+                if (!c) continue;
+                for (int j = 0; j < n_cols; j++)
+                    c[j] = dupstr(map[j] >= 0 ? gn_table_cell(&t, row, map[j]) : "");
+                free_row(picks[i].cells, n_cols);
+                picks[i] = (row_pick){c, rank, d};
+            }
+            free(map);
+            gn_table_free(&t);
+        }
+        free(tabs);
+    }
+    return n_read;
+}
+
+/* Takes the finished runs (trace present) that any table of the results
+ * folder holds: runs.csv and every shard table, so a sweep resumes from
+ * shards and a shard from an earlier sweep. mine: runs to take (NULL: all). */
+static void load_previous(sweep *sw, const char *mine)
+{
+    row_pick *p = calloc((size_t)sw->ex->n_runs + 1, sizeof *p);
+    if (!p) return;
+    const char *dirs[1] = {sw->opt->out_dir};
+    int foreign;
+    collect_rows(sw->ex, sw->header, sw->n_cols, dirs, 1, p, &foreign);
+    for (int i = 0; i < sw->ex->n_runs; i++) {
+        if (p[i].cells && p[i].rank == 2 && (!mine || mine[i])) {
             free_cells(sw, i);
-            sw->cells[i] = c;
-            break;
+            sw->cells[i] = p[i].cells;
+            p[i].cells = NULL;
+        }
+        free_row(p[i].cells, sw->n_cols);
+    }
+    free(p);
+}
+
+static char **make_header(const gn_experiment *ex, int *n_cols)
+{
+    *n_cols = 4 + ex->n_columns + N_METRICS;
+    char **h = calloc((size_t)*n_cols, sizeof *h);
+    if (!h) return NULL;
+    int k = 0;
+    const char *fixed[] = {"run_id", "status", "optimizer", "seed"};
+    for (int j = 0; j < 4; j++) h[k++] = (char *)fixed[j];
+    for (int j = 0; j < ex->n_columns; j++) h[k++] = ex->columns[j];
+    for (int j = 0; j < N_METRICS; j++) h[k++] = (char *)metric_cols[j];
+    return h;
+}
+
+/* Copies src to dst through a temporary file and a rename. */
+static int copy_file(const char *src, const char *dst, const char *tag)
+{
+    char tmp[4500];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%s.%ld", dst, tag, (long)getpid());
+    FILE *in = fopen(src, "rb");
+    if (!in) return -1;
+    FILE *out = fopen(tmp, "wb");
+    if (!out) {
+        fclose(in);
+        return -1;
+    }
+    char buf[65536];
+    size_t n;
+    int bad = 0;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) bad = 1;
+    bad |= ferror(in);
+    fclose(in);
+    if (fclose(out) != 0 || bad || rename(tmp, dst) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes text to path through a temporary file named after tag. */
+static int write_text(const char *path, const char *text, const char *tag)
+{
+    char tmp[4500];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%s.%ld", path, tag, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        if (f) unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *kv_get(const gn_table *t, const char *key)
+{
+    for (int r = 0; r < t->n_rows; r++)
+        if (strcmp(gn_table_cell(t, r, 0), key) == 0) return gn_table_cell(t, r, 1);
+    return "";
+}
+
+static void iso_now(char *buf, size_t len);
+
+/* manifest.csv of a merge: the rows of a shard's manifest (or of the
+ * folder's manifest.csv when there are no shard manifests) without the
+ * per-shard keys, then the merge's own keys and one row per shard. */
+static int write_merged_manifest(const gn_merge_options *o, int finished, int present, int n_runs,
+                                 const char *tables, const char *tag)
+{
+    table_ref *man[64];
+    int n_man[64];
+    int nd = o->n_dirs < 64 ? o->n_dirs : 64;
+    gn_table base;
+    int have_base = 0;
+    char err[256], path[4200], end[32] = "";
+    for (int d = 0; d < nd; d++) n_man[d] = list_tables(o->dirs[d], "manifest", &man[d]);
+    /* the base: the first shard manifest, else the first manifest.csv */
+    for (int pass = 0; pass < 2 && !have_base; pass++)
+        for (int d = 0; d < nd && !have_base; d++)
+            for (int m = 0; m < n_man[d] && !have_base; m++)
+                if ((pass == 0) == (man[d][m].n > 0) &&
+                    gn_table_read(man[d][m].path, &base, err, sizeof err) == 0) {
+                    if (base.n_cols == 2) have_base = 1;
+                    else gn_table_free(&base);
+                }
+
+    snprintf(path, sizeof path, "%s/manifest.csv", o->out_dir);
+    gn_csv_writer w;
+    char inter[4300];
+    snprintf(inter, sizeof inter, "%s.%s", path, tag);
+    int rc = gn_csvw_open(&w, inter, err, sizeof err);
+    if (rc == 0) {
+        gn_csvw_str(&w, "key");
+        gn_csvw_str(&w, "value");
+        gn_csvw_end_row(&w);
+        /* the latest end time over the shards */
+        for (int d = 0; d < nd; d++)
+            for (int m = 0; m < n_man[d]; m++) {
+                gn_table t;
+                if (man[d][m].n == 0 || gn_table_read(man[d][m].path, &t, err, sizeof err) != 0)
+                    continue;
+                if (t.n_cols == 2 && strcmp(kv_get(&t, "end_time"), end) > 0)
+                    snprintf(end, sizeof end, "%s", kv_get(&t, "end_time"));
+                gn_table_free(&t);
+            }
+        if (have_base) {
+            if (!end[0]) snprintf(end, sizeof end, "%s", kv_get(&base, "end_time"));
+            for (int r = 0; r < base.n_rows; r++) {
+                const char *k = gn_table_cell(&base, r, 0);
+                if (strcmp(k, "end_time") == 0) {
+                    gn_csvw_str(&w, k);
+                    gn_csvw_str(&w, end);
+                    gn_csvw_end_row(&w);
+                    continue;
+                }
+                if (strcmp(k, "runs_finished") == 0 || strcmp(k, "shard") == 0 ||
+                    strncmp(k, "shard_", 6) == 0 || strncmp(k, "merge_", 6) == 0)
+                    continue;
+                gn_csvw_str(&w, k);
+                gn_csvw_str(&w, gn_table_cell(&base, r, 1));
+                gn_csvw_end_row(&w);
+            }
+        }
+        char buf[64], now[32];
+        snprintf(buf, sizeof buf, "%d", finished);
+        gn_csvw_str(&w, "runs_finished");
+        gn_csvw_str(&w, buf);
+        gn_csvw_end_row(&w);
+        snprintf(buf, sizeof buf, "%d of %d", present, n_runs);
+        gn_csvw_str(&w, "merge_runs_present");
+        gn_csvw_str(&w, buf);
+        gn_csvw_end_row(&w);
+        iso_now(now, sizeof now);
+        gn_csvw_str(&w, "merge_time");
+        gn_csvw_str(&w, now);
+        gn_csvw_end_row(&w);
+        gn_csvw_str(&w, "merge_command_line");
+        gn_csvw_str(&w, o->command_line ? o->command_line : "");
+        gn_csvw_end_row(&w);
+        gn_csvw_str(&w, "merge_tables");
+        gn_csvw_str(&w, tables);
+        gn_csvw_end_row(&w);
+        /* one row per shard manifest: where and when it ran */
+        for (int d = 0; d < nd; d++)
+            for (int m = 0; m < n_man[d]; m++) {
+                gn_table t;
+                if (man[d][m].n == 0 || gn_table_read(man[d][m].path, &t, err, sizeof err) != 0)
+                    continue;
+                if (t.n_cols == 2) {
+                    char key[64], val[1024];
+                    snprintf(key, sizeof key, "shard_%d_of_%d", man[d][m].k, man[d][m].n);
+                    const char *mr = kv_get(&t, "mpi_ranks");
+                    snprintf(val, sizeof val,
+                             "dir=%s host=%s start=%s end=%s runs_finished=%s blas_threads=%s%s%s",
+                             o->dirs[d], kv_get(&t, "host"), kv_get(&t, "start_time"),
+                             kv_get(&t, "end_time"), kv_get(&t, "runs_finished"),
+                             kv_get(&t, "blas_threads"), mr[0] ? " mpi_ranks=" : "", mr);
+                    gn_csvw_str(&w, key);
+                    gn_csvw_str(&w, val);
+                    gn_csvw_end_row(&w);
+                }
+                gn_table_free(&t);
+            }
+        rc = gn_csvw_commit(&w, err, sizeof err);
+        if (rc == 0 && rename(inter, path) != 0) {
+            snprintf(err, sizeof err, "%.200s: %s", path, strerror(errno));
+            rc = -1;
         }
     }
-    gn_table_free(&t);
+    if (rc != 0) fprintf(stderr, "gnbench: %s\n", err);
+    if (have_base) gn_table_free(&base);
+    for (int d = 0; d < nd; d++) free(man[d]);
+    return rc;
 }
+
+static int same_dir(const char *a, const char *b)
+{
+    char ra[4096], rb[4096];
+    if (!realpath(a, ra) || !realpath(b, rb)) return strcmp(a, b) == 0;
+    return strcmp(ra, rb) == 0;
+}
+
+/* The merge (see gn_runner_merge). tag names the temporary files, so that
+ * writers on different hosts never share one. With require_complete, writes
+ * nothing unless every run of the grid has a row (*merged says whether it
+ * wrote). */
+static int merge_folders(const gn_experiment *ex, const gn_merge_options *o, const char *tag,
+                         int require_complete, int *merged)
+{
+    int n_cols, rc = 0, foreign = 0;
+    if (merged) *merged = 0;
+    char **header = make_header(ex, &n_cols);
+    row_pick *p = calloc((size_t)ex->n_runs + 1, sizeof *p);
+    if (!header || !p) {
+        free(header);
+        free(p);
+        return 1;
+    }
+    int n_tables = collect_rows(ex, header, n_cols, o->dirs, o->n_dirs, p, &foreign);
+    int present = 0, finished = 0, errors = 0, no_trace = 0;
+    for (int i = 0; i < ex->n_runs; i++) {
+        if (!p[i].cells) continue;
+        present++;
+        if (p[i].rank == 2) finished++;
+        else if (p[i].rank == 1) errors++;
+        else no_trace++;
+    }
+    if (require_complete && present < ex->n_runs) goto done;
+
+    char path[4200], err[512];
+    snprintf(path, sizeof path, "%s/traces", o->out_dir);
+    if (mkdir_p(path) != 0) {
+        fprintf(stderr, "gnbench: cannot create %s: %s\n", path, strerror(errno));
+        rc = 1;
+        goto done;
+    }
+    /* traces of runs taken from other folders */
+    for (int i = 0; i < ex->n_runs; i++) {
+        if (!p[i].cells || same_dir(o->dirs[p[i].dir], o->out_dir)) continue;
+        char src[4400], dst[4400];
+        snprintf(src, sizeof src, "%s/traces/%s.csv", o->dirs[p[i].dir], ex->runs[i].run_id);
+        snprintf(dst, sizeof dst, "%s/traces/%s.csv", o->out_dir, ex->runs[i].run_id);
+        if (file_exists(src) && copy_file(src, dst, tag) != 0) {
+            fprintf(stderr, "gnbench: cannot copy %s to %s: %s\n", src, dst, strerror(errno));
+            rc = 1;
+        }
+    }
+    /* experiment.yaml, when the folder does not hold it yet */
+    snprintf(path, sizeof path, "%s/experiment.yaml", o->out_dir);
+    if (!file_exists(path) && write_text(path, ex->text, tag) != 0) {
+        fprintf(stderr, "gnbench: cannot write %s: %s\n", path, strerror(errno));
+        rc = 1;
+    }
+    /* runs.csv, in grid order, through a temporary file of this writer */
+    snprintf(path, sizeof path, "%s/runs.csv", o->out_dir);
+    char inter[4300];
+    snprintf(inter, sizeof inter, "%s.%s", path, tag);
+    gn_csv_writer w;
+    if (gn_csvw_open(&w, inter, err, sizeof err) != 0) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        rc = 1;
+        goto done;
+    }
+    for (int j = 0; j < n_cols; j++) gn_csvw_str(&w, header[j]);
+    gn_csvw_end_row(&w);
+    for (int i = 0; i < ex->n_runs; i++) {
+        if (!p[i].cells) continue;
+        for (int j = 0; j < n_cols; j++) gn_csvw_str(&w, p[i].cells[j]);
+        gn_csvw_end_row(&w);
+    }
+    if (gn_csvw_commit(&w, err, sizeof err) != 0 || rename(inter, path) != 0) {
+        fprintf(stderr, "gnbench: cannot write %s: %s\n", path, err[0] ? err : strerror(errno));
+        rc = 1;
+        goto done;
+    }
+    if (merged) *merged = 1;
+    {
+        /* the tables read, for the manifest */
+        size_t len = 1;
+        char *tables = NULL;
+        for (int d = 0; d < o->n_dirs; d++) {
+            table_ref *t;
+            int nt = list_tables(o->dirs[d], "runs", &t);
+            for (int k = 0; k < nt; k++) {
+                if (t[k].n == 0 && same_dir(o->dirs[d], o->out_dir)) continue; /* the output */
+                size_t add = strlen(o->dirs[d]) + strlen(t[k].name) + 2;
+                char *nt2 = realloc(tables, len + add);
+                if (!nt2) break;
+                if (!tables) nt2[0] = 0;
+                tables = nt2;
+                snprintf(tables + len - 1, add + 1, "%s%s/%s", len > 1 ? ";" : "", o->dirs[d],
+                         t[k].name);
+                len = strlen(tables) + 1;
+            }
+            free(t);
+        }
+        if (write_merged_manifest(o, finished, present, ex->n_runs, tables ? tables : "", tag) != 0)
+            rc = 1;
+        free(tables);
+    }
+    fprintf(stderr,
+            "gnbench: merged %d table(s) from %d folder(s) into %s/runs.csv: %d of %d runs "
+            "(%d finished, %d error%s)\n",
+            n_tables, o->n_dirs, o->out_dir, present, ex->n_runs, finished, errors,
+            no_trace ? ", some finished without their trace" : "");
+    if (foreign)
+        fprintf(stderr,
+                "gnbench: warning: %d row(s) of run ids outside the grid of %s%s were left out\n",
+                foreign, ex->path, ex->quick ? " (quick)" : "");
+    if (present < ex->n_runs) {
+        fprintf(stderr, "gnbench: %d run(s) missing:", ex->n_runs - present);
+        int shown = 0;
+        for (int i = 0; i < ex->n_runs && shown < 10; i++)
+            if (!p[i].cells) fprintf(stderr, " %s", ex->runs[i].run_id), shown++;
+        fprintf(stderr, "%s\ngnbench: rerun the shards that hold them (`gnbench run FILE --shard K/N` "
+                        "resumes), then merge again\n",
+                ex->n_runs - present > shown ? " ..." : "");
+    }
+    if (present < ex->n_runs || errors || no_trace) rc = rc ? rc : 1;
+    if (!o->no_plot && ex->n_figures > 0) {
+        if (mkdir_p(o->plots_dir) != 0) {
+            fprintf(stderr, "gnbench: cannot create %s: %s\n", o->plots_dir, strerror(errno));
+            rc = 1;
+        } else if (gn_plot_experiment(ex, o->out_dir, o->plots_dir, o->format ? o->format : "png",
+                                      err, sizeof err) != 0) {
+            fprintf(stderr, "gnbench: figures: %s\n", err);
+            rc = 1;
+        } else {
+            fprintf(stderr, "gnbench: figures in %s\n", o->plots_dir);
+        }
+    }
+
+done:
+    for (int i = 0; i < ex->n_runs; i++) free_row(p[i].cells, n_cols);
+    free(p);
+    free(header);
+    return rc;
+}
+
+int gn_runner_merge(const gn_experiment *ex, const gn_merge_options *o)
+{
+    return merge_folders(ex, o, "merge", 0, NULL);
+}
+
+/* ---- the sweep ---- */
 
 static int matches_only(const gn_run_options *o, const gn_run_spec *r)
 {
@@ -772,11 +1366,18 @@ static double physical_mib(void)
     return pages > 0 && size > 0 ? (double)pages * size / 1048576.0 : 1e9;
 }
 
+/* A run in progress: a child process (local), or a worker rank (MPI). */
 typedef struct slot {
-    pid_t pid;
+    pid_t pid; /* local: the child; MPI: 1 while the worker has a run */
     int fd, run;
     double t0;
 } slot;
+
+/* What the parent (or a worker rank) learns about a finished run. */
+typedef struct run_done {
+    run_result res;
+    double rss_mib;
+} run_done;
 
 static void fmt_duration(double s, char *buf, size_t len)
 {
@@ -811,58 +1412,94 @@ static void install_stop_handlers(struct sigaction *old_int, struct sigaction *o
     sigaction(SIGTERM, &sa, old_term);
 }
 
-int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
+/* The result of a run process that did not report one: st is its wait
+ * status; interrupted_by the stop signal, 0 if none. */
+static void run_failed(run_result *res, int st, int interrupted_by)
 {
-    int rc = 0;
-    sweep sw;
-    memset(&sw, 0, sizeof sw);
-    sw.ex = ex;
-    sw.opt = o;
-    int jobs = o->jobs > 0 ? o->jobs : 1;
-    sw.threads = o->threads > 0 ? o->threads : gn_available_cores();
+    memset(res, 0, sizeof *res);
+    snprintf(res->status, sizeof res->status, "error");
+    res->final_train = res->final_test = res->best_train = res->step_s_median = NAN;
+    res->final_test_acc = NAN;
+    res->time_to_target = res->iters_to_target = res->wall_s = NAN;
+    res->kernel_lambda_min = res->kernel_cond = NAN;
+    if (interrupted_by)
+        snprintf(res->message, sizeof res->message, "interrupted (%s); rerun to redo it",
+                 strsignal(interrupted_by));
+    else if (WIFSIGNALED(st))
+        snprintf(res->message, sizeof res->message, "run process killed by signal %d (%s)",
+                 WTERMSIG(st), strsignal(WTERMSIG(st)));
+    else
+        snprintf(res->message, sizeof res->message, "run process exited with status %d",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
 
-    /* Everything that can fail on the input, before anything is written. */
-    ds_entry *cache = NULL;
-    int n_cache = 0;
-    int *ds_of = calloc((size_t)ex->n_runs + 1, sizeof *ds_of);
-    if (!ds_of) return 1;
+/* Datasets loaded once per process, and which one each run uses. */
+typedef struct prepared {
+    ds_entry *cache;
+    int n_cache;
+    int *ds_of; /* n_runs */
+} prepared;
+
+/* In the child: runs run i, sends its result through fd, exits. */
+static void child_main(const gn_experiment *ex, const prepared *pp, const char *tdir, int threads,
+                       int i, int fd)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    run_result res;
+    memset(&res, 0, sizeof res);
+    char tp[4400];
+    snprintf(tp, sizeof tp, "%s/%s.csv", tdir, ex->runs[i].run_id);
+    run_child(&ex->runs[i], &pp->cache[pp->ds_of[i]].ds, tp, threads, &res);
+    ssize_t wr = write(fd, &res, sizeof res);
+    _exit(wr == (ssize_t)sizeof res ? 0 : 3);
+}
+
+/* Everything that can fail on the input, before anything is written:
+ * datasets load, models fit them, memory estimates fit mem_jobs runs at
+ * once. Returns 0, or the exit status (2 input error, 1 failure). Messages
+ * only when !quiet. */
+static int prepare(const gn_experiment *ex, const gn_run_options *o, int mem_jobs, prepared *pp,
+                   int quiet)
+{
+    memset(pp, 0, sizeof *pp);
+    pp->ds_of = calloc((size_t)ex->n_runs + 1, sizeof *pp->ds_of);
+    if (!pp->ds_of) return 1;
     double mem_limit =
-        o->memory_limit_mib > 0 ? o->memory_limit_mib : 0.8 * physical_mib() / jobs;
+        o->memory_limit_mib > 0 ? o->memory_limit_mib : 0.8 * physical_mib() / mem_jobs;
     for (int i = 0; i < ex->n_runs; i++) {
         const gn_run_spec *r = &ex->runs[i];
         char *key = dataset_key(&r->settings);
         int k;
-        for (k = 0; k < n_cache; k++)
-            if (strcmp(cache[k].key, key) == 0) break;
-        if (k == n_cache) {
+        if (!key) return 1;
+        for (k = 0; k < pp->n_cache; k++)
+            if (strcmp(pp->cache[k].key, key) == 0) break;
+        if (k == pp->n_cache) {
             char err[512];
-            ds_entry *nc = realloc(cache, sizeof *cache * (size_t)(n_cache + 1));
+            ds_entry *nc = realloc(pp->cache, sizeof *pp->cache * (size_t)(pp->n_cache + 1));
             if (!nc) {
                 free(key);
-                rc = 1;
-                goto out;
+                return 1;
             }
-            cache = nc;
-            memset(&cache[k], 0, sizeof cache[k]);
-            if (gn_dataset_load(&r->settings, ex->base_dir, &cache[k].ds, err, sizeof err) != 0) {
-                fprintf(stderr, "gnbench: %s: dataset: %s\n", ex->path, err);
+            pp->cache = nc;
+            memset(&pp->cache[k], 0, sizeof pp->cache[k]);
+            if (gn_dataset_load(&r->settings, ex->base_dir, &pp->cache[k].ds, err, sizeof err) != 0) {
+                if (!quiet) fprintf(stderr, "gnbench: %s: dataset: %s\n", ex->path, err);
                 free(key);
-                rc = 2;
-                goto out;
+                return 2;
             }
-            cache[k].key = key;
-            n_cache++;
+            pp->cache[k].key = key;
+            pp->n_cache++;
         } else {
             free(key);
         }
-        ds_of[i] = k;
-        const gn_dataset *ds = &cache[k].ds;
+        pp->ds_of[i] = k;
+        const gn_dataset *ds = &pp->cache[k].ds;
         gn_mlp_config cfg;
         char err[256];
         if (model_config(&r->settings, ds, &cfg, err, sizeof err) != 0) {
-            fprintf(stderr, "gnbench: %s: run %s: %s\n", ex->path, r->run_id, err);
-            rc = 2;
-            goto out;
+            if (!quiet) fprintf(stderr, "gnbench: %s: run %s: %s\n", ex->path, r->run_id, err);
+            return 2;
         }
         const gn_optim_ops *ops = gn_optim_find(r->optimizer);
         int b = run_batch(r, ds), gb = ops->first_order ? -1 : run_gram_batch(r, b);
@@ -876,73 +1513,268 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
         double opt_bytes = 8.0 * (4 * m + (ops->first_order || matrix_free ? 0 : 3 * rows * rows));
         double mib = (gn_mlp_bytes(&cfg, mb, gb) + opt_bytes) / 1048576.0;
         if (mib > mem_limit) {
-            fprintf(stderr,
-                    "gnbench: %s: run %s needs about %.0f MiB (model, Gram matrices of %.0f rows), "
-                    "more than the %.0f MiB allowed per job; lower train.batch, "
-                    "opt.curvature_batch or model.width, use a matrix-free solver (dgn with "
-                    "solver: cg), raise --memory-limit or run fewer --jobs\n",
-                    ex->path, r->run_id, mib, rows, mem_limit);
-            rc = 2;
-            goto out;
+            if (!quiet)
+                fprintf(stderr,
+                        "gnbench: %s: run %s needs about %.0f MiB (model, Gram matrices of %.0f "
+                        "rows), more than the %.0f MiB allowed per job; lower train.batch, "
+                        "opt.curvature_batch or model.width, use a matrix-free solver (dgn with "
+                        "solver: cg), raise --memory-limit or run fewer --jobs\n",
+                        ex->path, r->run_id, mib, rows, mem_limit);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static void prepared_free(prepared *pp)
+{
+    for (int k = 0; k < pp->n_cache; k++) {
+        free(pp->cache[k].key);
+        gn_dataset_free(&pp->cache[k].ds);
+    }
+    free(pp->cache);
+    free(pp->ds_of);
+    memset(pp, 0, sizeof *pp);
+}
+
+#ifdef GN_HAVE_MPI
+/* A worker rank: takes runs from rank 0, runs each in a child process (so
+ * a crash costs that run only, reported as an error row), replies with the
+ * result. On SIGINT/SIGTERM it ends its run and waits for rank 0's quit
+ * without running anything more: rank 0 records the run as interrupted,
+ * and a rank that exited early would make the launcher kill rank 0 before
+ * it has written its tables. Returns 0, or 128 + signal when interrupted. */
+static int mpi_worker(const gn_experiment *ex, const prepared *pp, const char *tdir, int threads)
+{
+    struct sigaction old_int, old_term;
+    stop_signal = 0;
+    install_stop_handlers(&old_int, &old_term);
+    int rc = 0, i;
+    for (;;) {
+        int w = gn_mpi_work_next(&i, NULL);
+        if (w == 0 && stop_signal) continue; /* handed out before rank 0 saw the signal */
+        if (w != 0) {
+            if (w < 0) {
+                fprintf(stderr, "gnbench: rank %d: lost contact with rank 0\n", gn_mpi_rank());
+                rc = 1;
+            }
+            break;
+        }
+        run_done d;
+        memset(&d, 0, sizeof d);
+        int fd[2], st = 0;
+        pid_t pid = -1;
+        if (i >= ex->n_runs) {
+            run_failed(&d.res, 0, 0);
+            snprintf(d.res.message, sizeof d.res.message, "rank %d got unknown run %d",
+                     gn_mpi_rank(), i);
+        } else if (pipe(fd) != 0) {
+            run_failed(&d.res, 0, 0);
+            snprintf(d.res.message, sizeof d.res.message, "rank %d: pipe: %s", gn_mpi_rank(),
+                     strerror(errno));
+        } else {
+            fflush(NULL);
+            pid = fork();
+            if (pid == 0) {
+                close(fd[0]);
+                child_main(ex, pp, tdir, threads, i, fd[1]);
+            }
+            close(fd[1]);
+            if (pid < 0) {
+                run_failed(&d.res, 0, 0);
+                snprintf(d.res.message, sizeof d.res.message, "rank %d: fork: %s", gn_mpi_rank(),
+                         strerror(errno));
+            } else {
+                struct rusage ru;
+                memset(&ru, 0, sizeof ru);
+                pid_t got;
+                int killed = 0;
+                while ((got = wait4(pid, &st, 0, &ru)) < 0 && errno == EINTR)
+                    if (stop_signal && !killed) kill(pid, SIGTERM), killed = 1;
+                ssize_t n = read(fd[0], &d.res, sizeof d.res);
+                if (got < 0 || !(WIFEXITED(st) && WEXITSTATUS(st) == 0 && n == (ssize_t)sizeof d.res))
+                    run_failed(&d.res, got < 0 ? 0 : st, stop_signal);
+                d.rss_mib = ru.ru_maxrss / 1024.0;
+            }
+            close(fd[0]);
+        }
+        if (stop_signal) continue; /* rank 0 records the run; wait for its quit */
+        if (gn_mpi_work_reply(i, &d, sizeof d) != 0) {
+            fprintf(stderr, "gnbench: rank %d: cannot reply to rank 0\n", gn_mpi_rank());
+            rc = 1;
+            break;
+        }
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return stop_signal ? 128 + stop_signal : rc;
+}
+#endif
+
+int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
+{
+    int rc = 0;
+    sweep sw;
+    memset(&sw, 0, sizeof sw);
+    sw.ex = ex;
+    sw.opt = o;
+    int jobs = o->jobs > 0 ? o->jobs : 1;
+    sw.threads = o->threads > 0 ? o->threads : gn_available_cores();
+    snprintf(sw.threads_desc, sizeof sw.threads_desc, "%d", sw.threads);
+    int mpi = 0, worker = 0, mem_jobs = jobs, release = 0;
+    prepared pp;
+    uint64_t *cost = NULL;
+    int *shard_of = NULL, *todo = NULL;
+    char *mine = NULL;
+    char tdir[4200], err[512];
+    snprintf(tdir, sizeof tdir, "%s/traces", o->out_dir);
+#ifdef GN_HAVE_MPI
+    if (gn_mpi_active()) {
+        mpi = 1;
+        worker = gn_mpi_rank() != 0;
+        sw.threads = gn_mpi_layout(o->threads, &sw.ranks, &mem_jobs);
+        if (!worker) {
+            int lo = 0, hi = 0;
+            for (int r = 1; r < gn_mpi_size(); r++) {
+                int t = sw.ranks[r].threads;
+                if (!lo || t < lo) lo = t;
+                if (t > hi) hi = t;
+            }
+            snprintf(sw.threads_desc, sizeof sw.threads_desc, lo == hi ? "%d" : "%d-%d", lo, hi);
+        }
+    }
+#endif
+
+    /* Everything that can fail on the input, before anything is written. */
+    rc = prepare(ex, o, mem_jobs, &pp, worker);
+#ifdef GN_HAVE_MPI
+    if (mpi) rc = gn_mpi_agree(rc);
+    if (mpi && worker) {
+        if (rc == 0 && !o->dry_run) rc = mpi_worker(ex, &pp, tdir, sw.threads);
+        goto out;
+    }
+    release = mpi && rc == 0 && !o->dry_run;
+#endif
+    if (rc) goto out;
+
+    /* estimated costs: shard assignment, and under MPI the costliest first */
+    cost = calloc((size_t)ex->n_runs + 1, sizeof *cost);
+    shard_of = calloc((size_t)ex->n_runs + 1, sizeof *shard_of);
+    mine = calloc((size_t)ex->n_runs + 1, 1);
+    todo = calloc((size_t)ex->n_runs + 1, sizeof *todo);
+    uint64_t *load = calloc((size_t)(o->shard_n > 0 ? o->shard_n : 1), sizeof *load);
+    if (!cost || !shard_of || !mine || !todo || !load) {
+        free(load);
+        rc = 1;
+        goto out;
+    }
+    for (int i = 0; i < ex->n_runs; i++) {
+        cost[i] = run_cost(&ex->runs[i], &pp.cache[pp.ds_of[i]].ds);
+        sw.total_cost = sat_add(sw.total_cost, cost[i]);
+    }
+    if (o->shard_n > 0 && shard_assign(cost, ex->n_runs, o->shard_n, shard_of, load) != 0) {
+        free(load);
+        rc = 1;
+        goto out;
+    }
+    for (int i = 0; i < ex->n_runs; i++) {
+        mine[i] = o->shard_n <= 0 || shard_of[i] == o->shard_k - 1;
+        if (mine[i] && o->shard_n > 0) {
+            sw.shard_runs++;
+            sw.shard_cost = sat_add(sw.shard_cost, cost[i]);
         }
     }
 
     int n_todo = 0;
-    int *todo = calloc((size_t)ex->n_runs + 1, sizeof *todo);
     sw.cells = calloc((size_t)ex->n_runs + 1, sizeof *sw.cells);
-    sw.n_cols = 4 + ex->n_columns + N_METRICS;
-    sw.header = calloc((size_t)sw.n_cols, sizeof *sw.header);
-    if (!todo || !sw.cells || !sw.header) {
-        free(todo);
+    sw.header = make_header(ex, &sw.n_cols);
+    if (!sw.cells || !sw.header) {
+        free(load);
         rc = 1;
         goto out;
     }
-    {
-        int k = 0;
-        const char *fixed[] = {"run_id", "status", "optimizer", "seed"};
-        for (int j = 0; j < 4; j++) sw.header[k++] = (char *)fixed[j];
-        for (int j = 0; j < ex->n_columns; j++) sw.header[k++] = ex->columns[j];
-        for (int j = 0; j < N_METRICS; j++) sw.header[k++] = (char *)metric_cols[j];
+    if (o->shard_n > 0) {
+        snprintf(sw.runs_path, sizeof sw.runs_path, "%s/runs.shard-%d-of-%d.csv", o->out_dir,
+                 o->shard_k, o->shard_n);
+        snprintf(sw.manifest_path, sizeof sw.manifest_path, "%s/manifest.shard-%d-of-%d.csv",
+                 o->out_dir, o->shard_k, o->shard_n);
+    } else {
+        snprintf(sw.runs_path, sizeof sw.runs_path, "%s/runs.csv", o->out_dir);
+        snprintf(sw.manifest_path, sizeof sw.manifest_path, "%s/manifest.csv", o->out_dir);
     }
-    snprintf(sw.runs_path, sizeof sw.runs_path, "%s/runs.csv", o->out_dir);
-    if (!o->fresh) load_previous(&sw);
+    if (!o->fresh) load_previous(&sw, mine);
     for (int i = 0; i < ex->n_runs; i++)
-        if (!sw.cells[i] && matches_only(o, &ex->runs[i])) todo[n_todo++] = i;
+        if (mine[i] && !sw.cells[i] && matches_only(o, &ex->runs[i])) todo[n_todo++] = i;
+    if (mpi) /* dynamic scheduling: the costliest runs first, the small ones fill the gaps */
+        for (int a = 1; a < n_todo; a++)
+            for (int b = a; b > 0 && cost[todo[b]] > cost[todo[b - 1]]; b--) {
+                int t = todo[b];
+                todo[b] = todo[b - 1];
+                todo[b - 1] = t;
+            }
 
     if (o->dry_run) {
-        printf("%d runs in the grid, %d to run, %d already finished in %s\n", ex->n_runs, n_todo,
-               ex->n_runs - n_todo - 0, o->out_dir);
-        for (int t = 0; t < n_todo; t++) printf("would run %s\n", ex->runs[todo[t]].run_id);
-        free(todo);
+        int n_mine = o->shard_n > 0 ? sw.shard_runs : ex->n_runs;
+        if (o->shard_n > 0) {
+            printf("shard %d/%d: %d of %d runs, %.1f%% of the estimated cost; shard loads:",
+                   o->shard_k, o->shard_n, sw.shard_runs, ex->n_runs,
+                   sw.total_cost ? 100.0 * (double)sw.shard_cost / (double)sw.total_cost : 0.0);
+            for (int s = 0; s < o->shard_n; s++)
+                printf(" %.1f%%", sw.total_cost ? 100.0 * (double)load[s] / (double)sw.total_cost : 0.0);
+            printf("\n");
+        }
+        printf("%d runs in the %s, %d to run, %d already finished in %s\n", n_mine,
+               o->shard_n > 0 ? "shard" : "grid", n_todo, n_mine - n_todo, o->out_dir);
+        for (int t = 0; t < n_todo; t++)
+            if (o->shard_n > 0)
+                printf("would run %s (estimated %.3g flops)\n", ex->runs[todo[t]].run_id,
+                       (double)cost[todo[t]]);
+            else
+                printf("would run %s\n", ex->runs[todo[t]].run_id);
+        free(load);
         goto out;
     }
+    free(load);
 
-    char tdir[4200], err[512];
-    snprintf(tdir, sizeof tdir, "%s/traces", o->out_dir);
     if (mkdir_p(tdir) != 0) {
         fprintf(stderr, "gnbench: cannot create %s: %s\n", tdir, strerror(errno));
-        free(todo);
         rc = 1;
         goto out;
     }
     if (o->fresh) {
-        /* start over: remove the traces of this grid and the old table */
+        /* start over: remove the traces of this grid (of this shard) and the
+         * old table; a whole-grid fresh start also drops every shard table */
         for (int i = 0; i < ex->n_runs; i++) {
+            if (!mine[i]) continue;
             char tp[4400];
             snprintf(tp, sizeof tp, "%s/%s.csv", tdir, ex->runs[i].run_id);
             unlink(tp);
         }
         unlink(sw.runs_path);
+        if (o->shard_n <= 0) {
+            const char *prefixes[] = {"runs", "manifest"};
+            for (int q = 0; q < 2; q++) {
+                table_ref *t;
+                int nt = list_tables(o->out_dir, prefixes[q], &t);
+                for (int k = 0; k < nt; k++)
+                    if (t[k].n > 0) unlink(t[k].path);
+                free(t);
+            }
+        }
     }
     {
-        char yp[4200];
+        char yp[4200], tag[32];
         snprintf(yp, sizeof yp, "%s/experiment.yaml", o->out_dir);
-        char tmp[4300];
-        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", yp, (long)getpid());
-        FILE *f = fopen(tmp, "w");
-        if (!f || fputs(ex->text, f) < 0 || fclose(f) != 0 || rename(tmp, yp) != 0) {
+        snprintf(tag, sizeof tag, "s%d", o->shard_k);
+        int werr = o->shard_n > 0 ? write_text(yp, ex->text, tag) : 0;
+        if (o->shard_n <= 0) { /* as before: <path>.tmp.<pid> */
+            char tmp[4300];
+            snprintf(tmp, sizeof tmp, "%s.tmp.%ld", yp, (long)getpid());
+            FILE *f = fopen(tmp, "w");
+            werr = !f || fputs(ex->text, f) < 0 || fclose(f) != 0 || rename(tmp, yp) != 0;
+        }
+        if (werr) {
             fprintf(stderr, "gnbench: cannot write %s: %s\n", yp, strerror(errno));
-            free(todo);
             rc = 1;
             goto out;
         }
@@ -953,16 +1785,35 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
     if (want && strcmp(sw.blis.arch, "generic") == 0)
         fprintf(stderr, "gnbench: warning: BLIS runs its generic kernels although this CPU has %s\n",
                 want);
-    write_manifest(&sw, "", ex->n_runs - n_todo, cache, n_cache);
+    int n_total = o->shard_n > 0 ? sw.shard_runs : ex->n_runs;
+    write_manifest(&sw, "", n_total - n_todo, pp.cache, pp.n_cache);
     write_runs(&sw);
 
+    int capacity = jobs;
     int tty = isatty(2);
-    fprintf(stderr, "gnbench: %s: %d runs, %d to do (%d finished before), jobs %d, BLAS threads %d, BLIS %s\n",
-            ex->name, ex->n_runs, n_todo, ex->n_runs - n_todo, jobs, sw.threads, sw.blis.arch);
+    char where[96] = "";
+    if (o->shard_n > 0) snprintf(where, sizeof where, " shard %d/%d,", o->shard_k, o->shard_n);
+#ifdef GN_HAVE_MPI
+    if (mpi) {
+        capacity = gn_mpi_size() - 1;
+        if (jobs > 1)
+            fprintf(stderr, "gnbench: note: under MPI each worker rank runs one run at a time; "
+                            "--jobs is ignored (start more ranks instead)\n");
+        fprintf(stderr,
+                "gnbench: %s:%s %d runs, %d to do (%d finished before), MPI: %d worker rank(s), "
+                "BLAS threads %s, BLIS %s\n",
+                ex->name, where, n_total, n_todo, n_total - n_todo, capacity, sw.threads_desc,
+                sw.blis.arch);
+    } else
+#endif
+        fprintf(stderr,
+                "gnbench: %s:%s %d runs, %d to do (%d finished before), jobs %d, BLAS threads %d, "
+                "BLIS %s\n",
+                ex->name, where, n_total, n_todo, n_total - n_todo, jobs, sw.threads,
+                sw.blis.arch);
 
-    slot *slots = calloc((size_t)jobs, sizeof *slots);
+    slot *slots = calloc((size_t)capacity, sizeof *slots);
     if (!slots) {
-        free(todo);
         rc = 1;
         goto out;
     }
@@ -976,13 +1827,42 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
         if (stop_signal && !stopping) {
             stopping = 1;
             next = n_todo; /* launch nothing more */
-            for (int s = 0; s < jobs; s++)
-                if (slots[s].pid > 0) kill(slots[s].pid, SIGTERM);
             fprintf(stderr, "%sgnbench: %s: ending %d running run(s)\n", tty ? "\n" : "",
                     strsignal(stop_signal), active);
+            for (int s = 0; s < capacity; s++) {
+                if (slots[s].pid <= 0) continue;
+                if (!mpi) {
+                    kill(slots[s].pid, SIGTERM);
+                    continue;
+                }
+                /* the launcher ends the worker ranks: record their runs now */
+                run_done d;
+                run_failed(&d.res, 0, stop_signal);
+                fill_row(&sw, slots[s].run, &d.res, 0, pp.cache[pp.ds_of[slots[s].run]].ds.identity);
+                slots[s].pid = 0;
+                active--;
+                finished++;
+                errors++;
+            }
+            if (mpi) write_runs(&sw);
         }
-        while (active < jobs && next < n_todo) {
-            int i = todo[next++];
+        while (active < capacity && next < n_todo) {
+            int i = todo[next++], s;
+            for (s = 0; s < capacity; s++)
+                if (slots[s].pid == 0) break;
+            if (mpi) {
+#ifdef GN_HAVE_MPI
+                if (gn_mpi_sched_give(s + 1, i) != 0) {
+                    fprintf(stderr, "gnbench: MPI: cannot send a run to rank %d\n", s + 1);
+                    rc = 1;
+                    next = n_todo;
+                    break;
+                }
+#endif
+                slots[s] = (slot){1, -1, i, gn_now()};
+                active++;
+                continue;
+            }
             int fd[2];
             if (pipe(fd) != 0) {
                 fprintf(stderr, "gnbench: pipe: %s\n", strerror(errno));
@@ -992,16 +1872,8 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
             fflush(NULL);
             pid_t pid = fork();
             if (pid == 0) {
-                signal(SIGINT, SIG_DFL);
-                signal(SIGTERM, SIG_DFL);
                 close(fd[0]);
-                run_result res;
-                memset(&res, 0, sizeof res);
-                char tp[4400];
-                snprintf(tp, sizeof tp, "%s/%s.csv", tdir, ex->runs[i].run_id);
-                run_child(&ex->runs[i], &cache[ds_of[i]].ds, tp, sw.threads, &res);
-                ssize_t wr = write(fd[1], &res, sizeof res);
-                _exit(wr == (ssize_t)sizeof res ? 0 : 3);
+                child_main(ex, &pp, tdir, sw.threads, i, fd[1]);
             }
             close(fd[1]);
             if (pid < 0) {
@@ -1010,45 +1882,42 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
                 rc = 1;
                 break;
             }
-            for (int s = 0; s < jobs; s++)
-                if (slots[s].pid == 0) {
-                    slots[s] = (slot){pid, fd[0], i, gn_now()};
-                    break;
-                }
+            slots[s] = (slot){pid, fd[0], i, gn_now()};
             active++;
         }
         if (active == 0) break;
-        int st;
-        struct rusage ru;
-        pid_t pid = wait4(-1, &st, 0, &ru);
-        if (pid < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
+        run_done d;
+        memset(&d, 0, sizeof d);
         int s;
-        for (s = 0; s < jobs; s++)
-            if (slots[s].pid == pid) break;
-        if (s == jobs) continue;
-        run_result res;
-        memset(&res, 0, sizeof res);
-        ssize_t got = read(slots[s].fd, &res, sizeof res);
-        close(slots[s].fd);
-        if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0 && got == (ssize_t)sizeof res)) {
-            memset(&res, 0, sizeof res);
-            snprintf(res.status, sizeof res.status, "error");
-            res.final_train = res.final_test = res.best_train = res.step_s_median = NAN;
-            res.final_test_acc = NAN;
-            res.time_to_target = res.iters_to_target = res.wall_s = NAN;
-            res.kernel_lambda_min = res.kernel_cond = NAN;
-            if (stopping)
-                snprintf(res.message, sizeof res.message, "interrupted (%s); rerun to redo it",
-                         strsignal(stop_signal));
-            else if (WIFSIGNALED(st))
-                snprintf(res.message, sizeof res.message, "run process killed by signal %d (%s)",
-                         WTERMSIG(st), strsignal(WTERMSIG(st)));
-            else
-                snprintf(res.message, sizeof res.message, "run process exited with status %d",
-                         WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        if (mpi) {
+#ifdef GN_HAVE_MPI
+            int w = 0, run = -1;
+            int g = gn_mpi_sched_wait(&w, &run, &d, sizeof d, &stop_signal);
+            if (g == 1) continue; /* stop signal: handled at the top */
+            if (g < 0) {
+                fprintf(stderr, "gnbench: MPI: lost contact with the worker ranks\n");
+                rc = 1;
+                break;
+            }
+            s = w - 1;
+            if (s < 0 || s >= capacity || slots[s].pid == 0 || slots[s].run != run) continue;
+#endif
+        } else {
+            int st;
+            struct rusage ru;
+            pid_t pid = wait4(-1, &st, 0, &ru);
+            if (pid < 0) {
+                if (errno == EINTR) continue;
+                break;
+            }
+            for (s = 0; s < capacity; s++)
+                if (slots[s].pid == pid) break;
+            if (s == capacity) continue;
+            ssize_t got = read(slots[s].fd, &d.res, sizeof d.res);
+            close(slots[s].fd);
+            if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0 && got == (ssize_t)sizeof d.res))
+                run_failed(&d.res, st, stopping ? stop_signal : 0);
+            d.rss_mib = ru.ru_maxrss / 1024.0;
         }
         int i = slots[s].run;
         double took = gn_now() - slots[s].t0;
@@ -1056,33 +1925,48 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
         slots[s].pid = 0;
         active--;
         finished++;
-        if (strcmp(res.status, "error") == 0) errors++;
-        fill_row(&sw, i, &res, ru.ru_maxrss / 1024.0, cache[ds_of[i]].ds.identity);
+        if (strcmp(d.res.status, "error") == 0) errors++;
+        fill_row(&sw, i, &d.res, d.rss_mib, pp.cache[pp.ds_of[i]].ds.identity);
         write_runs(&sw);
-        double per = busy / finished, eta = per * (n_todo - finished) / jobs;
+        double per = busy / finished, eta = per * (n_todo - finished) / capacity;
         char etab[32], tookb[32];
         fmt_duration(eta, etab, sizeof etab);
         fmt_duration(took, tookb, sizeof tookb);
         fprintf(stderr, "%s[%d/%d] %-40s %-10s loss %-10.3g %s  ETA %s%s", tty ? "\r\033[K" : "gnbench: ",
-                finished, n_todo, ex->runs[i].run_id, res.status, res.final_train, tookb, etab,
+                finished, n_todo, ex->runs[i].run_id, d.res.status, d.res.final_train, tookb, etab,
                 tty && finished < n_todo ? "" : "\n");
-        if (strcmp(res.status, "error") == 0)
+        if (strcmp(d.res.status, "error") == 0)
             fprintf(stderr, "%sgnbench: run %s: %s\n", tty ? "\n" : "", ex->runs[i].run_id,
-                    res.message);
+                    d.res.message);
     }
     free(slots);
-    free(todo);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     char end[32];
     iso_now(end, sizeof end);
     int done = 0;
     for (int i = 0; i < ex->n_runs; i++) done += sw.cells[i] != NULL;
-    write_manifest(&sw, end, done, cache, n_cache);
+    write_manifest(&sw, end, done, pp.cache, pp.n_cache);
     if (errors) rc = 1;
     if (stop_signal) {
         rc = 128 + stop_signal;
         fprintf(stderr, "gnbench: interrupted; run the same command again to resume\n");
+    } else if (o->shard_n > 0) {
+        /* the last shard to finish merges the shared folder and draws */
+        const char *dirs[1] = {o->out_dir};
+        gn_merge_options mo = {dirs, 1, o->out_dir, o->plots_dir, o->format, o->command_line,
+                               o->no_plot};
+        char tag[48];
+        snprintf(tag, sizeof tag, "shard-%d-of-%d", o->shard_k, o->shard_n);
+        int merged = 0;
+        /* its status reflects every shard's runs: this shard's exit status
+         * stays its own */
+        merge_folders(ex, &mo, tag, 1, &merged);
+        if (!merged)
+            fprintf(stderr,
+                    "gnbench: shard %d/%d done; runs.csv and the figures come when every shard has "
+                    "finished (the last one merges), or now with: gnbench merge %s\n",
+                    o->shard_k, o->shard_n, o->out_dir);
     } else if (!o->no_plot && ex->n_figures > 0) {
         if (mkdir_p(o->plots_dir) != 0) {
             fprintf(stderr, "gnbench: cannot create %s: %s\n", o->plots_dir, strerror(errno));
@@ -1097,16 +1981,20 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
     }
 
 out:
+#ifdef GN_HAVE_MPI
+    if (release) gn_mpi_sched_end();
+    free(sw.ranks);
+#endif
+    (void)release;
     if (sw.cells) {
         for (int i = 0; i < ex->n_runs; i++) free_cells(&sw, i);
         free(sw.cells);
     }
     free(sw.header);
-    for (int k = 0; k < n_cache; k++) {
-        free(cache[k].key);
-        gn_dataset_free(&cache[k].ds);
-    }
-    free(cache);
-    free(ds_of);
+    prepared_free(&pp);
+    free(cost);
+    free(shard_of);
+    free(mine);
+    free(todo);
     return rc;
 }
