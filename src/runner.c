@@ -71,12 +71,12 @@ static const char *const metric_cols[] = {
 enum {
     TC_ITERATION, TC_EPOCH, TC_SAMPLES, TC_WALL, TC_TRAIN_LOSS, TC_TEST_LOSS, TC_TRAIN_ACC,
     TC_TEST_ACC, TC_BATCH_LOSS, TC_GRAD_NORM, TC_STEP_NORM, TC_LR, TC_DAMPING, TC_GAIN,
-    TC_T_FORWARD, TC_T_CURVATURE, TC_T_SOLVE, TC_T_BACKWARD, N_TRACE
+    TC_T_FORWARD, TC_T_CURVATURE, TC_T_SOLVE, TC_T_BACKWARD, TC_PREV_LOSS, N_TRACE
 };
 static const char *const trace_cols[N_TRACE] = {
     "iteration", "epoch", "samples", "wall_s", "train_loss", "test_loss", "train_accuracy",
     "test_accuracy", "batch_loss", "grad_norm", "step_norm", "lr", "damping", "gain_ratio",
-    "t_forward", "t_curvature", "t_solve", "t_backward"};
+    "t_forward", "t_curvature", "t_solve", "t_backward", "prev_train_loss"};
 
 int gn_available_cores(void)
 {
@@ -456,6 +456,9 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
         if (it % eval_every == 0 || last) {
             trace_row *row = &rows[n_rows++];
             eval_row(&net, loss, ds, it, samples, wall, &info, row);
+            /* the previous evaluation's loss: plotting train_loss against it on
+             * log axes shows the local order of convergence */
+            row->v[TC_PREV_LOSS] = n_rows > 1 ? rows[n_rows - 2].v[TC_TRAIN_LOSS] : NAN;
             double tr = row->v[TC_TRAIN_LOSS];
             if (it == 0) loss0 = tr;
             res->final_train = tr;
@@ -480,6 +483,7 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
             if (it % eval_every != 0) { /* record the point where it stopped */
                 trace_row *row = &rows[n_rows++];
                 eval_row(&net, loss, ds, it, samples, wall, &info, row);
+                row->v[TC_PREV_LOSS] = n_rows > 1 ? rows[n_rows - 2].v[TC_TRAIN_LOSS] : NAN;
                 res->final_train = row->v[TC_TRAIN_LOSS];
                 res->final_test = row->v[TC_TEST_LOSS];
                 res->final_test_acc = row->v[TC_TEST_ACC];
