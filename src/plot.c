@@ -433,6 +433,19 @@ static const char *const axis_labels[][2] = {
     {"model.width", "width (units)"},
     {"model.depth", "depth (hidden layers)"},
     {"train.batch", "batch size (samples)"},
+    {"prev_train_loss", "training loss at the previous evaluation"},
+    {"train_accuracy", "training accuracy"},
+    {"final_test_accuracy", "final test accuracy"},
+    {"kernel_lambda_min_init", "smallest eigenvalue of K at initialization"},
+    {"kernel_cond_init", "condition number of K at initialization"},
+    {"rejected_steps", "rejected trial steps"},
+    {"damping_raised_steps", "steps with damping raised"},
+    {"dataset.spread", "cluster spread delta"},
+    {"opt.curvature_batch", "curvature batch (samples)"},
+    {"opt.inner_iters", "inner iterations"},
+    {"model.output_scale", "output scale alpha"},
+    {"dual_gap", "dual gap"},
+    {"dual_objective", "dual objective"},
 };
 
 static const char *axis_label(const char *key)
