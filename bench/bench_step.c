@@ -4,7 +4,10 @@
  * of each step and BLIS dgemm measured here at the same thread count.
  *
  * usage: bench_step [--width W] [--batch B] [--outputs C] [--reps R] [--threads T]
- *                   [--csv FILE] */
+ *                   [--csv FILE] [--iteration I]
+ * --iteration sets the step number the optimizers see (default 1): at
+ * iteration 0 the Gram optimizers also compute the spectrum of K, an
+ * initialization-only diagnostic that is not part of a step's cost. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,7 @@ static double median(double *v, int n)
 int main(int argc, char **argv)
 {
     int width = 1024, batch = 128, c = 1, reps = 30, threads = 1, d = 784, depth = 2;
+    long iteration = 1;
     const char *csv = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--width")) width = atoi(argv[i + 1]);
@@ -38,6 +42,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--csv")) csv = argv[i + 1];
+        else if (!strcmp(argv[i], "--iteration")) iteration = atol(argv[i + 1]);
         else {
             fprintf(stderr, "bench_step: unknown option %s\n", argv[i]);
             return 2;
@@ -79,7 +84,8 @@ int main(int argc, char **argv)
     }
     gn_settings_free(&s);
     double *t[2] = {malloc(sizeof(double) * reps), malloc(sizeof(double) * reps)};
-    gn_step_ctx ctx = {.model = &net, .loss = GN_LOSS_SQUARE, .X = X, .Y = Y, .b = batch, .c = c};
+    gn_step_ctx ctx = {.model = &net, .loss = GN_LOSS_SQUARE, .X = X, .Y = Y, .b = batch, .c = c,
+                       .iteration = iteration};
     gn_step_info info;
     /* interleave the two optimizers so drifts in machine load hit both */
     for (int r = -2; r < reps; r++)
