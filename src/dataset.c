@@ -567,28 +567,35 @@ static int table_to_xy(const char *path, const gn_table *t, const int *in_cols, 
 
 void gn_ds_standardize(double *A, int n, int m, double *B, int nb)
 {
+    /* Mean and deviation are accumulated on values divided by the column's
+     * largest magnitude, so columns near the double range (1e308) neither
+     * overflow to inf nor turn into NaN; the result is the same as the
+     * textbook formula whenever that one is finite. */
     for (int j = 0; j < m; j++) {
-        double first = A[j], mean = 0.0, var = 0.0;
+        double first = A[j], amax = 0.0, mean = 0.0, var = 0.0;
         int constant = 1;
         for (int i = 0; i < n; i++) {
             double v = A[(size_t)i * m + j];
-            mean += v;
+            if (fabs(v) > amax) amax = fabs(v);
             constant &= v == first;
         }
-        mean /= n;
-        double scale = 1.0;
-        if (constant) {
-            mean = first;
-        } else {
-            for (int i = 0; i < n; i++) {
-                double e = A[(size_t)i * m + j] - mean;
-                var += e * e;
-            }
-            double sd = sqrt(var / n);
-            if (sd > 0 && isfinite(sd)) scale = sd;
+        if (constant || amax == 0.0) {
+            for (int i = 0; i < n; i++) A[(size_t)i * m + j] -= first;
+            for (int i = 0; i < nb; i++) B[(size_t)i * m + j] -= first;
+            continue;
         }
-        for (int i = 0; i < n; i++) A[(size_t)i * m + j] = (A[(size_t)i * m + j] - mean) / scale;
-        for (int i = 0; i < nb; i++) B[(size_t)i * m + j] = (B[(size_t)i * m + j] - mean) / scale;
+        for (int i = 0; i < n; i++) mean += A[(size_t)i * m + j] / amax;
+        mean /= n; /* in units of amax, |mean| <= 1 */
+        for (int i = 0; i < n; i++) {
+            double e = A[(size_t)i * m + j] / amax - mean;
+            var += e * e;
+        }
+        double sd = sqrt(var / n); /* in units of amax, <= 2 */
+        if (!(sd > 0)) sd = 1.0;
+        for (int i = 0; i < n; i++)
+            A[(size_t)i * m + j] = (A[(size_t)i * m + j] / amax - mean) / sd;
+        for (int i = 0; i < nb; i++)
+            B[(size_t)i * m + j] = (B[(size_t)i * m + j] / amax - mean) / sd;
     }
 }
 

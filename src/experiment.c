@@ -5,6 +5,9 @@
  *     into a small tree of our own (ynode) that keeps line numbers, resolves
  *     aliases and `<<` merge keys, and bounds nesting depth and size (so
  *     recursive aliases or alias bombs cannot hang or crash the loader);
+ *     an aliased node is converted once and shared (the tree is never
+ *     modified once built), while the size bound still counts every copy
+ *     the aliases stand for, so an alias bomb is refused in microseconds;
  *  2. with --quick, the `quick:` mapping is deep-merged into the tree
  *     (mappings key by key, scalars and sequences replaced);
  *  3. every section is validated against its parameter table and collected
@@ -77,7 +80,8 @@ static const char *const top_keys[] = {"name",  "description", "seeds", "dataset
 
 static const char *const figure_keys[] = {"name",   "kind",  "x",    "y",    "series",
                                           "panels", "title", "logx", "logy", NULL};
-static const char *const trace_x[] = {"iteration", "epoch", "samples", "wall_s", NULL};
+static const char *const trace_x[] = {"iteration", "epoch", "samples", "wall_s",
+                                      "prev_train_loss", NULL};
 /* Trace columns the runner writes; optimizers add their own (see
  * gn_optim_ops.trace_columns), accepted too. */
 static const char *const trace_y[] = {
@@ -131,6 +135,8 @@ typedef struct ctx {
     chunk *mem;   /* every temporary allocation */
     long budget;  /* nodes left before the tree is "too large" */
     int top_line; /* line of the top-level key being converted */
+    ynode **memo; /* converted libyaml nodes, by 2 * node index + quick flag */
+    size_t memo_n;
     char loss_choices[256];
     gn_param loss_param;
 } ctx;
@@ -300,6 +306,8 @@ struct ynode {
     ynode **v;       /* items or values */
     const char **k;  /* Y_MAP keys */
     int *kline;      /* Y_MAP key lines */
+    long size;       /* nodes in the expansion, this one included */
+    int height;      /* levels below this node */
 };
 
 static const char *kind_name(const ynode *n)
@@ -351,6 +359,17 @@ static int is_null_scalar(const yaml_node_t *y)
 
 static ynode *to_tree(ctx *c, yaml_document_t *doc, yaml_node_t *y, int depth, int quick);
 
+/* Size and height of a node from its converted children. */
+static void set_extent(ynode *n, ynode *const *kids, int cnt)
+{
+    n->size = 1;
+    n->height = 0;
+    for (int i = 0; i < cnt; i++) {
+        n->size += kids[i]->size;
+        if (kids[i]->height + 1 > n->height) n->height = kids[i]->height + 1;
+    }
+}
+
 /* Adds the pairs of a `<<` merge value (a mapping or a sequence of
  * mappings) that the mapping m does not define itself; m has room for them. */
 static int merge_key(ctx *c, ynode *m, int cap, const ynode *src)
@@ -373,7 +392,34 @@ static int merge_key(ctx *c, ynode *m, int cap, const ynode *src)
     return 0;
 }
 
+static ynode *convert(ctx *c, yaml_document_t *doc, yaml_node_t *y, int depth, int quick);
+
+/* Converts y, or returns its earlier conversion (an alias), charging the
+ * budget for the whole expansion either way. */
 static ynode *to_tree(ctx *c, yaml_document_t *doc, yaml_node_t *y, int depth, int quick)
+{
+    size_t id = (size_t)(y - doc->nodes.start) * 2 + (quick != 0);
+    ynode *n = id < c->memo_n ? c->memo[id] : NULL;
+    if (!n) {
+        n = convert(c, doc, y, depth, quick);
+        if (n && id < c->memo_n) c->memo[id] = n;
+        return n;
+    }
+    int line = (int)y->start_mark.line + 1;
+    if (depth + n->height > MAX_DEPTH) {
+        fail(c, line, quick, NULL, "nesting deeper than %d levels (a recursive alias?)", MAX_DEPTH);
+        return NULL;
+    }
+    c->budget -= n->size;
+    if (c->budget < 0) {
+        fail(c, c->top_line ? c->top_line : line, quick, NULL,
+             "the document expands to more than %d nodes (aliases of aliases?)", MAX_NODES);
+        return NULL;
+    }
+    return n;
+}
+
+static ynode *convert(ctx *c, yaml_document_t *doc, yaml_node_t *y, int depth, int quick)
 {
     int line = (int)y->start_mark.line + 1;
     if (depth > MAX_DEPTH) {
@@ -403,6 +449,7 @@ static ynode *to_tree(ctx *c, yaml_document_t *doc, yaml_node_t *y, int depth, i
         memcpy(s, y->data.scalar.value, len);
         n->str = s;
         n->null = is_null_scalar(y);
+        n->size = 1;
         return n;
     }
     case YAML_SEQUENCE_NODE: {
@@ -432,6 +479,7 @@ static ynode *to_tree(ctx *c, yaml_document_t *doc, yaml_node_t *y, int depth, i
             if (!cn) return NULL;
             n->v[n->n++] = cn;
         }
+        set_extent(n, n->v, n->n);
         return n;
     }
     case YAML_MAPPING_NODE: {
@@ -521,6 +569,7 @@ static ynode *to_tree(ctx *c, yaml_document_t *doc, yaml_node_t *y, int depth, i
         }
         for (int i = 0; i < nmerge; i++)
             if (merge_key(c, n, cap, merges[i]) != 0) return NULL;
+        set_extent(n, kids, cnt);
         return n;
     }
     default:
@@ -627,13 +676,23 @@ static ynode *parse_text(ctx *c, const char *text, size_t len)
         goto out;
     }
     yaml_document_delete(&doc2);
+    if (yroot->type == YAML_SCALAR_NODE && is_null_scalar(yroot)) { /* "---" alone */
+        fail(c, 1, 0, NULL,
+             "the file is empty; expected a mapping with at least name, dataset and optimizers");
+        goto out;
+    }
     if (yroot->type != YAML_MAPPING_NODE) {
         fail(c, (int)yroot->start_mark.line + 1, 0, NULL,
              "expected a mapping with at least name, dataset and optimizers");
         goto out;
     }
     c->budget = MAX_NODES;
+    c->memo_n = 2 * (size_t)(doc.nodes.top - doc.nodes.start);
+    c->memo = amalloc(c, c->memo_n * sizeof *c->memo);
+    if (!c->memo) goto out;
     root = to_tree(c, &doc, yroot, 0, 0);
+    c->memo = NULL;
+    c->memo_n = 0;
 out:
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);

@@ -63,6 +63,12 @@ typedef struct gn_experiment {
  * on it is harmless). */
 int gn_experiment_load(const char *path, int quick, gn_experiment *ex,
                        char *err, size_t errlen);
+/* The same from text in memory (len bytes, NUL bytes allowed and rejected
+ * like in a file): name stands for the file in errors and ex->path;
+ * relative dataset paths resolve against base_dir (NULL: the folder of
+ * name). The text is copied. */
+int gn_experiment_load_text(const char *name, const char *text, size_t len, const char *base_dir,
+                            int quick, gn_experiment *ex, char *err, size_t errlen);
 void gn_experiment_free(gn_experiment *ex);
 
 #endif
