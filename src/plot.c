@@ -1286,7 +1286,7 @@ static int box_hits(const fig_ctx *fc, int p, const extent *e, double bx0,
 }
 
 /* Key position: the first empty corner of the plot area that fits the key,
- * else outside on the right. */
+ * else below the plot (several panels or a wide key) or outside on the right. */
 static void gp_key(const fig_ctx *fc, sbuf *b, int p, const extent *e, int n_lines,
                    size_t longest, int area_w, int area_h)
 {
@@ -1302,7 +1302,12 @@ static void gp_key(const fig_ctx *fc, sbuf *b, int p, const extent *e, int n_lin
                 return;
             }
         }
-    sb_printf(b, "set key outside right top\n");
+    /* Beside the plot the key would squeeze a panel of a multi-panel figure
+     * or a wide key: put those under the plot instead. */
+    if (fc->n_panels > 1 || kw > 0.3)
+        sb_printf(b, "set key below left Left reverse maxcols 1\n");
+    else
+        sb_printf(b, "set key outside right top\n");
 }
 
 /* Axis set-up repeated at the start of every panel, so that a placeholder
