@@ -71,6 +71,28 @@ for r in csv.DictReader(open(f"{d}/runs.csv")):
 sys.exit(0 if all(len(v) == 1 for v in first.values()) and len(first) == 4 else 1)
 PY
 
+# every registered optimizer runs from an experiment file on a regression
+# task and on a classification task (xent where supported, square loss on
+# one-hot targets for the square-only ones)
+for f in family family-xent family-onehot; do
+  "$gnbench" run $f.yaml --out fam-$f --no-plot --threads 1 2>/dev/null; rc=$?
+  check "$f: exit 0" '[ $rc -eq 0 ]'
+done
+python3 - <<'PY' && ok "every optimizer ran ok on regression and classification" || bad "every optimizer ran ok on regression and classification"
+import csv, sys
+reg = {r["optimizer"]: r["status"] for r in csv.DictReader(open("fam-family/runs.csv"))}
+cls = {r["optimizer"]: r["status"] for r in csv.DictReader(open("fam-family-xent/runs.csv"))}
+cls.update({r["optimizer"]: r["status"] for r in csv.DictReader(open("fam-family-onehot/runs.csv"))})
+want = {"sgd", "adam", "ggn", "ggn-mb", "sgn", "ngd", "dgn", "lm"}
+sys.exit(0 if set(reg) == want == set(cls) and all(v == "ok" for v in list(reg.values()) + list(cls.values())) else 1)
+PY
+t=$(ls fam-family-xent/traces/*.csv | head -1)
+check "classification traces have test_accuracy" 'head -1 "$t" | grep -q test_accuracy'
+out=$("$gnbench" list optimizers)
+for o in sgd adam ggn ggn-mb sgn ngd dgn lm; do
+  check "list optimizers shows $o" 'grep -qE "^  $o " <<<"$out"'
+done
+
 # resume: a second run has nothing to do and keeps the rows
 cp res/runs.csv runs.before
 "$gnbench" run tiny.yaml --out res --plots figs --threads 1 2>resume.log
