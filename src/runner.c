@@ -471,8 +471,8 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
             }
             if (!isfinite(tr) || (it > 0 && tr > diverge * loss0 && tr > 1e-300)) {
                 status = "diverged";
-                snprintf(err, sizeof err, "training loss %.3g at iteration %ld (initial %.3g)", tr,
-                         it, loss0);
+                snprintf(err, sizeof err, "training loss %.3g at iteration %ld (initial %.3g)",
+                         isnan(tr) ? NAN : tr, it, loss0);
                 break;
             }
         }
@@ -559,6 +559,7 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
 fail_trace:
     res->wall_s = wall;
     res->best_train = best;
+    res->damping_raised_steps = raised_steps;
     {
         /* keep the trace up to the failure for diagnosis; the run is
          * retried on resume because its status is error */
