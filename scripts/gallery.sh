@@ -16,6 +16,9 @@ pick=(
   roulet-cost/direction-cost
   roulet-dual/drop-in-loss
   cayci-clustered/iterations-to-target
+  cayci-clustered/loss-vs-iteration
+  cayci-clustered/gd-loss-vs-iteration
+  cai-census/ggn-batch-damping
   cayci-clustered/lambda-min
 )
 for p in "${pick[@]}"; do

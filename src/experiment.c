@@ -79,7 +79,7 @@ static const char *const top_keys[] = {"name",  "description", "seeds", "dataset
                                        "train", "optimizers",  "quick", "figures", NULL};
 
 static const char *const figure_keys[] = {"name",   "kind",  "x",    "y",    "series",
-                                          "panels", "title", "logx", "logy", NULL};
+                                          "panels", "title", "logx", "logy", "where", NULL};
 static const char *const trace_x[] = {"iteration", "epoch", "samples", "wall_s",
                                       "prev_train_loss", NULL};
 /* Trace columns the runner writes; optimizers add their own (see
@@ -1582,6 +1582,73 @@ static void join_columns(const gn_experiment *ex, char *buf, size_t len)
     }
 }
 
+/* Value text of `key` in run r: its setting, or the optimizer or seed. */
+static const char *run_value(const gn_run_spec *r, const char *key, char *buf, size_t len)
+{
+    if (strcmp(key, "optimizer") == 0) return r->optimizer;
+    if (strcmp(key, "seed") == 0) {
+        snprintf(buf, len, "%ld", r->seed);
+        return buf;
+    }
+    return gn_settings_get(&r->settings, key);
+}
+
+/* figures[i].where: {column: value or [values]}; every column must be a
+ * settings column (or optimizer, seed) and every value must occur in some
+ * run, so a typo cannot silently empty a figure. */
+static int parse_where(ctx *c, const gn_experiment *ex, const ynode *w, int index,
+                       gn_settings *out)
+{
+    char path[160], list[768], got[80], buf[32];
+    snprintf(path, sizeof path, "figures[%d].where", index);
+    if (w->kind != Y_MAP || w->n == 0)
+        return fail(c, w->line, w->quick, path,
+                    "expected a mapping of columns to values, e.g. {optimizer: lm}, got %s",
+                    w->kind == Y_MAP ? "an empty mapping" : kind_name(w));
+    for (int i = 0; i < w->n; i++) {
+        const char *key = w->k[i];
+        const ynode *v = w->v[i];
+        snprintf(path, sizeof path, "figures[%d].where.%s", index, key);
+        if (!is_column(ex, key)) {
+            join_columns(ex, list, sizeof list);
+            return fail(c, w->kline[i], v->quick, path,
+                        "expected optimizer, seed or a settings column (%s)", list);
+        }
+        int nv = v->kind == Y_SEQ ? v->n : 1;
+        if (nv == 0 || (v->kind != Y_SCALAR && v->kind != Y_SEQ))
+            return fail(c, v->line, v->quick, path, "expected a value or a list of values, got %s",
+                        nv == 0 ? "an empty list" : kind_name(v));
+        size_t total = 1;
+        for (int j = 0; j < nv; j++) {
+            const ynode *e = v->kind == Y_SEQ ? v->v[j] : v;
+            if (e->kind != Y_SCALAR || e->null)
+                return fail(c, e->line, e->quick, path, "expected a value, got %s",
+                            e->null ? "nothing" : kind_name(e));
+            int found = 0;
+            for (int r = 0; r < ex->n_runs && !found; r++) {
+                const char *rv = run_value(&ex->runs[r], key, buf, sizeof buf);
+                found = rv && strcmp(rv, e->str) == 0;
+            }
+            if (!found)
+                return fail(c, e->line, e->quick, path, "no run has %s = %s", key,
+                            shown(e, got, sizeof got));
+            total += strlen(e->str) + 1;
+        }
+        char *joined = malloc(total);
+        if (!joined) return fail_oom(c);
+        joined[0] = '\0';
+        for (int j = 0; j < nv; j++) {
+            const ynode *e = v->kind == Y_SEQ ? v->v[j] : v;
+            if (j) strcat(joined, "\n");
+            strcat(joined, e->str);
+        }
+        int rc = gn_settings_set(out, key, joined);
+        free(joined);
+        if (rc != 0) return fail_oom(c);
+    }
+    return 0;
+}
+
 static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn_figure *f)
 {
     char list[768], got[80], path[64];
@@ -1600,6 +1667,7 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
                         list);
         }
         const ynode *v = n->v[i];
+        if (strcmp(n->k[i], "where") == 0) continue; /* checked below */
         if (v->kind != Y_SCALAR || v->null)
             return fail(c, v->line, v->quick, path, "expected a single value, got %s",
                         v->null ? "nothing" : kind_name(v));
@@ -1670,6 +1738,8 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
                         shown(g, got, sizeof got));
         logv[i] = strcmp(g->str, "true") == 0;
     }
+    const ynode *where = map_get(n, "where", NULL);
+    if (where && parse_where(c, ex, where, index, &f->where) != 0) return -1;
     const ynode *series = map_get(n, "series", NULL), *panels = map_get(n, "panels", NULL),
                 *title = map_get(n, "title", NULL);
     f->name = strdup(v->str);
@@ -1691,6 +1761,7 @@ static void figure_free(gn_figure *f)
 {
     free(f->name), free(f->kind), free(f->x), free(f->y);
     free(f->series), free(f->panels), free(f->title);
+    gn_settings_free(&f->where);
     memset(f, 0, sizeof *f);
 }
 

@@ -28,6 +28,8 @@ typedef struct gn_figure {
     char *title;  /* NULL = derived */
     int logx, logy;
     int line;     /* line in the file */
+    gn_settings where; /* only runs whose column (key) holds one of the values
+                          (value text; several joined by '\n'); empty = all */
 } gn_figure;
 
 typedef struct gn_experiment {

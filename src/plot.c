@@ -775,6 +775,28 @@ static int rep_cmp_cat(const void *a, const void *b, void *ctx)
     return rows_cmp(fc->pc, *(const int *)a, *(const int *)b, fc->xkey, fc->n_xkey);
 }
 
+/* Whether runs.csv row r passes the figure's `where` filter: for every
+ * key, the row's cell equals one of the values (joined by '\n'). */
+static int row_selected(const plot_ctx *pc, const gn_figure *f, int r)
+{
+    for (int i = 0; i < f->where.n; i++) {
+        int col = gn_table_col(&pc->runs, f->where.v[i].key);
+        const char *have = col >= 0 ? cell(pc, r, col) : "";
+        const char *v = f->where.v[i].value;
+        size_t n = strlen(have);
+        int hit = 0;
+        while (!hit) {
+            const char *nl = strchr(v, '\n');
+            size_t len = nl ? (size_t)(nl - v) : strlen(v);
+            hit = len == n && strncmp(v, have, n) == 0;
+            if (!nl) break;
+            v = nl + 1;
+        }
+        if (!hit) return 0;
+    }
+    return 1;
+}
+
 /* Groups the live runs, finds panels, sorts, and labels the groups. */
 static int fig_group(fig_ctx *fc, char *msg, size_t len)
 {
@@ -785,6 +807,8 @@ static int fig_group(fig_ctx *fc, char *msg, size_t len)
         goto oom;
     for (int i = 0; i < pc->n_live; i++) {
         int r = pc->live[i];
+        if (!row_selected(pc, fc->fig, r))
+            continue;
         group *g = NULL;
         for (int k = 0; k < fc->n_g && !g; k++)
             if (rows_equal(pc, fc->g[k].rep, r, fc->key, fc->n_key))

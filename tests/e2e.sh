@@ -60,6 +60,9 @@ for f in loss final; do
   check "figure $f has its script and data" '[ -f figs/$f.gp -a -f figs/$f.dat ]'
 done
 
+check "figure where: only the selected runs are drawn" \
+  'grep -q "opt.lr=0.1" figs/sgd-only.dat && ! grep -qE "ggn|width=16" figs/sgd-only.dat'
+
 # paired seeds: every optimizer starts from the same loss for a given seed and width
 python3 - res <<'PY' && ok "paired seeds give identical initial losses" || bad "paired seeds give identical initial losses"
 import csv, sys, collections
