@@ -22,6 +22,8 @@
 #include "params.h"
 #include "rng.h"
 
+#include "dense.h"
+
 typedef struct prob {
     gn_mlp net;
     double *X, *Y;
@@ -116,35 +118,6 @@ static inline double loss_now(prob *p)
     return gn_loss_value(p->loss, F, p->Y, p->n, p->c);
 }
 
-/* Dense oracle: solves A x = b (n, n) by Gaussian elimination with partial
- * pivoting (A destroyed); independent of the Cholesky path under test. */
-static inline void dense_solve(int n, double *A, double *b)
-{
-    for (int k = 0; k < n; k++) {
-        int piv = k;
-        for (int i = k + 1; i < n; i++)
-            if (fabs(A[i * n + k]) > fabs(A[piv * n + k])) piv = i;
-        for (int j = 0; j < n; j++) {
-            double t = A[k * n + j];
-            A[k * n + j] = A[piv * n + j];
-            A[piv * n + j] = t;
-        }
-        double t = b[k];
-        b[k] = b[piv];
-        b[piv] = t;
-        for (int i = k + 1; i < n; i++) {
-            double f = A[i * n + k] / A[k * n + k];
-            for (int j = k; j < n; j++)
-                A[i * n + j] -= f * A[k * n + j];
-            b[i] -= f * b[k];
-        }
-    }
-    for (int k = n - 1; k >= 0; k--) {
-        for (int j = k + 1; j < n; j++)
-            b[k] -= A[k * n + j] * b[j];
-        b[k] /= A[k * n + k];
-    }
-}
 
 /* The output Hessian of sample i's loss, written out from its definition
  * (not from gn_loss_hess_factor): square I; xent s (diag p − p pᵀ) with

@@ -10,6 +10,7 @@
 #include "optim.h"
 #include "rng.h"
 #include "tolerances.h"
+#include "dense.h"
 
 typedef struct prob {
     gn_mlp net;
@@ -70,34 +71,6 @@ static double step(gn_optim *o, prob *p, gn_step_info *info)
     double s = 0;
     for (int j = 0; j < p->n * p->c; j++) s += (F[j] - p->Y[j]) * (F[j] - p->Y[j]);
     return 0.5 * s / p->n;
-}
-
-/* Dense oracle: solves A x = b (n, n) by Gaussian elimination with partial
- * pivoting; independent of the Cholesky path under test. */
-static void dense_solve(int n, double *A, double *b)
-{
-    for (int k = 0; k < n; k++) {
-        int piv = k;
-        for (int i = k + 1; i < n; i++)
-            if (fabs(A[i * n + k]) > fabs(A[piv * n + k])) piv = i;
-        for (int j = 0; j < n; j++) {
-            double t = A[k * n + j];
-            A[k * n + j] = A[piv * n + j];
-            A[piv * n + j] = t;
-        }
-        double t = b[k];
-        b[k] = b[piv];
-        b[piv] = t;
-        for (int i = k + 1; i < n; i++) {
-            double f = A[i * n + k] / A[k * n + k];
-            for (int j = k; j < n; j++) A[i * n + j] -= f * A[k * n + j];
-            b[i] -= f * b[k];
-        }
-    }
-    for (int k = n - 1; k >= 0; k--) {
-        for (int j = k + 1; j < n; j++) b[k] -= A[k * n + j] * b[j];
-        b[k] /= A[k * n + k];
-    }
 }
 
 static void check_step_against_dense(int c, const char *lr, const char *damping)

@@ -17,6 +17,7 @@
 #include "optim.h"
 #include "rng.h"
 #include "tolerances.h"
+#include "dense.h"
 
 typedef struct prob {
     gn_mlp net;
@@ -92,34 +93,6 @@ static double loss_now(prob *p)
 {
     const double *F = gn_mlp_forward(&p->net, p->X, p->n);
     return gn_loss_value(GN_LOSS_SQUARE, F, p->Y, p->n, p->c);
-}
-
-/* Dense oracle: solves A x = b (n, n) by Gaussian elimination with partial
- * pivoting; independent of the Cholesky path under test. */
-static void dense_solve(int n, double *A, double *b)
-{
-    for (int k = 0; k < n; k++) {
-        int piv = k;
-        for (int i = k + 1; i < n; i++)
-            if (fabs(A[i * n + k]) > fabs(A[piv * n + k])) piv = i;
-        for (int j = 0; j < n; j++) {
-            double t = A[k * n + j];
-            A[k * n + j] = A[piv * n + j];
-            A[piv * n + j] = t;
-        }
-        double t = b[k];
-        b[k] = b[piv];
-        b[piv] = t;
-        for (int i = k + 1; i < n; i++) {
-            double f = A[i * n + k] / A[k * n + k];
-            for (int j = k; j < n; j++) A[i * n + j] -= f * A[k * n + j];
-            b[i] -= f * b[k];
-        }
-    }
-    for (int k = n - 1; k >= 0; k--) {
-        for (int j = k + 1; j < n; j++) b[k] -= A[k * n + j] * b[j];
-        b[k] /= A[k * n + k];
-    }
 }
 
 /* The dense LM quantities at the current parameters on the full data:
