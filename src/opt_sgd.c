@@ -56,14 +56,7 @@ static int sgd_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
     gn_mlp *net = ctx->model;
     int n = (int)o->m;
 
-    double t0 = gn_now();
-    const double *F = gn_mlp_forward(net, ctx->X, ctx->b);
-    info->batch_loss = gn_loss_value(ctx->loss, F, ctx->Y, ctx->b, ctx->c);
-    gn_loss_grad(ctx->loss, F, ctx->Y, ctx->b, ctx->c, o->G);
-    double t1 = gn_now();
-    gn_mlp_vjp(net, o->G, o->g);
-    if (o->wd > 0) gn_axpy(n, o->wd, net->theta, o->g);
-    double t2 = gn_now();
+    gn_optim_gradient(ctx, o->wd, o->G, o->g, info);
 
     info->grad_norm = gn_nrm2(n, o->g);
     double *th = net->theta;
@@ -87,8 +80,6 @@ static int sgd_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
         info->step_norm = o->lr * info->grad_norm;
     }
     info->lr = o->lr;
-    info->t_forward = t1 - t0;
-    info->t_backward = t2 - t1;
     return 0;
 }
 

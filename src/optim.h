@@ -77,4 +77,10 @@ const gn_optim_ops *gn_optim_find(const char *name);
 /* Shared by optimizers: timestamps in seconds (monotonic clock). */
 double gn_now(void);
 
+/* The mini-batch gradient of a first-order step: forwards the batch, fills
+ * info->batch_loss, G (b, c) = dL/dF and g (m) = ∇L + weight_decay θ, and
+ * the t_forward / t_backward times. */
+void gn_optim_gradient(const gn_step_ctx *ctx, double weight_decay, double *G, double *g,
+                       gn_step_info *info);
+
 #endif
