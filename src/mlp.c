@@ -12,6 +12,7 @@
 
 #include "blas.h"
 #include "mlp.h"
+#include "vmath.h"
 
 const char *const gn_act_names[GN_ACT_COUNT] = {"relu", "tanh", "sigmoid",
                                                 "softplus", "gelu", "identity"};
@@ -39,18 +40,6 @@ static double sigmoid(double x)
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
     double e = exp(x);
     return e / (1.0 + e);
-}
-
-static double act_value(gn_act a, double x)
-{
-    switch (a) {
-    case GN_ACT_RELU: return x > 0 ? x : 0.0;
-    case GN_ACT_TANH: return tanh(x);
-    case GN_ACT_SIGMOID: return sigmoid(x);
-    case GN_ACT_SOFTPLUS: return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
-    case GN_ACT_GELU: return 0.5 * x * erfc(-x * M_SQRT1_2);
-    default: return x;
-    }
 }
 
 static double act_deriv(gn_act a, double x)
@@ -81,6 +70,58 @@ static inline double deriv_at(gn_act a, double z, double av)
     case GN_ACT_RELU: return z > 0 ? 1.0 : 0.0;
     case GN_ACT_IDENTITY: return 1.0;
     default: return act_deriv(a, z);
+    }
+}
+
+/* A[j] = act(Z[j]) for j < n, the transcendental part through vmath.h. */
+static void apply_act(gn_act a, double *A, const double *Z, size_t n)
+{
+    switch (a) {
+    case GN_ACT_RELU:
+        for (size_t j = 0; j < n; j++) A[j] = Z[j] > 0 ? Z[j] : 0.0;
+        break;
+    case GN_ACT_TANH: gn_vtanh(A, Z, n); break;
+    case GN_ACT_SIGMOID:
+        /* e = exp(-|z|); 1 / (1 + e) for z >= 0, e / (1 + e) below */
+        for (size_t j = 0; j < n; j++) A[j] = -fabs(Z[j]);
+        gn_vexp(A, A, n);
+        for (size_t j = 0; j < n; j++) A[j] = (Z[j] >= 0 ? 1.0 : A[j]) / (1.0 + A[j]);
+        break;
+    case GN_ACT_SOFTPLUS:
+        /* max(z, 0) + log1p(exp(-|z|)) */
+        for (size_t j = 0; j < n; j++) A[j] = -fabs(Z[j]);
+        gn_vexp(A, A, n);
+        gn_vlog1p(A, A, n);
+        for (size_t j = 0; j < n; j++) A[j] += Z[j] > 0 ? Z[j] : 0.0;
+        break;
+    case GN_ACT_GELU:
+        /* z Phi(z) = z erfc(-z / sqrt 2) / 2 */
+        for (size_t j = 0; j < n; j++) A[j] = -Z[j] * M_SQRT1_2;
+        gn_verfc(A, A, n);
+        for (size_t j = 0; j < n; j++) A[j] *= 0.5 * Z[j];
+        break;
+    default:
+        if (A != Z) memcpy(A, Z, n * sizeof *A);
+    }
+}
+
+/* H[j] *= act'(Z[j]) for j < n, given A = act(Z); one loop per activation
+ * so the common ones vectorize. */
+static void mul_deriv(gn_act a, double *H, const double *Z, const double *A, size_t n)
+{
+    switch (a) {
+    case GN_ACT_TANH:
+        for (size_t j = 0; j < n; j++) H[j] *= 1.0 - A[j] * A[j];
+        break;
+    case GN_ACT_SIGMOID:
+        for (size_t j = 0; j < n; j++) H[j] *= A[j] * (1.0 - A[j]);
+        break;
+    case GN_ACT_RELU:
+        for (size_t j = 0; j < n; j++) H[j] = Z[j] > 0 ? H[j] : 0.0;
+        break;
+    case GN_ACT_IDENTITY: break;
+    default:
+        for (size_t j = 0; j < n; j++) H[j] *= deriv_at(a, Z[j], A[j]);
     }
 }
 
@@ -210,15 +251,13 @@ const double *gn_mlp_forward(gn_mlp *net, const double *X, int b)
         /* Z_l (b, n_l) = s_l A_{l-1} (b, n_{l-1}) W_lᵀ + 1 b_lᵀ */
         gn_gemm(0, 1, b, n[l], n[l - 1], net->scale[l], layer_input(net, l), n[l - 1],
                 net->theta + net->w_off[l], n[l - 1], 0.0, Z, n[l]);
-        if (net->cfg.bias) {
-            const double *bl = net->theta + net->b_off[l];
-            for (int i = 0; i < b; i++)
-                for (int j = 0; j < n[l]; j++) Z[(size_t)i * n[l] + j] += bl[j];
-        }
-        if (l < net->L) {
-            double *A = net->A[l];
-            size_t cnt = (size_t)b * n[l];
-            for (size_t j = 0; j < cnt; j++) A[j] = act_value(net->cfg.act, Z[j]);
+        /* bias and activation in one pass over each row while it is in cache */
+        const double *bl = net->cfg.bias ? net->theta + net->b_off[l] : NULL;
+        for (int i = 0; i < b; i++) {
+            double *zi = Z + (size_t)i * n[l];
+            if (bl)
+                for (int j = 0; j < n[l]; j++) zi[j] += bl[j];
+            if (l < net->L) apply_act(net->cfg.act, net->A[l] + (size_t)i * n[l], zi, n[l]);
         }
     }
     size_t cnt = (size_t)b * net->c;
@@ -258,7 +297,7 @@ void gn_mlp_vjp(gn_mlp *net, const double *cot, double *grad)
                 n[l - 1], 0.0, H, n[l - 1]);
         const double *Z = net->Z[l - 1], *A = net->A[l - 1];
         size_t k = (size_t)b * n[l - 1];
-        for (size_t j = 0; j < k; j++) H[j] *= deriv_at(net->cfg.act, Z[j], A[j]);
+        mul_deriv(net->cfg.act, H, Z, A, k);
         double *t = G;
         G = H;
         H = t;
@@ -285,7 +324,7 @@ void gn_mlp_jvp(gn_mlp *net, const double *u, double *out)
         if (l < net->L) {
             const double *Z = net->Z[l], *A = net->A[l];
             size_t k = (size_t)b * n[l];
-            for (size_t j = 0; j < k; j++) Tcur[j] *= deriv_at(net->cfg.act, Z[j], A[j]);
+            mul_deriv(net->cfg.act, Tcur, Z, A, k);
         }
         Tprev = Tcur;
         Tcur = Tnext;
@@ -310,11 +349,14 @@ void gn_mlp_backprop_outputs(gn_mlp *net)
         gn_gemm(0, 0, rows, n[l - 1], n[l], net->scale[l], net->D[l], n[l],
                 net->theta + net->w_off[l], n[l - 1], 0.0, Dp, n[l - 1]);
         const double *Z = net->Z[l - 1], *A = net->A[l - 1];
+        double *dv = net->t0; /* act'(Z_{l-1}) of one sample */
         for (int i = 0; i < b; i++) {
             const double *zi = Z + (size_t)i * n[l - 1], *ai = A + (size_t)i * n[l - 1];
-            for (int j = 0; j < n[l - 1]; j++) {
-                double dv = deriv_at(net->cfg.act, zi[j], ai[j]);
-                for (int k = 0; k < c; k++) Dp[((size_t)i * c + k) * n[l - 1] + j] *= dv;
+            for (int j = 0; j < n[l - 1]; j++) dv[j] = 1.0;
+            mul_deriv(net->cfg.act, dv, zi, ai, (size_t)n[l - 1]);
+            for (int k = 0; k < c; k++) {
+                double *row = Dp + ((size_t)i * c + k) * n[l - 1];
+                for (int j = 0; j < n[l - 1]; j++) row[j] *= dv[j];
             }
         }
     }

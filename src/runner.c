@@ -36,6 +36,7 @@
 #include "plot.h"
 #include "rng.h"
 #include "runner.h"
+#include "vmath.h"
 #ifdef GN_HAVE_MPI
 #include "mpi_sched.h"
 #endif
@@ -716,6 +717,7 @@ static int write_manifest(const sweep *sw, const char *end_time, int done,
     KV("blis_arch_source", sw->blis.source);
     const char *want = gn_blas_arch_for_cpu();
     KV("blis_arch_for_cpu_flags", want ? want : "generic");
+    KV("vector_math", gn_vmath_isa());
     KV("blas_threads", sw->threads_desc);
     snprintf(buf, sizeof buf, "%d", o->jobs);
     KV("jobs", buf);

@@ -48,7 +48,7 @@ for col in iteration epoch samples wall_s train_loss test_loss; do
 done
 check "trace rows at iterations 0,2,4,6" '[ "$(cut -d, -f1 "$t" | tail -n +2 | tr "\n" " ")" = "0 2 4 6 " ]'
 for key in gnbench_version git_revision command_line start_time end_time cpu_model cores \
-           blis_version blis_arch blas_threads jobs compiler; do
+           blis_version blis_arch vector_math blas_threads jobs compiler; do
   check "manifest has $key" 'grep -q "^$key," res/manifest.csv'
 done
 arch=$(grep '^blis_arch,' res/manifest.csv | cut -d, -f2)

@@ -43,6 +43,10 @@
  * units; bounds a converged gap and the monotonicity of the dual. */
 #define GN_TOL_DUAL_ABS 1e-12
 
+/* glibc's vector math (libmvec) against its scalar libm: glibc documents
+ * the vector variants as within 4 ulp; relative to the libm value, in ulps. */
+#define GN_TOL_VMATH_ULP 4.0
+
 /* Round trips through text (%.17g) are exact. */
 #define GN_TOL_ROUNDTRIP 0.0
 
