@@ -17,6 +17,10 @@
 
 #include "blas.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 static char arch_source[32] = "blis-default";
 static int n_threads = 1;
 
@@ -98,10 +102,91 @@ void gn_syrk_full(int N, int K, double alpha, const double *A, int lda, double b
         for (int j = i + 1; j < N; j++) C[(size_t)i * ldc + j] = C[(size_t)j * ldc + i];
 }
 
+/* ---- passes over parameter-sized vectors -------------------------------
+ * BLIS does not thread its level-1 operations, and a pass over m = 1.85 M
+ * parameters (15 MB) is memory-bound work of about a millisecond. With more
+ * than one thread such passes are cut into one contiguous chunk per thread;
+ * per-chunk sums are added in chunk order, so a result depends on the
+ * thread count but never on scheduling. Short vectors stay in one piece. */
+#define PAR_MIN 65536
+#define PAR_MAX 64
+
+void gn_par_sums(size_t n, gn_chunk_fn fn, void *ctx, double sums[2])
+{
+    int T = n >= PAR_MIN ? n_threads : 1;
+    if (T > PAR_MAX) T = PAR_MAX;
+    if (T <= 1) {
+        sums[0] = sums[1] = 0;
+        fn(0, n, ctx, sums);
+        return;
+    }
+    double part[PAR_MAX][2];
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(T) schedule(static, 1)
+#endif
+    for (int k = 0; k < T; k++) {
+        part[k][0] = part[k][1] = 0;
+        fn(n * (size_t)k / T, n * (size_t)(k + 1) / T, ctx, part[k]);
+    }
+    sums[0] = sums[1] = 0;
+    for (int k = 0; k < T; k++) sums[0] += part[k][0], sums[1] += part[k][1];
+}
+
+typedef struct {
+    double a;
+    const double *x, *y;
+    double *w;
+} vec_args;
+
+static void dot_chunk(size_t lo, size_t hi, void *p, double *sums)
+{
+    const vec_args *v = p;
+    bli_ddotv(BLIS_NO_CONJUGATE, BLIS_NO_CONJUGATE, (dim_t)(hi - lo), (double *)v->x + lo, 1,
+              (double *)v->y + lo, 1, sums);
+}
+
+static void axpy_chunk(size_t lo, size_t hi, void *p, double *sums)
+{
+    const vec_args *v = p;
+    double a = v->a;
+    bli_daxpyv(BLIS_NO_CONJUGATE, (dim_t)(hi - lo), &a, (double *)v->x + lo, 1, v->w + lo, 1);
+}
+
+static void scal_chunk(size_t lo, size_t hi, void *p, double *sums)
+{
+    const vec_args *v = p;
+    double a = v->a;
+    bli_dscalv(BLIS_NO_CONJUGATE, (dim_t)(hi - lo), &a, v->w + lo, 1);
+}
+
+static void axpy_dot_chunk(size_t lo, size_t hi, void *p, double *sums)
+{
+    const vec_args *v = p;
+    const double *x = v->x;
+    double *y = v->w, a = v->a, s = 0;
+#pragma omp simd reduction(+ : s)
+    for (size_t i = lo; i < hi; i++) {
+        s += x[i] * x[i];
+        y[i] += a * x[i];
+    }
+    sums[0] = s;
+}
+
 double gn_dot(int n, const double *x, const double *y)
 {
+    vec_args v = {.x = x, .y = y};
+    double sums[2];
+    gn_par_sums((size_t)(n > 0 ? n : 0), dot_chunk, &v, sums);
+    return sums[0];
+}
+
+/* sqrt(s) for s = x·x, falling back to BLIS's scaled norm when s overflowed
+ * or underflowed to zero with non-zero x. */
+static double norm_from_square(int n, const double *x, double s)
+{
+    if (isfinite(s) && s > 1e-280) return sqrt(s);
     double r = 0;
-    bli_ddotv(BLIS_NO_CONJUGATE, BLIS_NO_CONJUGATE, n, (double *)x, 1, (double *)y, 1, &r);
+    bli_dnormfv(n, (double *)x, 1, &r);
     return r;
 }
 
@@ -109,23 +194,30 @@ double gn_nrm2(int n, const double *x)
 {
     /* sqrt(x·x) runs at dot-product speed; BLIS's normfv rescales to avoid
      * overflow and costs several times more (measured: a third of an sgd
-     * step at 1.85M parameters). Fall back to it only when x·x overflows or
-     * underflows to zero with non-zero x. */
-    double s = gn_dot(n, x, x);
-    if (isfinite(s) && s > 1e-280) return sqrt(s);
-    double r = 0;
-    bli_dnormfv(n, (double *)x, 1, &r);
-    return r;
+     * step at 1.85M parameters). */
+    return norm_from_square(n, x, gn_dot(n, x, x));
 }
 
 void gn_axpy(int n, double alpha, const double *x, double *y)
 {
-    bli_daxpyv(BLIS_NO_CONJUGATE, n, &alpha, (double *)x, 1, y, 1);
+    vec_args v = {.a = alpha, .x = x, .w = y};
+    double sums[2];
+    gn_par_sums((size_t)(n > 0 ? n : 0), axpy_chunk, &v, sums);
+}
+
+double gn_axpy_nrm2(int n, double alpha, const double *x, double *y)
+{
+    vec_args v = {.a = alpha, .x = x, .w = y};
+    double sums[2];
+    gn_par_sums((size_t)(n > 0 ? n : 0), axpy_dot_chunk, &v, sums);
+    return norm_from_square(n, x, sums[0]);
 }
 
 void gn_scal(int n, double alpha, double *x)
 {
-    bli_dscalv(BLIS_NO_CONJUGATE, n, &alpha, x, 1);
+    vec_args v = {.a = alpha, .w = x};
+    double sums[2];
+    gn_par_sums((size_t)(n > 0 ? n : 0), scal_chunk, &v, sums);
 }
 
 static double now_s(void)

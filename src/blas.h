@@ -31,10 +31,22 @@ void gn_gemm(int transa, int transb, int M, int N, int K, double alpha,
 void gn_syrk_full(int N, int K, double alpha, const double *A, int lda,
                   double beta, double *C, int ldc);
 
+/* Level-1 operations; long vectors are shared among the BLAS threads
+ * (gn_par_sum), with results that depend on the thread count only. */
 double gn_dot(int n, const double *x, const double *y);
 double gn_nrm2(int n, const double *x);
 void gn_axpy(int n, double alpha, const double *x, double *y); /* y += alpha x */
 void gn_scal(int n, double alpha, double *x);
+/* y += alpha x and return ‖x‖₂, in one pass over x and y. */
+double gn_axpy_nrm2(int n, double alpha, const double *x, double *y);
+
+/* fn(lo, hi, ctx, sums) over a partition of [0, n) into contiguous chunks,
+ * one per BLAS thread when n is long enough to be worth sharing (run in
+ * parallel when built with OpenMP). Each call adds into its own zeroed
+ * sums[2]; the chunks' sums are then added in chunk order into sums[2].
+ * For fused elementwise passes over parameter vectors. */
+typedef void (*gn_chunk_fn)(size_t lo, size_t hi, void *ctx, double sums[2]);
+void gn_par_sums(size_t n, gn_chunk_fn fn, void *ctx, double sums[2]);
 
 /* Measured dgemm rate (GFLOP/s) at size n with the current threads. */
 double gn_blas_gemm_gflops(int n, int reps);

@@ -17,9 +17,9 @@ int gn_gram_step_init(gn_gram_step *g, const gn_settings *s, gn_mlp *net, int ma
     g->r = malloc(n * sizeof(double));
     g->K = malloc(n * n * sizeof(double));
     g->Lf = malloc(n * n * sizeof(double));
-    g->d = malloc(net->m * sizeof(double));
+    g->Ka = malloc(n * sizeof(double));
     g->eig = malloc(n * sizeof(double));
-    if (!g->r || !g->K || !g->Lf || !g->d || !g->eig) {
+    if (!g->r || !g->K || !g->Lf || !g->Ka || !g->eig) {
         gn_gram_step_free(g);
         snprintf(err, errlen, "out of memory for a %zux%zu Gram matrix", n, n);
         return -1;
@@ -59,9 +59,11 @@ int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info
     }
     gn_chol_solve(n, g->Lf, 1, g->r); /* r <- (K + lambda I)^-1 r */
     double t3 = gn_now();
-    gn_mlp_jt_vec(net, g->r, g->d);
-    double dn = gn_nrm2((int)net->m, g->d);
-    gn_axpy((int)net->m, -g->lr, g->d, net->theta);
+    /* θ += −η Jᵀα straight from the weight-gradient gemms (α is in r) */
+    gn_mlp_jt_vec_add(net, g->r, -g->lr, net->theta);
+    /* ‖Jᵀα‖² = αᵀ K α: K is J Jᵀ without the damping (the factor is in Lf) */
+    gn_gemm(0, 0, n, 1, n, 1.0, g->K, n, g->r, 1, 0.0, g->Ka, 1);
+    double dn = sqrt(fmax(gn_dot(n, g->r, g->Ka), 0.0));
     double t4 = gn_now();
 
     info->lr = g->lr;
@@ -80,6 +82,6 @@ int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info
 
 void gn_gram_step_free(gn_gram_step *g)
 {
-    free(g->r), free(g->K), free(g->Lf), free(g->d), free(g->eig);
-    g->r = g->K = g->Lf = g->d = g->eig = NULL;
+    free(g->r), free(g->K), free(g->Lf), free(g->Ka), free(g->eig);
+    g->r = g->K = g->Lf = g->Ka = g->eig = NULL;
 }

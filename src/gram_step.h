@@ -1,7 +1,10 @@
 /* gram_step.h: the damped Gram-Gauss-Newton step shared by `ggn` and
  * `ggn-mb` (square loss):
  *   r = f(X) − Y,  K = J Jᵀ,  θ ← θ − η Jᵀ (K + λ I)⁻¹ r
- * with the Cholesky recovery of gn_chol_factor_damped. */
+ * with the Cholesky recovery of gn_chol_factor_damped. The update is
+ * accumulated into θ by the weight-gradient products themselves
+ * (gn_mlp_jt_vec_add), so no m-sized direction is stored; the step norm
+ * η ‖Jᵀα‖ comes from the Gram identity ‖Jᵀα‖² = αᵀ K α. */
 #ifndef GN_GRAM_STEP_H
 #define GN_GRAM_STEP_H
 
@@ -10,8 +13,9 @@
 typedef struct gn_gram_step {
     double lr, damping;
     int max_rows;          /* max_batch * c */
-    double *r, *K, *Lf, *d; /* (bc), (bc, bc), (bc, bc), (m) */
-    double *eig;            /* (bc) eigenvalues of K at initialization */
+    double *r, *K, *Lf;    /* (bc), (bc, bc), (bc, bc) */
+    double *Ka;            /* (bc) K alpha, for the step norm */
+    double *eig;           /* (bc) eigenvalues of K at initialization */
 } gn_gram_step;
 
 int gn_gram_step_init(gn_gram_step *g, const gn_settings *s, gn_mlp *net, int max_batch,

@@ -266,20 +266,31 @@ const double *gn_mlp_forward(gn_mlp *net, const double *X, int b)
     return net->F;
 }
 
-/* Weight and bias gradients of layer l from G (b, n_l) = dL/dz_l. */
-static void layer_grads(const gn_mlp *net, int l, const double *G, double *grad)
+/* Weight and bias gradients of layer l from G (b, n_l) = dL/dz_l:
+ * grad_l <- beta grad_l + alpha (gradient), beta 0 or 1. */
+static void layer_grads_ab(const gn_mlp *net, int l, const double *G, double alpha, double beta,
+                           double *grad)
 {
     const int *n = net->cfg.sizes;
     int b = net->b;
     /* dW_l (n_l, n_{l-1}) = s_l Gᵀ A_{l-1} */
-    gn_gemm(1, 0, n[l], n[l - 1], b, net->scale[l], G, n[l], layer_input(net, l), n[l - 1], 0.0,
-            grad + net->w_off[l], n[l - 1]);
+    gn_gemm(1, 0, n[l], n[l - 1], b, alpha * net->scale[l], G, n[l], layer_input(net, l),
+            n[l - 1], beta, grad + net->w_off[l], n[l - 1]);
     if (net->cfg.bias) {
-        double *gb = grad + net->b_off[l];
-        memset(gb, 0, n[l] * sizeof(double));
+        double *gb = grad + net->b_off[l], *sum = net->t1;
+        memset(sum, 0, n[l] * sizeof(double));
         for (int i = 0; i < b; i++)
-            for (int j = 0; j < n[l]; j++) gb[j] += G[(size_t)i * n[l] + j];
+            for (int j = 0; j < n[l]; j++) sum[j] += G[(size_t)i * n[l] + j];
+        if (beta == 0)
+            for (int j = 0; j < n[l]; j++) gb[j] = alpha * sum[j];
+        else
+            for (int j = 0; j < n[l]; j++) gb[j] += alpha * sum[j];
     }
+}
+
+static void layer_grads(const gn_mlp *net, int l, const double *G, double *grad)
+{
+    layer_grads_ab(net, l, G, 1.0, 0.0, grad);
 }
 
 void gn_mlp_vjp(gn_mlp *net, const double *cot, double *grad)
@@ -394,7 +405,8 @@ void gn_mlp_gram(gn_mlp *net, double *K)
     }
 }
 
-void gn_mlp_jt_vec(gn_mlp *net, const double *v, double *out)
+/* out (+)= alpha Jᵀ v; beta 0 overwrites out, 1 accumulates. */
+static void jt_vec_ab(gn_mlp *net, const double *v, double alpha, double beta, double *out)
 {
     const int *n = net->cfg.sizes;
     int b = net->b, c = net->c;
@@ -414,8 +426,15 @@ void gn_mlp_jt_vec(gn_mlp *net, const double *v, double *out)
                 for (int j = 0; j < n[l]; j++) gi[j] += vk * dk[j];
             }
         }
-        layer_grads(net, l, G, out);
+        layer_grads_ab(net, l, G, alpha, beta, out);
     }
+}
+
+void gn_mlp_jt_vec(gn_mlp *net, const double *v, double *out) { jt_vec_ab(net, v, 1.0, 0.0, out); }
+
+void gn_mlp_jt_vec_add(gn_mlp *net, const double *v, double alpha, double *out)
+{
+    jt_vec_ab(net, v, alpha, 1.0, out);
 }
 
 void gn_mlp_jacobian(gn_mlp *net, double *J)

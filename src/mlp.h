@@ -96,6 +96,12 @@ void gn_mlp_gram(gn_mlp *net, double *K);
  * gn_mlp_backprop_outputs): costs only the weight-gradient products. */
 void gn_mlp_jt_vec(gn_mlp *net, const double *v, double *out);
 
+/* out (m) += alpha Jᵀ v, with the scaling and the sum done by the
+ * weight-gradient gemm itself (no m-sized temporary, no extra pass over
+ * out). out may be the model's own parameters: the products read only the
+ * stored activations and backprop vectors. */
+void gn_mlp_jt_vec_add(gn_mlp *net, const double *v, double alpha, double *out);
+
 /* Explicit Jacobian (bc, m), row by row through the VJP. For tests and tiny
  * problems only. */
 void gn_mlp_jacobian(gn_mlp *net, double *J);

@@ -33,6 +33,8 @@ typedef struct adam {
     gn_optim base;
     double lr, beta1, beta2, eps, wd;
     double beta1_t, beta2_t; /* β₁ᵗ, β₂ᵗ after t steps */
+    double c1, c2;           /* 1 / (1 − β₁ᵗ), 1 / (1 − β₂ᵗ) of this step */
+    double *theta;           /* the model's parameters, for adam_chunk */
     size_t m;
     double *g, *mom, *var, *G; /* (m), (m), (m), (max_batch, c) */
 } adam;
@@ -72,6 +74,28 @@ static gn_optim *adam_create(const gn_settings *s, gn_mlp *net, int max_batch, c
     return &o->base;
 }
 
+/* Elements [lo, hi) of one Adam update; sums += (‖g‖², ‖Δθ‖²). */
+static void adam_chunk(size_t lo, size_t hi, void *ctx, double sums[2])
+{
+    adam *o = ctx;
+    const double *g = o->g;
+    double *mom = o->mom, *var = o->var, *th = o->theta;
+    double b1 = o->beta1, b2 = o->beta2, c1 = o->c1, c2 = o->c2, lr = o->lr, eps = o->eps;
+    double g2 = 0, s2 = 0;
+#pragma omp simd reduction(+ : g2, s2)
+    for (size_t j = lo; j < hi; j++) {
+        double gj = g[j];
+        mom[j] = b1 * mom[j] + (1.0 - b1) * gj;
+        var[j] = b2 * var[j] + (1.0 - b2) * gj * gj;
+        double d = lr * (mom[j] * c1) / (sqrt(var[j] * c2) + eps);
+        th[j] -= d;
+        g2 += gj * gj;
+        s2 += d * d;
+    }
+    sums[0] += g2;
+    sums[1] += s2;
+}
+
 static int adam_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
 {
     adam *o = (adam *)opt;
@@ -82,18 +106,15 @@ static int adam_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
 
     o->beta1_t *= o->beta1;
     o->beta2_t *= o->beta2;
-    double c1 = 1.0 / (1.0 - o->beta1_t), c2 = 1.0 / (1.0 - o->beta2_t);
-    double *th = net->theta, s2 = 0;
-    for (int j = 0; j < n; j++) {
-        double g = o->g[j];
-        o->mom[j] = o->beta1 * o->mom[j] + (1.0 - o->beta1) * g;
-        o->var[j] = o->beta2 * o->var[j] + (1.0 - o->beta2) * g * g;
-        double d = o->lr * (o->mom[j] * c1) / (sqrt(o->var[j] * c2) + o->eps);
-        th[j] -= d;
-        s2 += d * d;
-    }
-    info->grad_norm = gn_nrm2(n, o->g);
-    info->step_norm = sqrt(s2);
+    o->c1 = 1.0 / (1.0 - o->beta1_t);
+    o->c2 = 1.0 / (1.0 - o->beta2_t);
+    o->theta = net->theta;
+    /* one fused pass (moments, update, both squared norms), shared among
+     * the threads */
+    double sums[2];
+    gn_par_sums((size_t)n, adam_chunk, o, sums);
+    info->grad_norm = sqrt(sums[0]);
+    info->step_norm = sqrt(sums[1]);
     info->lr = o->lr;
     return 0;
 }

@@ -58,9 +58,9 @@ static int sgd_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
 
     gn_optim_gradient(ctx, o->wd, o->G, o->g, info);
 
-    info->grad_norm = gn_nrm2(n, o->g);
     double *th = net->theta;
     if (o->mu > 0) {
+        info->grad_norm = gn_nrm2(n, o->g);
         for (int j = 0; j < n; j++) o->v[j] = o->mu * o->v[j] + o->g[j];
         if (o->nesterov)
             for (int j = 0; j < n; j++) th[j] -= o->lr * (o->g[j] + o->mu * o->v[j]);
@@ -76,7 +76,7 @@ static int sgd_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
             info->step_norm = o->lr * sqrt(s2);
         }
     } else {
-        gn_axpy(n, -o->lr, o->g, th);
+        info->grad_norm = gn_axpy_nrm2(n, -o->lr, o->g, th); /* one pass */
         info->step_norm = o->lr * info->grad_norm;
     }
     info->lr = o->lr;

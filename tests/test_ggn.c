@@ -107,6 +107,9 @@ static void check_step_against_dense(int c, const char *lr, const char *damping)
     cr_expect_lt(sqrt(d2 / s2), GN_TOL_EXACT_REL, "c=%d: relative step error %.3g", c,
                  sqrt(d2 / s2));
     cr_expect_float_eq(info.damping, lam, 0);
+    /* the reported step norm (from αᵀKα) against ‖η Jᵀα‖ from the explicit J */
+    cr_expect_lt(fabs(info.step_norm - sqrt(s2)), GN_TOL_EXACT_REL * sqrt(s2),
+                 "c=%d: step norm %.17g vs %.17g", c, info.step_norm, sqrt(s2));
     o->ops->destroy(o);
     free(J), free(A), free(r), free(th0);
     prob_free(&p);
