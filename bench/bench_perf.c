@@ -600,7 +600,8 @@ int main(int argc, char **argv)
         FILE *ft = open_out(out, "threads.csv");
         if (ft) {
             fprintf(ft, "width,batch,outputs,optimizer,reps,t1_s,t2_s,speedup,load1\n");
-            point tp[] = {{"t", 1024, 128, 1}, {"t", 1024, 128, 10}, {"t", 4096, 128, 1}};
+            point tp[] = {{"t", 1024, 128, 1}, {"t", 1024, 128, 10}, {"t", 2048, 128, 1},
+                          {"t", 4096, 128, 1}};
             int ntp = quick ? 1 : (int)(sizeof tp / sizeof tp[0]);
             for (int i = 0; i < ntp; i++) {
                 problem p;

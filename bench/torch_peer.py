@@ -60,7 +60,8 @@ def parse_args():
     ap.add_argument("--exporter", required=True, help="path of build/bench/export_init")
     ap.add_argument("--out", default="results/perf")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--configs", default="256:128:1,256:32:10,1024:128:1,1024:128:10")
+    ap.add_argument("--configs",
+                default="64:128:1,64:128:10,256:128:1,256:32:10,1024:128:1,1024:128:10")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--steps", type=int, default=5, help="steps of the loss check")
@@ -324,11 +325,14 @@ def main():
 
         # ---- timing: tiny steps (lr 1e-6, damping 1, as bench_perf), reset each rep
         Xt, Yt = X[0].contiguous(), Y[0].contiguous()
+        # millisecond steps (width 64) get ten times the repetitions
+        fast = max(step_s.get("sgd", 1.0), step_s.get("ggn-gram", 1.0)) < 0.005
+        reps = args.reps * 10 if fast else args.reps
         ts = {k: [] for k, _ in methods}
         gs = {k: [] for k, _ in methods}
         for rnd in range(args.rounds):
             per = {k: [] for k, _ in methods}
-            for rep in range(args.reps + 1):  # the first is a warm-up
+            for rep in range(reps + 1):  # the first is a warm-up
                 for meth, _ in methods:
                     if status[meth] != "ok":
                         continue
@@ -350,7 +354,7 @@ def main():
                     dt = time.perf_counter() - t0
                     if rep > 0:
                         per[meth].append(dt)
-            g = gnbench_times(args.exporter, w, b, c, args.threads, args.reps)
+            g = gnbench_times(args.exporter, w, b, c, args.threads, reps)
             for meth, gopt in methods:
                 if per[meth]:
                     ts[meth].append(statistics.median(per[meth]))
@@ -360,7 +364,7 @@ def main():
                 ratios = [a / g for a, g in zip(ts[meth], gs[meth])]
                 row = [w, b, c, m, args.threads, arch, f"{gemm:.1f}", meth, gopt,
                        f"{statistics.median(ts[meth]):.6g}", f"{statistics.median(gs[meth]):.6g}",
-                       f"{statistics.median(ratios):.3f}", args.rounds, args.reps,
+                       f"{statistics.median(ratios):.3f}", args.rounds, reps,
                        f"{maxdiff.get(meth, float('nan')):.2e}", status[meth], f"{load1():.2f}"]
                 print(f"  w={w} b={b} c={c} {meth}: torch/gnbench = {row[11]}", file=sys.stderr)
             else:

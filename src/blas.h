@@ -30,6 +30,11 @@ void gn_gemm(int transa, int transb, int M, int N, int K, double alpha,
  * The full symmetric matrix is written. */
 void gn_syrk_full(int N, int K, double alpha, const double *A, int lda,
                   double beta, double *C, int ldc);
+/* C1 = alpha1 A1 A1ᵀ and C2 = alpha2 A2 A2ᵀ (full matrices), side by side
+ * on two threads when both outputs are small (see blas.c). */
+void gn_syrk_full_pair(int N1, int K1, double alpha1, const double *A1, int lda1, double *C1,
+                       int ldc1, int N2, int K2, double alpha2, const double *A2, int lda2,
+                       double *C2, int ldc2);
 
 /* Level-1 operations; long vectors are shared among the BLAS threads
  * (gn_par_sum), with results that depend on the thread count only. */
@@ -47,6 +52,9 @@ double gn_axpy_nrm2(int n, double alpha, const double *x, double *y);
  * For fused elementwise passes over parameter vectors. */
 typedef void (*gn_chunk_fn)(size_t lo, size_t hi, void *ctx, double sums[2]);
 void gn_par_sums(size_t n, gn_chunk_fn fn, void *ctx, double sums[2]);
+/* The same over n items that each cost about `cost` element operations
+ * (rows of a matrix: cost = its width). */
+void gn_par_sums_cost(size_t n, size_t cost, gn_chunk_fn fn, void *ctx, double sums[2]);
 
 /* Measured dgemm rate (GFLOP/s) at size n with the current threads. */
 double gn_blas_gemm_gflops(int n, int reps);

@@ -240,6 +240,27 @@ static const double *layer_input(const gn_mlp *net, int l)
     return l == 1 ? net->X : net->A[l - 1];
 }
 
+typedef struct {
+    gn_mlp *net;
+    int l;
+} bias_act_args;
+
+/* Rows [lo, hi) of layer l: Z += 1 bᵀ, then A = act(Z) (hidden layers). */
+static void bias_act_rows(size_t lo, size_t hi, void *ctx, double *sums)
+{
+    (void)sums;
+    const bias_act_args *p = ctx;
+    gn_mlp *net = p->net;
+    int l = p->l, nl = net->cfg.sizes[l];
+    const double *bl = net->cfg.bias ? net->theta + net->b_off[l] : NULL;
+    for (size_t i = lo; i < hi; i++) {
+        double *zi = net->Z[l] + i * nl;
+        if (bl)
+            for (int j = 0; j < nl; j++) zi[j] += bl[j];
+        if (l < net->L) apply_act(net->cfg.act, net->A[l] + i * nl, zi, (size_t)nl);
+    }
+}
+
 const double *gn_mlp_forward(gn_mlp *net, const double *X, int b)
 {
     const int *n = net->cfg.sizes;
@@ -251,14 +272,11 @@ const double *gn_mlp_forward(gn_mlp *net, const double *X, int b)
         /* Z_l (b, n_l) = s_l A_{l-1} (b, n_{l-1}) W_lᵀ + 1 b_lᵀ */
         gn_gemm(0, 1, b, n[l], n[l - 1], net->scale[l], layer_input(net, l), n[l - 1],
                 net->theta + net->w_off[l], n[l - 1], 0.0, Z, n[l]);
-        /* bias and activation in one pass over each row while it is in cache */
-        const double *bl = net->cfg.bias ? net->theta + net->b_off[l] : NULL;
-        for (int i = 0; i < b; i++) {
-            double *zi = Z + (size_t)i * n[l];
-            if (bl)
-                for (int j = 0; j < n[l]; j++) zi[j] += bl[j];
-            if (l < net->L) apply_act(net->cfg.act, net->A[l] + (size_t)i * n[l], zi, n[l]);
-        }
+        /* bias and activation in one pass over each row while it is in
+         * cache; rows shared among the BLAS threads */
+        bias_act_args ba = {net, l};
+        double unused[2];
+        gn_par_sums_cost((size_t)b, (size_t)n[l] * 8, bias_act_rows, &ba, unused);
     }
     size_t cnt = (size_t)b * net->c;
     double alpha = net->cfg.output_scale;
@@ -382,12 +400,12 @@ void gn_mlp_gram(gn_mlp *net, double *K)
     memset(K, 0, (size_t)rows * rows * sizeof(double));
     for (int l = 1; l <= net->L; l++) {
         double s2 = net->scale[l] * net->scale[l];
-        /* gram_a (b, b) = s_l^2 A_{l-1} A_{l-1}ᵀ (+ 1 for the bias) */
-        gn_syrk_full(b, n[l - 1], s2, layer_input(net, l), n[l - 1], 0.0, net->gram_a, b);
+        /* gram_a (b, b) = s_l^2 A_{l-1} A_{l-1}ᵀ (+ 1 for the bias) and
+         * gram_d (bc, bc) = D_l D_lᵀ */
+        gn_syrk_full_pair(b, n[l - 1], s2, layer_input(net, l), n[l - 1], net->gram_a, b, rows,
+                          n[l], 1.0, net->D[l], n[l], net->gram_d, rows);
         if (net->cfg.bias)
             for (size_t j = 0; j < (size_t)b * b; j++) net->gram_a[j] += 1.0;
-        /* gram_d (bc, bc) = D_l D_lᵀ */
-        gn_syrk_full(rows, n[l], 1.0, net->D[l], n[l], 0.0, net->gram_d, rows);
         for (int i = 0; i < b; i++)
             for (int k = 0; k < c; k++) {
                 size_t r = (size_t)i * c + k;
