@@ -74,7 +74,7 @@ typedef struct lm {
     int max_rows;      /* max_batch * c */
     size_t m;
     double *r, *K, *Lf, *alpha, *Ka; /* (bc), (bc, bc), (bc, bc), (bc), (bc) */
-    double *d, *theta0, *eig;        /* (m), (m), (bc) */
+    double *theta0, *eig;            /* (m), (bc) */
 } lm;
 
 static void lm_destroy(gn_optim *opt)
@@ -82,7 +82,7 @@ static void lm_destroy(gn_optim *opt)
     lm *o = (lm *)opt;
     if (!o) return;
     free(o->r), free(o->K), free(o->Lf), free(o->alpha), free(o->Ka);
-    free(o->d), free(o->theta0), free(o->eig);
+    free(o->theta0), free(o->eig);
     free(o);
 }
 
@@ -121,10 +121,9 @@ static gn_optim *lm_create(const gn_settings *s, gn_mlp *net, int max_batch, cha
     o->Lf = malloc(n * n * sizeof(double));
     o->alpha = malloc(n * sizeof(double));
     o->Ka = malloc(n * sizeof(double));
-    o->d = malloc(net->m * sizeof(double));
     o->theta0 = malloc(net->m * sizeof(double));
     o->eig = malloc(n * sizeof(double));
-    if (!o->r || !o->K || !o->Lf || !o->alpha || !o->Ka || !o->d || !o->theta0 || !o->eig) {
+    if (!o->r || !o->K || !o->Lf || !o->alpha || !o->Ka || !o->theta0 || !o->eig) {
         lm_destroy(&o->base);
         snprintf(err, errlen, "out of memory for a %zux%zu Gram matrix", n, n);
         return NULL;
@@ -158,9 +157,10 @@ static int lm_step_fixed(lm *o, const gn_step_ctx *ctx, double lambda, gn_step_i
     info->damping_raises = raises;
     if (rc != 0) return -1;
     double t1 = gn_now();
-    gn_mlp_jt_vec(net, o->alpha, o->d);
-    double dn = gn_nrm2((int)o->m, o->d);
-    gn_axpy((int)o->m, -o->lr, o->d, net->theta);
+    /* θ += −η Jᵀα inside the weight-gradient gemms; ‖Jᵀα‖² = αᵀKα */
+    gn_mlp_jt_vec_add(net, o->alpha, -o->lr, net->theta);
+    gn_gemm(0, 0, n, 1, n, 1.0, o->K, n, o->alpha, 1, 0.0, o->Ka, 1);
+    double dn = sqrt(fmax(gn_dot(n, o->alpha, o->Ka), 0.0));
     double t2 = gn_now();
     info->damping = used;
     info->step_norm = o->lr * dn;
@@ -181,7 +181,7 @@ static int lm_step_nielsen(lm *o, const gn_step_ctx *ctx, double L0, double nois
                            gn_step_info *info, lm_times *tm)
 {
     gn_mlp *net = ctx->model;
-    int b = ctx->b, n = b * ctx->c, m = (int)o->m;
+    int b = ctx->b, n = b * ctx->c;
     int stale = 0, accepted = 0, raises_total = 0, rejected = 0;
     double rho = NAN, step_norm = 0;
     memcpy(o->theta0, net->theta, o->m * sizeof(double));
@@ -213,9 +213,8 @@ static int lm_step_nielsen(lm *o, const gn_step_ctx *ctx, double L0, double nois
             tm->curvature += t3 - t2;
             t1 = t3;
         }
-        gn_mlp_jt_vec(net, o->alpha, o->d);
-        double dn = gn_nrm2(m, o->d);
-        gn_axpy(m, -o->lr, o->d, net->theta);
+        gn_mlp_jt_vec_add(net, o->alpha, -o->lr, net->theta); /* θ0 is kept for a rejection */
+        double dn = sqrt(fmax(gn_dot(n, o->alpha, o->Ka), 0.0)); /* ‖Jᵀα‖² = αᵀKα */
         double t4 = gn_now();
         tm->backward += t4 - t1;
 
