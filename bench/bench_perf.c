@@ -619,9 +619,11 @@ int main(int argc, char **argv)
                     for (int k = 0; k < n_opt; k++)
                         if (slot[k].o) t_rep += timed_step(&p, slot[k].o, 1, &info, &ok);
                 }
-                int reps = (int)(budget / (t_rep > 0 ? t_rep : 1));
-                if (reps < 3) reps = 3;
-                if (reps > max_reps) reps = max_reps;
+                /* four times the sweep's budget: the 1 -> 2 thread speed-up is
+                 * a ratio of two noisy medians */
+                int reps = (int)(4 * budget / (t_rep > 0 ? t_rep : 1));
+                if (reps < 5) reps = 5;
+                if (reps > 4 * max_reps) reps = 4 * max_reps;
                 double *t = calloc((size_t)n_opt * 2 * reps, sizeof(double));
                 for (int r = 0; r < reps; r++)
                     for (int k = 0; k < n_opt; k++)

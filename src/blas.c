@@ -83,13 +83,32 @@ const char *gn_blas_version(void)
     return bli_info_get_version_str();
 }
 
+/* Products below this many multiply-adds (M N K, about 160³) run on one
+ * thread whatever the setting: with two threads BLIS took longer on them
+ * (128 x 128 x 128: 0.05 ms on one thread, 0.06-0.07 on two; 128 x 64 x 64:
+ * 0.02 vs 0.03), and above it a second thread starts to pay (128 x 256 x
+ * 256: 0.20 vs 0.14). The threads only split the output, so the numbers
+ * are the same either way. */
+#define SMALL_MNK 4.0e6
+
+static rntm_t *small_product_rntm(double mnk, rntm_t *one)
+{
+    if (n_threads < 2 || mnk >= SMALL_MNK) return NULL;
+    rntm_t init = BLIS_RNTM_INITIALIZER;
+    *one = init;
+    bli_rntm_set_num_threads(1, one);
+    return one;
+}
+
 void gn_gemm(int transa, int transb, int M, int N, int K, double alpha, const double *A,
              int lda, const double *B, int ldb, double beta, double *C, int ldc)
 {
     if (M == 0 || N == 0) return;
-    bli_dgemm(transa ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-              transb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, M, N, K, &alpha, (double *)A, lda, 1,
-              (double *)B, ldb, 1, &beta, C, ldc, 1);
+    rntm_t one;
+    bli_dgemm_ex(transa ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                 transb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, M, N, K, &alpha, (double *)A, lda, 1,
+                 (double *)B, ldb, 1, &beta, C, ldc, 1, NULL,
+                 small_product_rntm((double)M * N * K, &one));
 }
 
 /* syrk on the lower triangle, then the upper mirrored; rntm NULL: BLIS's
@@ -107,21 +126,26 @@ static void syrk_full_rntm(int N, int K, double alpha, const double *A, int lda,
 void gn_syrk_full(int N, int K, double alpha, const double *A, int lda, double beta, double *C,
                   int ldc)
 {
-    syrk_full_rntm(N, K, alpha, A, lda, beta, C, ldc, NULL);
+    rntm_t one;
+    syrk_full_rntm(N, K, alpha, A, lda, beta, C, ldc,
+                   small_product_rntm(0.5 * N * (double)N * K, &one));
 }
 
 /* BLIS threads a syrk over its N x N output only; at N = 128 (a batch of
  * 128, one output) a second thread gained nothing (0.59 ms with one thread,
  * 0.63 with two, K = 2048). Two independent small products therefore run
  * side by side, one thread each; large ones (N > this) one after the other
- * with all threads. Every element is computed the same way either way. */
+ * with all threads, and tiny pairs (less work than SMALL_MNK together) one
+ * after the other on one thread. Every element is computed the same way
+ * either way. */
 #define PAIR_MAX_N 512
 
 void gn_syrk_full_pair(int N1, int K1, double alpha1, const double *A1, int lda1, double *C1,
                        int ldc1, int N2, int K2, double alpha2, const double *A2, int lda2,
                        double *C2, int ldc2)
 {
-    if (n_threads < 2 || N1 > PAIR_MAX_N || N2 > PAIR_MAX_N) {
+    double work = 0.5 * ((double)N1 * N1 * K1 + (double)N2 * N2 * K2);
+    if (n_threads < 2 || N1 > PAIR_MAX_N || N2 > PAIR_MAX_N || work < SMALL_MNK) {
         gn_syrk_full(N1, K1, alpha1, A1, lda1, 0.0, C1, ldc1);
         gn_syrk_full(N2, K2, alpha2, A2, lda2, 0.0, C2, ldc2);
         return;

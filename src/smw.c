@@ -38,7 +38,9 @@ int gn_smw_init(gn_smw *s, const gn_mlp *net, int max_b2, int p_max, char *err, 
     s->wx = malloc(rc * sizeof(double));
     s->y = malloc(rp * sizeof(double));
     s->eig = malloc(rp * sizeof(double));
-    if (!s->W || !s->K || !s->T || !s->S || !s->Lf || !s->jv || !s->wx || !s->y || !s->eig) {
+    s->wd = malloc(rc * sizeof(double));
+    if (!s->W || !s->K || !s->T || !s->S || !s->Lf || !s->jv || !s->wx || !s->y || !s->eig ||
+        !s->wd) {
         gn_smw_free(s);
         snprintf(err, errlen, "out of memory for %zux%zu curvature matrices", rc, rc);
         return -1;
@@ -49,8 +51,23 @@ int gn_smw_init(gn_smw *s, const gn_mlp *net, int max_b2, int p_max, char *err, 
 void gn_smw_free(gn_smw *s)
 {
     free(s->W), free(s->K), free(s->T), free(s->S), free(s->Lf);
-    free(s->jv), free(s->wx), free(s->y), free(s->eig);
-    s->W = s->K = s->T = s->S = s->Lf = s->jv = s->wx = s->y = s->eig = NULL;
+    free(s->jv), free(s->wx), free(s->y), free(s->eig), free(s->wd);
+    s->W = s->K = s->T = s->S = s->Lf = s->jv = s->wx = s->y = s->eig = s->wd = NULL;
+}
+
+/* 1 when every W_i (c, c) is diagonal; its diagonals then go to wd. */
+static int diagonal_factors(gn_smw *s, int b)
+{
+    int c = s->c;
+    for (int i = 0; i < b; i++) {
+        const double *Wi = s->W + (size_t)i * c * c;
+        for (int k = 0; k < c; k++)
+            for (int a = 0; a < c; a++)
+                if (a != k && Wi[k * c + a] != 0) return 0;
+    }
+    for (int i = 0; i < b; i++)
+        for (int k = 0; k < c; k++) s->wd[(size_t)i * c + k] = s->W[((size_t)i * c + k) * c + k];
+    return 1;
 }
 
 void gn_smw_gram(gn_smw *s, gn_mlp *net, int p, int identity)
@@ -59,8 +76,18 @@ void gn_smw_gram(gn_smw *s, gn_mlp *net, int p, int identity)
     s->b2 = b;
     s->identity = identity;
     s->p = identity ? c : p;
+    s->diagonal = !identity && p == c && c > 1 && diagonal_factors(s, b);
     if (identity) {
         gn_mlp_gram(net, s->S);
+        return;
+    }
+    if (s->diagonal) {
+        /* S = diag(w) K diag(w) */
+        gn_mlp_gram(net, s->S);
+        for (int r = 0; r < rc; r++) {
+            double *Sr = s->S + (size_t)r * rc, wr = s->wd[r];
+            for (int q = 0; q < rc; q++) Sr[q] *= wr * s->wd[q];
+        }
         return;
     }
     int rp = b * p;
@@ -83,6 +110,10 @@ void gn_smw_apply_u(gn_smw *s, gn_mlp *net, const double *v, double *out)
         return;
     }
     gn_mlp_jvp(net, v, s->jv);
+    if (s->diagonal) {
+        for (int r = 0; r < b * c; r++) out[r] = s->wd[r] * s->jv[r];
+        return;
+    }
     for (int i = 0; i < b; i++) {
         const double *Wi = s->W + (size_t)i * c * p, *ji = s->jv + (size_t)i * c;
         for (int a = 0; a < p; a++) {
@@ -99,6 +130,11 @@ void gn_smw_apply_ut(gn_smw *s, gn_mlp *net, const double *x, double *out)
     int b = s->b2, c = s->c, p = s->p;
     if (s->identity) {
         gn_mlp_jt_vec(net, x, out);
+        return;
+    }
+    if (s->diagonal) {
+        for (int r = 0; r < b * c; r++) s->wx[r] = s->wd[r] * x[r];
+        gn_mlp_jt_vec(net, s->wx, out);
         return;
     }
     for (int i = 0; i < b; i++) {

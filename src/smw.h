@@ -13,7 +13,10 @@
  *   Uᵀ x = Jᵀ (blockdiag(W_i) x)              (gn_mlp_jt_vec)
  * and the damped solve is
  *   (λ I + UᵀU/b₂)⁻¹ g = (1/λ) (g − Uᵀ (b₂λ I + U Uᵀ)⁻¹ U g)
- * with one (b₂p)-sized Cholesky factorization. */
+ * with one (b₂p)-sized Cholesky factorization. When every W_i is diagonal
+ * (the Gauss-Newton factor of bxent, whose output Hessian is diagonal) the
+ * block products are scalings, U Uᵀ = diag(w) K diag(w): (b₂c)² work
+ * instead of 2 b₂ (b₂c) c² for the two block transforms. */
 #ifndef GN_SMW_H
 #define GN_SMW_H
 
@@ -29,6 +32,8 @@ typedef struct gn_smw {
     size_t m;
     int b2, p;    /* current curvature batch and factor width */
     int identity; /* W_i = I (square-loss Gauss-Newton): skips the transforms */
+    int diagonal; /* every W_i diagonal (p = c; bxent): the transforms are scalings */
+    double *wd;   /* (max_b2 c) the diagonals of W_i when diagonal */
     double *W;    /* (max_b2, c, p_max) factors, rows (i, k), filled by the caller */
     double *K;    /* (max_b2 c, max_b2 c) Gram of the curvature batch */
     double *T;    /* (max_b2 c, max_b2 p_max) K blockdiag(W) */

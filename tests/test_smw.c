@@ -98,10 +98,18 @@ Test(smw, identity_equals_dense_solve_xent)
     check_identity(GN_LOSS_XENT, 3, W_HESS, 3.0);
 }
 
-Test(smw, products_match_the_explicit_u)
+Test(smw, identity_equals_dense_solve_bxent)
+{
+    check_identity(GN_LOSS_BXENT, 3, W_HESS, 0.1); /* diagonal factors */
+    check_identity(GN_LOSS_BXENT, 3, W_FISHER, 0.1);
+}
+
+/* U v, Uᵀ x and U Uᵀ against the explicit U; `diagonal`: whether the
+ * factors are expected to take the diagonal (scaling) path. */
+static void check_products(gn_loss_kind loss, int diagonal)
 {
     prob p;
-    prob_make(&p, GN_LOSS_XENT, 5, 3, 3, 2);
+    prob_make(&p, loss, 5, 3, 3, 2);
     size_t m = p.net.m;
     int n = p.n, c = p.c;
     gn_smw s;
@@ -112,6 +120,7 @@ Test(smw, products_match_the_explicit_u)
     double *o2 = malloc(sizeof(double) * m), *u1 = malloc(sizeof(double) * n * c);
     double *u2 = malloc(sizeof(double) * n * c);
     int rows = n * setup(&s, &p, W_HESS, U);
+    cr_expect_eq(s.diagonal, diagonal, "%s: diagonal path %d", gn_loss_name(loss), s.diagonal);
     gn_rng r;
     gn_rng_seed(&r, 4, "v");
     for (size_t q = 0; q < m; q++)
@@ -145,6 +154,12 @@ Test(smw, products_match_the_explicit_u)
     free(U), free(v), free(x), free(o1), free(o2), free(u1), free(u2);
     gn_smw_free(&s);
     prob_free(&p);
+}
+
+Test(smw, products_match_the_explicit_u)
+{
+    check_products(GN_LOSS_XENT, 0);  /* dense A_i: block transforms */
+    check_products(GN_LOSS_BXENT, 1); /* diagonal A_i: scalings */
 }
 
 Test(smw, failed_factorization_raises_damping_and_uses_it_throughout)
