@@ -111,7 +111,7 @@ int gn_vmath_select(const char *name)
     int best = widest();
     for (int i = 0; i <= best; i++)
         if (strcmp(name, isa_names[i]) == 0) {
-            isa = i;
+            __atomic_store_n(&isa, i, __ATOMIC_RELAXED);
             return 0;
         }
     return -1;
@@ -119,15 +119,19 @@ int gn_vmath_select(const char *name)
 
 static inline const vfun *funcs(void)
 {
-    /* A benign race: every thread computes the same value. */
-    if (isa == ISA_UNSET) isa = pick();
-    return table[isa];
+    /* threads may race to the first call: each computes the same value */
+    int v = __atomic_load_n(&isa, __ATOMIC_RELAXED);
+    if (v == ISA_UNSET) {
+        v = pick();
+        __atomic_store_n(&isa, v, __ATOMIC_RELAXED);
+    }
+    return table[v];
 }
 
 const char *gn_vmath_isa(void)
 {
     funcs();
-    return isa_names[isa];
+    return isa_names[__atomic_load_n(&isa, __ATOMIC_RELAXED)];
 }
 
 void gn_vtanh(double *y, const double *x, size_t n) { funcs()[0](y, x, n); }
