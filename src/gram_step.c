@@ -59,11 +59,8 @@ int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info
     }
     gn_chol_solve(n, g->Lf, 1, g->r); /* r <- (K + lambda I)^-1 r */
     double t3 = gn_now();
-    /* θ += −η Jᵀα straight from the weight-gradient gemms (α is in r) */
-    gn_mlp_jt_vec_add(net, g->r, -g->lr, net->theta);
-    /* ‖Jᵀα‖² = αᵀ K α: K is J Jᵀ without the damping (the factor is in Lf) */
-    gn_gemm(0, 0, n, 1, n, 1.0, g->K, n, g->r, 1, 0.0, g->Ka, 1);
-    double dn = sqrt(fmax(gn_dot(n, g->r, g->Ka), 0.0));
+    /* θ += −η Jᵀα (α is in r; K is undamped, the factor is in Lf) */
+    double dn = gn_gram_apply(net, n, g->K, g->r, g->lr, g->Ka);
     double t4 = gn_now();
 
     info->lr = g->lr;
@@ -78,6 +75,14 @@ int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info
     info->t_solve = t3 - t2;
     info->t_backward = t4 - t3;
     return 0;
+}
+
+double gn_gram_apply(gn_mlp *net, int n, const double *K, const double *alpha, double lr,
+                     double *Ka)
+{
+    gn_mlp_jt_vec_add(net, alpha, -lr, net->theta);
+    gn_gemm(0, 0, n, 1, n, 1.0, K, n, alpha, 1, 0.0, Ka, 1);
+    return sqrt(fmax(gn_dot(n, alpha, Ka), 0.0));
 }
 
 void gn_gram_step_free(gn_gram_step *g)

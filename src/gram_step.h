@@ -23,4 +23,11 @@ int gn_gram_step_init(gn_gram_step *g, const gn_settings *s, gn_mlp *net, int ma
 int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info);
 void gn_gram_step_free(gn_gram_step *g);
 
+/* θ += −lr Jᵀα inside the weight-gradient gemms (gn_mlp_jt_vec_add) for the
+ * batch the model last backpropagated, and ‖Jᵀα‖ from the Gram identity
+ * ‖Jᵀα‖² = αᵀKα with K (n, n) the undamped Gram matrix; Ka (n) is scratch
+ * (left holding K α). Shared by the Gram step and lm. */
+double gn_gram_apply(gn_mlp *net, int n, const double *K, const double *alpha, double lr,
+                     double *Ka);
+
 #endif

@@ -38,6 +38,7 @@
 
 #include "blas.h"
 #include "chol.h"
+#include "gram_step.h"
 #include "optim.h"
 
 static const gn_param lm_params[] = {
@@ -157,10 +158,7 @@ static int lm_step_fixed(lm *o, const gn_step_ctx *ctx, double lambda, gn_step_i
     info->damping_raises = raises;
     if (rc != 0) return -1;
     double t1 = gn_now();
-    /* θ += −η Jᵀα inside the weight-gradient gemms; ‖Jᵀα‖² = αᵀKα */
-    gn_mlp_jt_vec_add(net, o->alpha, -o->lr, net->theta);
-    gn_gemm(0, 0, n, 1, n, 1.0, o->K, n, o->alpha, 1, 0.0, o->Ka, 1);
-    double dn = sqrt(fmax(gn_dot(n, o->alpha, o->Ka), 0.0));
+    double dn = gn_gram_apply(net, n, o->K, o->alpha, o->lr, o->Ka); /* the ggn-mb update */
     double t2 = gn_now();
     info->damping = used;
     info->step_norm = o->lr * dn;
