@@ -4,13 +4,13 @@
  *   X (b, n_0); W_l (n_l, n_{l-1}); Z_l, A_l (b, n_l); F (b, c);
  *   D_l (b c, n_l): row (i, k) is df_{i,k}/dz_l for sample i, output k.
  * Every product with a dimension of the batch goes through BLIS level 3. */
-#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blas.h"
+#include "gn_assert.h"
 #include "mlp.h"
 #include "vmath.h"
 
@@ -263,6 +263,7 @@ static void bias_act_rows(size_t lo, size_t hi, void *ctx, double *sums)
 
 const double *gn_mlp_forward(gn_mlp *net, const double *X, int b)
 {
+    GN_ASSERT(b >= 1 && b <= net->max_batch); /* activation workspace too small */
     const int *n = net->cfg.sizes;
     net->X = X;
     net->b = b;
@@ -365,7 +366,7 @@ void gn_mlp_jvp(gn_mlp *net, const double *u, double *out)
 
 void gn_mlp_backprop_outputs(gn_mlp *net)
 {
-    assert(net->b <= net->max_gram_batch); /* curvature workspace too small */
+    GN_ASSERT(net->b <= net->max_gram_batch); /* curvature workspace too small */
     const int *n = net->cfg.sizes;
     int b = net->b, c = net->c, rows = b * c, L = net->L;
     double *DL = net->D[L];
