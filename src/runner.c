@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -36,6 +37,7 @@
 #include "plot.h"
 #include "rng.h"
 #include "runner.h"
+#include "testhook.h"
 #include "vmath.h"
 #ifdef GN_HAVE_MPI
 #include "mpi_sched.h"
@@ -1447,12 +1449,17 @@ typedef struct prepared {
     int *ds_of; /* n_runs */
 } prepared;
 
-/* In the child: runs run i, sends its result through fd, exits. */
+/* In the child: runs run i, sends its result through fd, exits. The child
+ * dies with the process that forked it (parent): a run nobody will record is
+ * not worth finishing, and a resume must not find it still running. */
 static void child_main(const gn_experiment *ex, const prepared *pp, const char *tdir, int threads,
-                       int i, int fd)
+                       int i, int fd, pid_t parent)
 {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(3);
+    gn_test_hold(ex->runs[i].run_id);
     run_result res;
     memset(&res, 0, sizeof res);
     char tp[4400];
@@ -1581,10 +1588,11 @@ static int mpi_worker(const gn_experiment *ex, const prepared *pp, const char *t
                      strerror(errno));
         } else {
             fflush(NULL);
+            pid_t self = getpid();
             pid = fork();
             if (pid == 0) {
                 close(fd[0]);
-                child_main(ex, pp, tdir, threads, i, fd[1]);
+                child_main(ex, pp, tdir, threads, i, fd[1], self);
             }
             close(fd[1]);
             if (pid < 0) {
@@ -1877,10 +1885,11 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
                 break;
             }
             fflush(NULL);
+            pid_t self = getpid();
             pid_t pid = fork();
             if (pid == 0) {
                 close(fd[0]);
-                child_main(ex, &pp, tdir, sw.threads, i, fd[1]);
+                child_main(ex, &pp, tdir, sw.threads, i, fd[1], self);
             }
             close(fd[1]);
             if (pid < 0) {

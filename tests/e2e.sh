@@ -11,6 +11,7 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 bad() { fail=$((fail + 1)); echo "not ok - $1"; }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+. "$(dirname "$0")/hold.sh"
 
 export BLIS_NUM_THREADS=1
 cp "$data"/e2e/* "$work"/
@@ -138,19 +139,24 @@ rm -f figs/*.png
 check "plot renders svg" 'grep -q "<svg" figs/loss.svg'
 
 # interruption: SIGTERM ends the sweep with 143, keeps what finished, and the
-# same command resumes to a complete, duplicate-free table
-"$gnbench" run slow.yaml --out slow --no-plot --threads 1 2>slow.log &
+# same command resumes to a complete, duplicate-free table. One run at a time,
+# the last one held at the test stop point: when it reports, the five before
+# it have finished and their rows are written, and the sweep is certainly
+# still running.
+hold_open "$work/hold.fifo"
+GNBENCH_TEST_HOLD="$work/hold.fifo" GNBENCH_TEST_HOLD_RUNS='ggn-mb-s3-*' \
+  "$gnbench" run slow.yaml --out slow --no-plot --threads 1 --jobs 1 2>slow.log &
 pid=$!
-for _ in $(seq 100); do
-  [ -f slow/runs.csv ] && [ "$(wc -l < slow/runs.csv)" -ge 2 ] && break
-  sleep 0.1
-done
+held=$(hold_wait)
+check "the last run is held while the sweep runs ($held)" '[[ $held == ggn-mb-s3-* ]]'
+check "the five runs before it are recorded" '[ $(grep -c ",ok," slow/runs.csv) -eq 5 ]'
 kill -TERM $pid
 wait $pid; rc=$?
 check "SIGTERM exits 143 (got $rc)" '[ $rc -eq 143 ]'
 check "interrupted table is readable" 'python3 -c "import csv,sys; list(csv.DictReader(open(\"slow/runs.csv\")))"'
+check "the held run is recorded as interrupted" 'grep "^ggn-mb-s3-" slow/runs.csv | grep -q ",error,.*interrupted ("'
 "$gnbench" run slow.yaml --out slow --no-plot --threads 1 2>slow2.log; rc=$?
-check "resume after SIGTERM completes" '[ $rc -eq 0 ]'
+check "resume after SIGTERM completes, redoing only the interrupted run" '[ $rc -eq 0 ] && grep -q "1 to do" slow2.log'
 python3 - slow <<'PY' && ok "resumed table has every run once, all ok" || bad "resumed table has every run once, all ok"
 import csv, sys
 rows = list(csv.DictReader(open(f"{sys.argv[1]}/runs.csv")))

@@ -17,6 +17,7 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 bad() { fail=$((fail + 1)); echo "not ok - $1"; }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+. "$(dirname "$0")/hold.sh"
 
 export BLIS_NUM_THREADS=1
 cp "$data"/shard/* "$work"/
@@ -40,7 +41,8 @@ if ! command -v mpirun >/dev/null; then
 fi
 # containers often forbid the cross-process memory copy Open MPI tries first
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
-mpi() { timeout 300 mpirun --oversubscribe --allow-run-as-root "$@"; }
+mpirun_cmd=(timeout 300 mpirun --oversubscribe --allow-run-as-root)
+mpi() { "${mpirun_cmd[@]}" "$@"; }
 
 same_results() {
   python3 - "$1" "$2" <<'PY'
@@ -100,28 +102,18 @@ mpi -n 3 "$gnbench" run missing.yaml >err.log 2>&1; rc=$?
 check "an input error under MPI fails the job and is reported once" \
   '[ $rc -ne 0 ] && [ $(grep -c "missing.yaml" err.log) -eq 1 ]'
 
-# a run's process crashing inside a worker rank: an error row, the rank goes on
-mpi -n 3 "$gnbench" run slow.yaml --out crash --no-plot --threads 1 >crash.log 2>&1 & mp=$!
-for _ in $(seq 200); do [ -f crash/runs.csv ] && break; sleep 0.05; done
-# a run process: a gnbench whose parent is a gnbench (a rank), below this job
-run_process() {
-  ps -e -o pid=,ppid=,comm= | awk -v root="$1" '
-    { pp[$1] = $2; comm[$1] = $3; n++; pid[n] = $1 }
-    END {
-      for (i = 1; i <= n; i++) {
-        p = pid[i]; q = pp[p]
-        if (comm[p] != "gnbench" || comm[q] != "gnbench") continue
-        for (a = q; a > 1 && a != root; a = pp[a]) {}
-        if (a == root) { print p; exit }
-      }
-    }'
-}
-victim=""
-for _ in $(seq 200); do
-  victim=$(run_process $mp)
-  [ -n "$victim" ] && break
-  sleep 0.05
-done
+# a run's process crashing inside a worker rank: an error row, the rank goes on.
+# The run is held at the test stop point and reports its pid: it is certainly
+# running when it is killed, however fast the machine.
+hold_open "$work/hold.fifo"
+export GNBENCH_TEST_HOLD="$work/hold.fifo"
+export GNBENCH_TEST_HOLD_RUNS='sgd-s2-*'
+"${mpirun_cmd[@]}" -n 3 -x GNBENCH_TEST_HOLD -x GNBENCH_TEST_HOLD_RUNS "$gnbench" run slow.yaml --out crash \
+  --no-plot --threads 1 >crash.log 2>&1 & mp=$!
+unset GNBENCH_TEST_HOLD GNBENCH_TEST_HOLD_RUNS # the background job has its copy
+held=$(hold_wait)
+check "the run to kill is held inside a rank ($held)" '[[ $held == sgd-s2-* ]]'
+victim=${held##* }
 [ -n "$victim" ] && kill -KILL $victim
 wait $mp; rc=$?
 check "a killed run fails the sweep with status 1 ($rc)" '[ $rc -eq 1 ]'
@@ -136,13 +128,32 @@ mpi -n 3 "$gnbench" run slow.yaml --out crash --no-plot --threads 1 >crash2.log 
 check "the rerun redoes only that run, and all are ok" \
   '[ $rc -eq 0 ] && grep -q "1 to do" crash2.log && [ $(grep -c ",ok," crash/runs.csv) -eq 4 ]'
 
-# SIGTERM to mpirun: runs in progress recorded as interrupted, the rerun completes
-mpi -n 3 "$gnbench" run slow.yaml --out term --no-plot --threads 1 >term.log 2>&1 & mp=$!
-for _ in $(seq 200); do [ -f term/runs.csv ] && break; sleep 0.05; done
-sleep 1
+# SIGTERM to mpirun while a run is held in a rank: runs in progress recorded as
+# interrupted, the rerun completes
+export GNBENCH_TEST_HOLD="$work/hold.fifo"
+export GNBENCH_TEST_HOLD_RUNS='sgd-s3-*'
+# started directly (not through a shell function) so that $! is the process
+# the signal must reach: timeout passes it on to mpirun, mpirun to the ranks
+"${mpirun_cmd[@]}" -n 3 -x GNBENCH_TEST_HOLD -x GNBENCH_TEST_HOLD_RUNS "$gnbench" run slow.yaml --out term \
+  --no-plot --threads 1 >term.log 2>&1 & mp=$!
+unset GNBENCH_TEST_HOLD GNBENCH_TEST_HOLD_RUNS
+held=$(hold_wait)
+check "a run is held inside a rank ($held)" '[[ $held == sgd-s3-* ]]'
 kill -TERM $mp; wait $mp; rc=$?
+# the held run dies with its rank (a signal the kernel delivers after the rank
+# is gone): wait for that event, bounded only as a hang guard
+gone=0
+for _ in $(seq 3000); do
+  pgrep -f -- "--out term --no-plot" >/dev/null || { gone=1; break; }
+  sleep 0.1
+done
+check "no process of the interrupted job is left" '[ $gone -eq 1 ]'
 check "an interrupted MPI sweep exits nonzero ($rc)" '[ $rc -ne 0 ]'
 check "its table is readable" 'python3 -c "import csv; list(csv.DictReader(open(\"term/runs.csv\")))"'
+# rank 0 records the runs in progress as interrupted when it gets to handle the
+# signal before the launcher ends it; either way none of them counts as done
+check "the held run is not recorded as finished" \
+  '! grep "^sgd-s3-" term/runs.csv | grep -qE ",(ok|diverged|time_limit),"'
 mpi -n 3 "$gnbench" run slow.yaml --out term --no-plot --threads 1 >term2.log 2>&1; rc=$?
 python3 - term <<'PY' && ok "resume after SIGTERM: every run once, all ok" || bad "resume after SIGTERM: every run once, all ok"
 import csv, sys
