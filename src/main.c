@@ -434,6 +434,37 @@ static void absolute(const char *path, char *buf, size_t len)
     else if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len) buf[len - 1] = 0;
 }
 
+/* A value the Slurm script would hold (a path, an sbatch option): refused
+ * when it contains a line break, which no quoting keeps harmless there: in a
+ * here-document a line equal to its delimiter ends it, in a comment the rest
+ * of the line runs as commands. Returns 0, or 2 with a message naming what. */
+static int slurm_value_check(const char *what, const char *s)
+{
+    if (!strpbrk(s, "\n\r")) return 0;
+    fprintf(stderr, "gnbench: slurm: %s \"", what);
+    for (const char *p = s; *p; p++)
+        if (*p == '\n') fputs("\\n", stderr);
+        else if (*p == '\r') fputs("\\r", stderr);
+        else fputc(*p, stderr);
+    fprintf(stderr, "\" contains a line break, which a Slurm script cannot hold safely\n");
+    return 2;
+}
+
+/* 0 when every value of the script is free of line breaks, else 2 (the
+ * first that is not is named on stderr). */
+static int slurm_values_check(const char *cwd, const char *self, const char *exp_abs,
+                              const char *out_abs, const char *plots_abs, char **sbatch,
+                              int n_sb)
+{
+    int rc = slurm_value_check("the current folder", cwd);
+    if (!rc) rc = slurm_value_check("the gnbench program path", self);
+    if (!rc) rc = slurm_value_check("EXPERIMENT.yaml", exp_abs);
+    if (!rc) rc = slurm_value_check("--out", out_abs);
+    if (!rc) rc = slurm_value_check("--plots", plots_abs);
+    for (int i = 0; i < n_sb && !rc; i++) rc = slurm_value_check("sbatch option", sbatch[i]);
+    return rc;
+}
+
 /* gnbench slurm FILE: a script that submits a job array (one shard per
  * task) and a merge job that depends on it (docs/SCALING.md). */
 static int cmd_slurm(int argc, char **argv)
@@ -500,6 +531,11 @@ static int cmd_slurm(int argc, char **argv)
     absolute(out ? out : buf, out_abs, sizeof out_abs);
     snprintf(buf, sizeof buf, "plots/%s", ex.name);
     absolute(plots ? plots : buf, plots_abs, sizeof plots_abs);
+    if (slurm_values_check(cwd, self, exp_abs, out_abs, plots_abs, sbatch, n_sb) != 0) {
+        gn_experiment_free(&ex);
+        free(sbatch);
+        return 2;
+    }
 
     FILE *f = stdout;
     char tmp[PATH_MAX + 32];

@@ -105,37 +105,86 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-/* Text for a double-quoted gnuplot string that prints literally in enhanced
- * text mode: the enhanced-mode specials are escaped with a backslash, which
- * itself is doubled inside double quotes. Newlines become spaces. */
-static void sb_gpesc(sbuf *b, const char *text)
+/* The one way a string enters a gnuplot script: appends a gnuplot string
+ * expression whose value is exactly `s`, byte for byte. Runs of bytes are
+ * single-quoted: there gnuplot substitutes no backquotes and no @ macros and
+ * reads a backslash as itself. A quote and each control byte (a newline
+ * would end the command) are written as a double-quoted octal escape joined
+ * with '.': it's<newline> becomes 'it'."\047".'s'."\012". Not '' for a
+ * quote: gnuplot 5.4 misreads it at the start of a string or twice in a row,
+ * and a quote inside double quotes ("'") makes its macro expansion lose
+ * track of which text is quoted. Used for labels, titles and file names
+ * alike; what a label shows is settled before (sb_enhanced). */
+static void sb_gpstring(sbuf *b, const char *s)
+{
+    int open = 0, parts = 0;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '\'') {
+            if (open)
+                sb_putc(b, '\'');
+            sb_printf(b, "%s\"\\%03o\"", parts++ ? "." : "", *p);
+            open = 0;
+            continue;
+        }
+        if (!open)
+            sb_printf(b, "%s'", parts++ ? "." : "");
+        open = 1;
+        sb_putc(b, (char)*p);
+    }
+    if (open)
+        sb_putc(b, '\'');
+    else if (!parts)
+        sb_printf(b, "''");
+}
+
+char *gn_plot_quote(const char *s)
+{
+    sbuf b = {0};
+    sb_gpstring(&b, s);
+    if (b.oom) {
+        sb_free(&b);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* Appends text as enhanced-text markup that prints it literally: the
+ * enhanced-mode specials and the backslash get a backslash, control
+ * characters become spaces. Not quoted: markup may be put around it before
+ * the whole goes to sb_gpmarkup. */
+static void sb_enhanced(sbuf *b, const char *text)
 {
     for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
-        case '^': case '_': case '@': case '&': case '~': case '{': case '}':
-            sb_printf(b, "\\\\%c", *p);
-            break;
-        case '\\':
-            sb_printf(b, "\\\\\\\\");
-            break;
-        case '"':
-            sb_printf(b, "\\\"");
-            break;
-        case '\n': case '\r': case '\t':
-            sb_putc(b, ' ');
-            break;
-        default:
-            sb_putc(b, *p);
-        }
+        if (strchr("^_@&~{}\\", *p))
+            sb_printf(b, "\\%c", *p);
+        else
+            sb_putc(b, (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p);
     }
 }
 
-/* The same, quoted. */
-static void sb_gptext(sbuf *b, const char *text)
+/* Enhanced-text markup as a gnuplot string. Terminals skip the markup step
+ * for text without any of {}^_@&~ (cairo does, svg does not), which would
+ * show an escaped backslash doubled: such text that holds a backslash starts
+ * with an empty group {} so that every terminal reads the escapes. */
+static void sb_gpmarkup(sbuf *b, const char *markup)
 {
-    sb_putc(b, '"');
-    sb_gpesc(b, text);
-    sb_putc(b, '"');
+    sbuf t = {0};
+    if (strchr(markup, '\\') && !strpbrk(markup, "{}^_@&~"))
+        sb_printf(&t, "{}");
+    sb_printf(&t, "%s", markup);
+    b->oom |= t.oom;
+    sb_gpstring(b, sb_str(&t));
+    sb_free(&t);
+}
+
+/* A label that prints text literally. */
+static void sb_gplabel(sbuf *b, const char *text)
+{
+    sbuf t = {0};
+    sb_enhanced(&t, text);
+    b->oom |= t.oom;
+    sb_gpmarkup(b, sb_str(&t));
+    sb_free(&t);
 }
 
 /* Text for a comment line of the .dat/.gp files: control characters become
@@ -956,7 +1005,9 @@ static int trace_load(fig_ctx *fc, int r, gn_table *t, int *cx, int *cy,
     if (why) {
         fprintf(stderr, "plot: figure %s: run %s skipped: %s (%s)\n",
                 fc->fig->name, id, why, path.s);
-        sb_printf(&fc->notes, "# skipped run %s: ", id);
+        sb_printf(&fc->notes, "# skipped run ");
+        sb_comment_text(&fc->notes, id);
+        sb_printf(&fc->notes, ": ");
         sb_comment_text(&fc->notes, why);
         sb_printf(&fc->notes, "\n");
         fc->n_skipped++;
@@ -974,7 +1025,9 @@ static int trace_load(fig_ctx *fc, int r, gn_table *t, int *cx, int *cy,
     }
     sb_free(&path);
     if (t->n_rows == 0) {
-        sb_printf(&fc->notes, "# skipped run %s: trace has no rows\n", id);
+        sb_printf(&fc->notes, "# skipped run ");
+        sb_comment_text(&fc->notes, id);
+        sb_printf(&fc->notes, ": trace has no rows\n");
         fc->n_skipped++;
         gn_table_free(t);
         return 0;
@@ -1221,21 +1274,22 @@ static void gp_title(fig_ctx *fc, sbuf *b)
 {
     const gn_experiment *ex = fc->pc->ex;
     const gn_figure *f = fc->fig;
-    sbuf t = {0};
+    sbuf t = {0}, m = {0};
     if (f->title && *f->title)
         sb_printf(&t, "%s", f->title);
     else
         sb_printf(&t, "%s: %s vs %s", ex->name ? ex->name : "gnbench", f->y, f->x);
-    sb_putc(b, '"');
-    sb_gpesc(b, sb_str(&t));
-    sb_free(&t);
+    sb_enhanced(&m, sb_str(&t));
     if (ex->description && *ex->description) {
         /* Second line, smaller (enhanced-text markup). */
-        sb_printf(b, "\\n{/*0.75 ");
-        sb_gpesc(b, ex->description);
-        sb_putc(b, '}');
+        sb_printf(&m, "\n{/*0.75 ");
+        sb_enhanced(&m, ex->description);
+        sb_putc(&m, '}');
     }
-    sb_putc(b, '"');
+    b->oom |= t.oom | m.oom;
+    sb_gpmarkup(b, sb_str(&m));
+    sb_free(&t);
+    sb_free(&m);
 }
 
 /* What a panel shows, in axis units (log10 on log axes). */
@@ -1400,7 +1454,7 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why,
             const char *v = cell(pc, fc->panel_rep[p], fc->c_panel);
             sb_printf(&t, "%s", *v ? v : "-");
         }
-        sb_gptext(b, sb_str(&t));
+        sb_gplabel(b, sb_str(&t));
         sb_free(&t);
         sb_printf(b, "\n");
     }
@@ -1409,7 +1463,7 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why,
         sb_printf(b, "unset logscale\nset xrange [0:1]\nset yrange [0:1]\n"
                      "set format x \"\"\nset format y \"\"\nunset key\n"
                      "set label 99 ");
-        sb_gptext(b, why ? why : "no data");
+        sb_gplabel(b, why ? why : "no data");
         sb_printf(b, " at graph 0.5, graph 0.5 center\nplot 2 notitle\n");
         return;
     }
@@ -1449,11 +1503,21 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why,
             sb_printf(b, "using 2:3 with %s lw 2", style_pts ? "linespoints pt 7 ps 0.6" : "lines");
         sb_printf(b, " lc rgb \"%s\" dt %d title ", palette[g->color % N_PALETTE],
                   1 + g->color / N_PALETTE);
-        sb_gptext(b, g->label);
+        sb_gplabel(b, g->label);
         first = 0;
         j++;
     }
     sb_printf(b, "\n");
+}
+
+/* <figure>.<ext>, the name of a file beside the script, as a gnuplot string. */
+static void gp_file_name(const fig_ctx *fc, sbuf *b, const char *ext)
+{
+    sbuf t = {0};
+    sb_printf(&t, "%s.%s", fc->fig->name, ext);
+    b->oom |= t.oom;
+    sb_gpstring(b, sb_str(&t));
+    sb_free(&t);
 }
 
 static void gp_write(fig_ctx *fc, sbuf *b, const char *why)
@@ -1481,7 +1545,9 @@ static void gp_write(fig_ctx *fc, sbuf *b, const char *why)
         sb_printf(b, "# Points: median over seeds, error bars: min and max.\n");
     else
         sb_printf(b, "# Lines: median over seeds; shaded band: min to max over seeds.\n");
-    sb_printf(b, "datafile = '%s.dat'\n", f->name);
+    sb_printf(b, "datafile = ");
+    gp_file_name(fc, b, "dat");
+    sb_printf(b, "\n");
     if (!strcmp(pc->format, "svg"))
         sb_printf(b, "set terminal svg size %d,%d dynamic enhanced font \"sans,12\""
                      " background rgb \"white\"\n", w, h);
@@ -1490,15 +1556,17 @@ static void gp_write(fig_ctx *fc, sbuf *b, const char *why)
                   w / 150.0, h / 150.0);
     else
         sb_printf(b, "set terminal pngcairo size %d,%d enhanced font \"sans,11\"\n", w, h);
-    sb_printf(b, "set output '%s.%s'\n", f->name, pc->format);
-    sb_printf(b, "set encoding utf8\n"
-                 "# Labels are escaped for enhanced text mode (\\\\_ prints _).\n"
+    sb_printf(b, "set output ");
+    gp_file_name(fc, b, pc->format);
+    sb_printf(b, "\nset encoding utf8\n"
+                 "# Strings are single-quoted (no backquote or macro substitution), labels\n"
+                 "# escaped for enhanced text mode ('\\_' prints _).\n"
                  "set grid back lt 1 lw 1 lc rgb \"#e2e2e2\", lt 1 lw 1 lc rgb \"#f0f0f0\"\n"
                  "set key samplen 2.5 spacing 1.1\n");
     sb_printf(b, "set xlabel ");
-    sb_gptext(b, fc->summary && fc->c_x == pc->c_optimizer ? "optimizer" : axis_label(f->x));
+    sb_gplabel(b, fc->summary && fc->c_x == pc->c_optimizer ? "optimizer" : axis_label(f->x));
     sb_printf(b, "\nset ylabel ");
-    sb_gptext(b, axis_label(f->y));
+    sb_gplabel(b, axis_label(f->y));
     sb_printf(b, "\n");
     if (fc->summary) {
         sb_printf(b, "set offsets graph 0.04, graph 0.04, %s\n",
@@ -1508,7 +1576,7 @@ static void gp_write(fig_ctx *fc, sbuf *b, const char *why)
             sb_printf(b, "set xtics (");
             for (int k = 0; k < fc->n_cat; k++) {
                 sb_printf(b, "%s", k ? ", " : "");
-                sb_gptext(b, fc->cat_label[k]);
+                sb_gplabel(b, fc->cat_label[k]);
                 if (fc->x_numeric) {
                     double v = 0;
                     num_finite(cell(pc, fc->cat_rep[k], fc->c_x), &v);

@@ -15,6 +15,13 @@ int gn_plot_experiment(const gn_experiment *ex, const char *results_dir,
                        const char *plots_dir, const char *format,
                        char *err, size_t errlen);
 
+/* The gnuplot string expression that gn_plot_experiment writes for s: every
+ * text and file name of its scripts goes through it. Its value is exactly s
+ * and nothing in it is substituted or run (single-quoted; quotes and control
+ * bytes as double-quoted octal escapes). The caller frees; NULL when out of
+ * memory. */
+char *gn_plot_quote(const char *s);
+
 /* Details of gn_plot_experiment:
  *
  * - Reads <results_dir>/runs.csv and traces/<run_id>.csv; plots the runs
@@ -35,6 +42,10 @@ int gn_plot_experiment(const gn_experiment *ex, const char *results_dir,
  * - <figure>.dat holds one data block per line (gnuplot `index N`), with
  *   comment lines naming columns, panel, label and runs of each block.
  *   <figure>.gp reads it by its bare name: run gnuplot in plots_dir.
+ * - Text in <figure>.gp (titles, the description, labels, legend keys,
+ *   tic labels, file names) is written by gn_plot_quote and, for what is
+ *   shown, escaped for enhanced text mode first: it prints literally and
+ *   runs nothing, whatever backquotes, quotes, '@' or line breaks it holds.
  * - Nothing to draw (runs.csv without rows, no plottable run, traces
  *   missing, no finite value) is not an error: the figure is rendered with
  *   a "no data: <why>" placeholder, and missing or unreadable traces are

@@ -7,6 +7,10 @@
  * and one diverged run (sgd width 16 seed 2, shorter trace ending in nan).
  * tests/data/plot/empty holds a runs.csv with a header and no rows.
  *
+ * The hostile tests quote strings that gnuplot would run (`touch PWNED`),
+ * expand (@m) or cut short (quotes, line breaks) and check that gnuplot
+ * prints and draws them as they are and creates no PWNED file.
+ *
  * Each test writes its figures into a fresh mkdtemp folder, removed in fini
  * (kept, and named on stderr, when GN_TEST_KEEP is set).
  * The expected medians, minima and maxima are computed by hand from the
@@ -15,6 +19,7 @@
 
 #include <criterion/criterion.h>
 
+#include <dirent.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
@@ -272,7 +277,7 @@ Test(plot, trace_without_panels_reduces_over_seeds)
     assert_row(b, 1, 0, q1, 6);
     dat_find(&d, NULL, "sgd width=8");
     dat_find(&d, NULL, "sgd width=16");
-    cr_assert(file_contains(out_path("loss", "gp"), "title \"ggn width=16\""));
+    cr_assert(file_contains(out_path("loss", "gp"), "title 'ggn width=16'"));
     cr_assert(file_contains(out_path("loss", "gp"), "filledcurves"));
     cr_assert(file_contains(out_path("loss", "gp"), "set logscale y"));
     /* The error run (final loss 99, no trace) is not plotted. */
@@ -336,7 +341,7 @@ Test(plot, shared_series_value_gets_differing_settings)
     dat_find(&d, NULL, "model.width=8 sgd lr=0.1");
     dat_find(&d, NULL, "model.width=16 ggn lr=1.0");
     /* Labels are escaped for enhanced text: the underscore-free ones as is. */
-    cr_assert(file_contains(out_path("by-width", "gp"), "title \"model.width=16 sgd lr=0.1\""));
+    cr_assert(file_contains(out_path("by-width", "gp"), "title 'model.width=16 sgd lr=0.1'"));
 }
 
 Test(plot, trace_empty_cells_and_inf_leave_gaps)
@@ -406,7 +411,7 @@ Test(plot, summary_categorical_x_skips_empty_cells)
     double w16[] = {0, 1.5, 0.5, 2.5, 3};
     assert_row(b, 0, 0, w16, 5);
     char *gp = slurp(out_path("ttt", "gp"), NULL);
-    cr_assert_not_null(strstr(gp, "set xtics (\"ggn\" 0, \"sgd\" 1)"));
+    cr_assert_not_null(strstr(gp, "set xtics ('ggn' 0, 'sgd' 1)"));
     cr_assert_not_null(strstr(gp, "time to target (s)"));
     free(gp);
 }
@@ -523,4 +528,241 @@ Test(plot, without_gnuplot_writes_scripts_and_fails)
     cr_assert(file_exists(out_path("loss", "gp")));
     cr_assert(file_exists(out_path("loss", "dat")));
     cr_assert_not(file_exists(out_path("loss", "png")));
+}
+
+/* ---- hostile text: quoted so that gnuplot prints it and runs nothing ---- */
+
+/* 1 when dir holds no entry whose name starts with PWNED. */
+static int no_pwned(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot list %s", dir);
+    int clean = 1;
+    for (struct dirent *e; (e = readdir(d));)
+        if (!strncmp(e->d_name, "PWNED", 5))
+            clean = 0;
+    closedir(d);
+    return clean;
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(plot, quote_single_quotes_and_escapes_quotes_and_control_bytes)
+{
+    static const char *const cases[][2] = {
+        {"", "''"},
+        {"ggn", "'ggn'"},
+        {"`touch PWNED` $(touch PWNED) @m \\ \"", "'`touch PWNED` $(touch PWNED) @m \\ \"'"},
+        {"it's", "'it'.\"\\047\".'s'"},
+        {"''", "\"\\047\".\"\\047\""},
+        {"a\nb\r", "'a'.\"\\012\".'b'.\"\\015\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *q = gn_plot_quote(cases[i][0]);
+        cr_assert_not_null(q);
+        cr_assert_str_eq(q, cases[i][1]);
+        free(q);
+    }
+}
+
+/* Strings gnuplot would run, expand or cut short if they were quoted wrong.
+ * The test script defines a string variable m, so an @m expanded by
+ * mistake changes the printed value. */
+static const char *const hostile[] = {
+    "`touch PWNED`", "$(touch PWNED)", "x`touch PWNED_2`y", "`", "!touch PWNED",
+    "'", "''", "'''x'''", "a'b", "it's \"q\"", "\"", "\"'\"", "\\", "back\\slash\\",
+    "tail\\", "\\101\\n", "@m", "x @m y", "\"'@m", "'@m'", "line1\nline2", "\n",
+    "cr\rtab\tdel\x7f", "# not a comment", "a;b", "^_{}&~", "{/Symbol a}", "caf\xc3\xa9",
+};
+#define N_HOSTILE (sizeof hostile / sizeof hostile[0])
+
+Test(plot, quote_round_trips_hostile_strings_through_gnuplot)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/quote.gp", tmpdir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "m = 'EXPANDED'\n");
+    for (size_t i = 0; i < N_HOSTILE; i++) {
+        char *q = gn_plot_quote(hostile[i]);
+        cr_assert_not_null(q);
+        fprintf(f, "set print 'q%zu.txt'\nprint %s\n", i, q);
+        free(q);
+    }
+    fprintf(f, "unset print\n");
+    fclose(f);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot quote.gp 2>quote.err", tmpdir);
+    cr_assert_eq(system(cmd), 0, "gnuplot failed on %s", path);
+    for (size_t i = 0; i < N_HOSTILE; i++) {
+        snprintf(path, sizeof path, "%s/q%zu.txt", tmpdir, i);
+        char *got = slurp(path, NULL);
+        cr_assert_not_null(got, "no output for string %zu", i);
+        size_t n = strlen(hostile[i]);
+        cr_assert(strlen(got) == n + 1 && !memcmp(got, hostile[i], n) && got[n] == '\n',
+                  "string %zu: gnuplot printed '%s' for '%s'", i, got, hostile[i]);
+        free(got);
+    }
+    cr_assert(no_pwned(tmpdir), "a command ran in %s", tmpdir);
+    cr_assert(no_pwned("."), "a command ran in the working folder");
+}
+
+/* <tmpdir>/res: four runs whose dataset.train values (series, panel and
+ * tic labels) and trace column (axis label, placeholder text) try to run
+ * `touch PWNED`, with a quote, a backslash, a line break, @m and the
+ * enhanced-text specials among them. */
+static void hostile_results(char *results, size_t len)
+{
+    snprintf(results, len, "%s/res", tmpdir);
+    cr_assert_eq(mkdir(results, 0777), 0);
+    put_file(results, "runs.csv",
+             "run_id,status,optimizer,seed,dataset.train,final_train_loss\n"
+             "r1,ok,sgd,1,a`touch PWNED`.csv,0.5\n"
+             "r2,ok,sgd,1,\"b$(touch PWNED)'q\"\"z\\.csv\",0.4\n"
+             "r3,ok,sgd,1,\"c\n`touch PWNED`@m.csv\",0.3\n"
+             "r4,ok,sgd,1,d^_{}&~\\101.csv,0.2\n");
+    char traces[1100];
+    snprintf(traces, sizeof traces, "%s/traces", results);
+    cr_assert_eq(mkdir(traces, 0777), 0);
+    static const char trace[] = "iteration,train_loss,loss`touch PWNED`\n0,1,1\n1,0.5,0.5\n";
+    put_file(traces, "r1.csv", trace);
+    put_file(traces, "r2.csv", trace);
+    put_file(traces, "r3.csv", trace);
+    put_file(traces, "r4.csv", trace);
+}
+
+static char *hostile_columns[] = {"dataset.train"};
+
+static int plot_hostile(const char *results, const char *format, char *err, size_t errlen)
+{
+    static gn_setting none = {"optimizer", "none"};
+    gn_figure f[5] = {
+        figure("keys", "trace", "iteration", "train_loss", "dataset.train", NULL, 0, 0),
+        figure("panels", "trace", "iteration", "train_loss", "optimizer", "dataset.train", 0, 0),
+        figure("tics", "summary", "dataset.train", "final_train_loss", "optimizer", NULL, 0, 0),
+        figure("axes", "trace", "iteration", "loss`touch PWNED`", "optimizer", NULL, 0, 0),
+        figure("empty", "trace", "iteration", "loss`touch PWNED`", "optimizer", NULL, 0, 0),
+    };
+    f[0].title = "T `touch PWNED` $(touch PWNED) \\ @m";
+    f[4].where.v = &none;
+    f[4].where.n = 1;
+    gn_experiment ex = experiment(f, 5);
+    ex.name = "exp\n`touch PWNED`";
+    ex.description = "D `touch PWNED`\n$(touch PWNED) @m";
+    ex.columns = hostile_columns;
+    ex.n_columns = 1;
+    return gn_plot_experiment(&ex, results, tmpdir, format, err, errlen);
+}
+
+/* Every line of a script starts with a command, a comment or the indent of
+ * a continued plot command: no text of a value begins a line. */
+static void assert_lines_are_commands(const char *fig)
+{
+    char *gp = slurp(out_path(fig, "gp"), NULL);
+    cr_assert_not_null(gp);
+    for (char *line = gp; *line;) {
+        cr_assert(*line == '\n' || *line == '#' || *line == ' ' || (*line >= 'a' && *line <= 'z'),
+                  "%s.gp: a line starts with value text: %.60s", fig, line);
+        char *nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    free(gp);
+}
+
+Test(plot, hostile_text_is_quoted_in_scripts_and_runs_nothing)
+{
+    char results[1024], err[2048];
+    hostile_results(results, sizeof results);
+    cr_assert_eq(plot_hostile(results, "png", err, sizeof err), 0, "%s", err);
+    static const char *const figs[] = {"keys", "panels", "tics", "axes", "empty"};
+    for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
+        assert_rendered(figs[i]);
+        assert_lines_are_commands(figs[i]);
+    }
+    cr_assert(no_pwned(tmpdir), "a command ran in the plots folder");
+    cr_assert(no_pwned(results), "a command ran in the results folder");
+    cr_assert(no_pwned("."), "a command ran in the working folder");
+
+    /* Shown text is escaped for enhanced text (\_ prints _, \\ prints \,
+     * line breaks become spaces), then single-quoted; a quote is an octal
+     * escape; text with a backslash and no other special starts with {}. */
+    const char *keys = out_path("keys", "gp");
+    cr_assert(file_contains(keys, "set title 'T `touch PWNED` $(touch PWNED) \\\\ \\@m'."
+                                  "\"\\012\".'{/*0.75 D `touch PWNED` $(touch PWNED) \\@m}'"));
+    cr_assert(file_contains(keys, "title 'dataset.train=a`touch PWNED`.csv'"));
+    cr_assert(file_contains(keys, "title '{}dataset.train=b$(touch PWNED)'.\"\\047\"."
+                                  "'q\"z\\\\.csv'"));
+    cr_assert(file_contains(keys, "title 'dataset.train=c `touch PWNED`\\@m.csv'"));
+    cr_assert(file_contains(keys, "title 'dataset.train=d\\^\\_\\{\\}\\&\\~\\\\101.csv'"));
+    cr_assert(file_contains(keys, "datafile = 'keys.dat'"));
+    cr_assert(file_contains(keys, "set output 'keys.png'"));
+    cr_assert(file_contains(keys, "# keys.gp: figure \"keys\" of experiment \"exp `touch PWNED`\""));
+    cr_assert(file_contains(out_path("panels", "gp"),
+                            "set title 'dataset.train = a`touch PWNED`.csv'"));
+    cr_assert(file_contains(out_path("tics", "gp"),
+                            "set xtics ('a`touch PWNED`.csv' 0, '{}b$(touch PWNED)'.\"\\047\"."
+                            "'q\"z\\\\.csv' 1, 'c `touch PWNED`\\@m.csv' 2"));
+    cr_assert(file_contains(out_path("axes", "gp"), "set ylabel 'loss`touch PWNED`'"));
+    cr_assert(file_contains(out_path("axes", "gp"),
+                            "set title 'exp `touch PWNED`: loss`touch PWNED` vs iteration'"));
+    cr_assert(file_contains(out_path("empty", "gp"),
+                            "set label 99 'no data: no finite value of loss`touch PWNED`'"));
+}
+
+/* Undoes the XML escapes of &, " and ' in place. */
+static void xml_unescape(char *s)
+{
+    static const char *const ent[][2] = {{"&amp;", "&"}, {"&quot;", "\""}, {"&apos;", "'"}};
+    char *o = s;
+    while (*s) {
+        size_t k = 0;
+        while (k < 3 && strncmp(s, ent[k][0], strlen(ent[k][0])))
+            k++;
+        if (k < 3) {
+            *o++ = ent[k][1][0];
+            s += strlen(ent[k][0]);
+        } else {
+            *o++ = *s++;
+        }
+    }
+    *o = '\0';
+}
+
+/* The svg terminal writes the text it draws: it must be the text itself. */
+Test(plot, hostile_text_is_drawn_literally)
+{
+    char results[1024], err[2048];
+    hostile_results(results, sizeof results);
+    cr_assert_eq(plot_hostile(results, "svg", err, sizeof err), 0, "%s", err);
+    cr_assert(no_pwned(tmpdir), "a command ran in the plots folder");
+    static const char *const shown[][2] = {
+        {"keys", "T `touch PWNED` $(touch PWNED) \\ @m"},
+        {"keys", "D `touch PWNED` $(touch PWNED) @m"},
+        {"keys", "dataset.train=a`touch PWNED`.csv"},
+        {"keys", "dataset.train=b$(touch PWNED)'q\"z\\.csv"},
+        {"keys", "dataset.train=c `touch PWNED`@m.csv"},
+        {"keys", "dataset.train=d^_{}&~\\101.csv"},
+        {"panels", "dataset.train = b$(touch PWNED)'q\"z\\.csv"},
+        {"tics", "b$(touch PWNED)'q\"z\\.csv"},
+        {"axes", "loss`touch PWNED`"},
+        {"empty", "no data: no finite value of loss`touch PWNED`"},
+    };
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+        char *svg = slurp(out_path(shown[i][0], "svg"), NULL);
+        cr_assert_not_null(svg);
+        xml_unescape(svg);
+        cr_assert_not_null(strstr(svg, shown[i][1]), "%s.svg does not show '%s'", shown[i][0],
+                           shown[i][1]);
+        free(svg);
+    }
 }
