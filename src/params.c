@@ -78,17 +78,27 @@ static void fmt_choices(const char *choices, char *buf, size_t len)
     }
 }
 
-static int choice_ok(const char *choices, const char *text)
+static int choice_index(const char *choices, const char *text)
 {
     size_t tl = strlen(text);
     const char *s = choices ? choices : "";
-    for (;;) {
+    for (int k = 0;; k++) {
         const char *bar = strchr(s, '|');
         size_t n = bar ? (size_t)(bar - s) : strlen(s);
-        if (n == tl && strncmp(s, text, n) == 0) return 1;
-        if (!bar) return 0;
+        if (n == tl && strncmp(s, text, n) == 0) return k;
+        if (!bar) return -1;
         s = bar + 1;
     }
+}
+
+static int choice_ok(const char *choices, const char *text)
+{
+    return choice_index(choices, text) >= 0;
+}
+
+int gn_param_choice_index(const gn_param *p, const char *text)
+{
+    return p && text && p->type == GN_PARAM_CHOICE ? choice_index(p->choices, text) : -1;
 }
 
 /* Plain decimal integer, optional sign, nothing else. */
@@ -289,4 +299,58 @@ int gn_settings_bool(const gn_settings *s, const char *key, int fallback)
     if (strcmp(t, "true") == 0) return 1;
     if (strcmp(t, "false") == 0) return 0;
     return fallback;
+}
+
+/* ---- binding ---- */
+
+/* Stores the value of entry p, from text (NULL: absent), into out. */
+static void bind_one(const gn_param *p, const char *text, void *out)
+{
+    char *field = (char *)out + p->offset;
+    switch (p->type) {
+    case GN_PARAM_REAL: {
+        double v = NAN;
+        if (text) parse_real(text, &v);
+        memcpy(field, &v, sizeof v);
+        return;
+    }
+    case GN_PARAM_INT: {
+        long long ll = 0;
+        if (text) parse_int(text, &ll);
+        long v = (long)ll;
+        memcpy(field, &v, sizeof v);
+        return;
+    }
+    case GN_PARAM_BOOL: {
+        int v = text && strcmp(text, "true") == 0;
+        memcpy(field, &v, sizeof v);
+        return;
+    }
+    case GN_PARAM_CHOICE: {
+        int v = text ? choice_index(p->choices, text) : -1;
+        memcpy(field, &v, sizeof v);
+        return;
+    }
+    case GN_PARAM_STRING:
+    case GN_PARAM_LIST:
+        memcpy(field, &text, sizeof text);
+        return;
+    }
+}
+
+int gn_params_bind(const gn_param *table, const gn_settings *s, const char *prefix, void *out,
+                   char *err, size_t errlen)
+{
+    char key[160], why[256];
+    for (const gn_param *p = table; p && p->name; p++) {
+        snprintf(key, sizeof key, "%s%s", prefix ? prefix : "", p->name);
+        const char *text = s ? gn_settings_get(s, key) : NULL;
+        if (!text) text = p->def;
+        if (text && gn_param_check(p, text, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s: expected %s, got \"%s\"", key, why, text);
+            return -1;
+        }
+        bind_one(p, text, out);
+    }
+    return 0;
 }

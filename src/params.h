@@ -30,7 +30,36 @@ typedef struct gn_param {
     double min, max;     /* inclusive range for REAL and INT */
     const char *choices; /* "a|b|c" for CHOICE */
     const char *doc;     /* one sentence for `gnbench list` */
+    size_t offset;       /* where gn_params_bind stores the value (GN_P_* macros) */
 } gn_param;
+
+/* ---- binding into typed structs ----
+ *
+ * A table that binds describes one struct: each entry names a field of the
+ * same name, and gn_params_bind stores the typed value there (the way
+ * libfuse's option tables do). Write the entries with the macros below: the
+ * key is the field name (#f), and the field's C type is checked at compile
+ * time, so a misspelt or mistyped field does not compile:
+ *   REAL   -> double   (absent without default: NaN)
+ *   INT    -> long     (absent without default: 0)
+ *   BOOL   -> int      (0 or 1)
+ *   CHOICE -> int      (index of the name in "a|b|c": declare the enum in the
+ *                       same order next to the table)
+ *   STRING, LIST -> const char * (the settings' text, which must outlive the
+ *                       struct; LIST items joined by ';'; absent: NULL) */
+#define GN_P_OFFSET(S, f, T) \
+    (offsetof(S, f) + 0 * sizeof(char[_Generic(((S *)0)->f, T: 1, default: -1)]))
+#define GN_P_REAL(S, f, def, lo, hi, doc) \
+    {#f, GN_PARAM_REAL, def, lo, hi, NULL, doc, GN_P_OFFSET(S, f, double)}
+#define GN_P_INT(S, f, def, lo, hi, doc) \
+    {#f, GN_PARAM_INT, def, lo, hi, NULL, doc, GN_P_OFFSET(S, f, long)}
+#define GN_P_BOOL(S, f, def, doc) {#f, GN_PARAM_BOOL, def, 0, 0, NULL, doc, GN_P_OFFSET(S, f, int)}
+#define GN_P_CHOICE(S, f, def, choices, doc) \
+    {#f, GN_PARAM_CHOICE, def, 0, 0, choices, doc, GN_P_OFFSET(S, f, int)}
+#define GN_P_STRING(S, f, doc) \
+    {#f, GN_PARAM_STRING, NULL, 0, 0, NULL, doc, GN_P_OFFSET(S, f, const char *)}
+#define GN_P_LIST(S, f, doc) {#f, GN_PARAM_LIST, NULL, 0, 0, NULL, doc, GN_P_OFFSET(S, f, const char *)}
+#define GN_P_END {NULL, 0, NULL, 0, 0, NULL, NULL, 0}
 
 /* Use as `min` of a REAL that must be strictly positive: the range is then
  * (0, max], described as such. */
@@ -45,6 +74,9 @@ int gn_param_check(const gn_param *p, const char *text, char *why, size_t whylen
 
 /* A short description of the accepted values, e.g. "real in [0, inf)". */
 void gn_param_describe(const gn_param *p, char *buf, size_t len);
+
+/* Index of `text` among the "a|b|c" choices of p, or -1. */
+int gn_param_choice_index(const gn_param *p, const char *text);
 
 /* ---- resolved settings ---- */
 
@@ -72,5 +104,13 @@ long gn_settings_int(const gn_settings *s, const char *key, long fallback);
 int gn_settings_bool(const gn_settings *s, const char *key, int fallback);
 /* Removes key when present. */
 void gn_settings_unset(gn_settings *s, const char *key);
+
+/* Fills the struct at out (see "binding" above) from the settings
+ * "<prefix><name>" (prefix e.g. "opt."; "" for none): the setting's text when
+ * present, else the entry's default. Every value is checked against its
+ * entry. Returns 0, or -1 with "<prefix><name>: expected ..., got ..." in err.
+ * s may be NULL (defaults only). String fields point into s. */
+int gn_params_bind(const gn_param *table, const gn_settings *s, const char *prefix, void *out,
+                   char *err, size_t errlen);
 
 #endif
