@@ -74,14 +74,22 @@ int main(int argc, char **argv)
             gn_settings_set(&s, key, eq + 1);
         }
         int ok = 1;
+        char err[1024];
+        gn_dataset_spec spec;
+        gn_dataset_request req = {".", GN_TARGETS_VALUES};
+        if (gn_dataset_spec_bind(&spec, &s, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: %s\n", cases[c].label, err);
+            ok = 0;
+            rc = 1;
+        }
         for (int r = 0; r < repeat && ok; r++) {
             gn_dataset ds;
-            char err[1024];
             double t0 = now();
-            if (gn_dataset_load(&s, ".", &ds, err, sizeof err) != 0) {
+            if (gn_dataset_load(&spec, &req, &ds, err, sizeof err) != 0) {
                 fprintf(stderr, "%s: %s\n", cases[c].label, err);
                 if (c == 0 && strstr(err, "not found")) {
                     free(t);
+                    gn_dataset_spec_free(&spec);
                     gn_settings_free(&s);
                     return 77;
                 }
@@ -92,6 +100,7 @@ int main(int argc, char **argv)
             t[r] = now() - t0;
             gn_dataset_free(&ds);
         }
+        gn_dataset_spec_free(&spec);
         gn_settings_free(&s);
         if (!ok) continue;
         qsort(t, (size_t)repeat, sizeof *t, cmp_double);

@@ -255,7 +255,7 @@ static int mem_child(int width, int b, int c, const char *name, int threads)
         if (!ops) return 1;
         gn_settings s;
         bench_settings(ops, &s);
-        gn_optim *o = ops->create(&s, &p.net, b, err, sizeof err);
+        gn_optim *o = gn_optim_create(ops, &s, &p.net, b, err, sizeof err);
         gn_settings_free(&s);
         if (!o) return 3;
         gn_step_info info;
@@ -324,7 +324,7 @@ static void create_all(problem *p, opt_slot *slot, int n_opt)
         gn_settings s;
         bench_settings(slot[k].ops, &s);
         char err[200] = "";
-        slot[k].o = slot[k].ops->create(&s, &p->net, p->b, err, sizeof err);
+        slot[k].o = gn_optim_create(slot[k].ops, &s, &p->net, p->b, err, sizeof err);
         gn_settings_free(&s);
         if (!slot[k].o) {
             snprintf(slot[k].note, sizeof slot[k].note, "create failed: %s",

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
     gn_settings_set(&s, "opt.lr", "1e-6"); /* tiny steps keep the parameters put */
     gn_settings_set(&s, "opt.damping", "1");
     for (int k = 0; k < 2; k++) {
-        opt[k] = gn_optim_find(names[k])->create(&s, &net, batch, err, sizeof err);
+        opt[k] = gn_optim_create(gn_optim_find(names[k]), &s, &net, batch, err, sizeof err);
         if (!opt[k]) {
             fprintf(stderr, "%s: %s\n", names[k], err);
             return 1;

@@ -56,7 +56,7 @@ static gn_optim *make_opt(const char *name, gn_mlp *net, int b, const char *lr,
     gn_settings_set(&s, "opt.lr", lr);
     if (damping) gn_settings_set(&s, "opt.damping", damping);
     char err[256];
-    gn_optim *o = gn_optim_find(name)->create(&s, net, b, err, sizeof err);
+    gn_optim *o = gn_optim_create(gn_optim_find(name), &s, net, b, err, sizeof err);
     gn_settings_free(&s);
     if (!o) fprintf(stderr, "export_init: %s: %s\n", name, err);
     return o;

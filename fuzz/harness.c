@@ -1,14 +1,14 @@
 /* harness.c: the fuzz entry points (see harness.h).
  *
  * Option byte of the dataset targets (byte 0), bit by bit:
- *   csv_dataset  0: loss xent (else square)  1: standardize false
+ *   csv_dataset  0: targets one-hot (loss xent; else values)  1: standardize false
  *                2-3: targets: default | target_columns 2 | target y | target a;b
  *                4: classes 3               5: with a test file (after \f)
  *   idx          0-1: task classify | autoencode | rotation | rotation
  *                2: standardize  3: onehot false  4: n_test 1 (else 0)
  *                5: n_train 2 (else 60000)
  *   fann         0-1: set two-spiral | abelone | diabetes | building
- *                2: loss xent  3: standardize false  4: n_train 1 (else all)
+ *                2: targets one-hot (xent)  3: standardize false  4: n_train 1 (else all)
  *                5: with a test file (after \f; else n_test 0)
  *   sklearn      0: diabetes (else digits)  1: standardize  2: task autoencode
  *                3: n_train 2, n_test 1 (else 10 and 5)
@@ -154,12 +154,18 @@ static int finite_all(const double *A, long n)
     return 1;
 }
 
-/* Loads s's dataset and checks what a loader promises. */
-static int load_checked(const gn_settings *s, const char *base_dir, char *err, size_t errlen)
+/* Binds s's dataset, loads it with the target encoding t and checks what a
+ * loader promises. */
+static int load_checked(const gn_settings *s, gn_targets t, const char *base_dir, char *err,
+                        size_t errlen)
 {
     gn_dataset ds;
+    gn_dataset_spec spec;
+    gn_dataset_request req = {base_dir, t};
     err[0] = '\0';
-    int rc = gn_dataset_load(s, base_dir, &ds, err, errlen);
+    int rc = gn_dataset_spec_bind(&spec, s, err, errlen);
+    if (rc == 0) rc = gn_dataset_load(&spec, &req, &ds, err, errlen);
+    gn_dataset_spec_free(&spec);
     if (rc != 0) {
         fuzz_check(err[0] != '\0', "dataset refused without a message");
         return -1;
@@ -241,7 +247,7 @@ int gn_fuzz_csv_dataset(const uint8_t *data, size_t size, char *err, size_t errl
     gn_settings_init(&s);
     gn_settings_set(&s, "dataset.name", "csv");
     gn_settings_set(&s, "dataset.train", "train.csv");
-    gn_settings_set(&s, "loss", o & 1 ? "xent" : "square");
+    gn_targets t = o & 1 ? GN_TARGETS_ONEHOT : GN_TARGETS_VALUES;
     if (o & 2) gn_settings_set(&s, "dataset.standardize", "false");
     switch ((o >> 2) & 3) {
     case 1: gn_settings_set(&s, "dataset.target_columns", "2"); break;
@@ -254,7 +260,7 @@ int gn_fuzz_csv_dataset(const uint8_t *data, size_t size, char *err, size_t errl
         put_file("test.csv", b, nb);
         gn_settings_set(&s, "dataset.test", "test.csv");
     }
-    int rc = load_checked(&s, work(), err, errlen);
+    int rc = load_checked(&s, t, work(), err, errlen);
     gn_settings_free(&s);
     return rc;
 }
@@ -280,8 +286,8 @@ int gn_fuzz_idx(const uint8_t *data, size_t size, char *err, size_t errlen)
     gn_settings_set(&s, "dataset.onehot", o & 8 ? "false" : "true");
     gn_settings_set(&s, "dataset.n_test", o & 16 ? "1" : "0");
     if (o & 32) gn_settings_set(&s, "dataset.n_train", "2");
-    gn_settings_set(&s, "loss", (o & 3) == 0 ? "xent" : "square");
-    int rc = load_checked(&s, work(), err, errlen);
+    gn_targets t = (o & 3) == 0 ? GN_TARGETS_ONEHOT : GN_TARGETS_VALUES;
+    int rc = load_checked(&s, t, work(), err, errlen);
     gn_settings_free(&s);
     return rc;
 }
@@ -307,11 +313,11 @@ int gn_fuzz_fann(const uint8_t *data, size_t size, char *err, size_t errlen)
     gn_settings_init(&s);
     snprintf(name, sizeof name, "fann:%s", set);
     gn_settings_set(&s, "dataset.name", name);
-    gn_settings_set(&s, "loss", o & 4 ? "xent" : "square");
+    gn_targets t = o & 4 ? GN_TARGETS_ONEHOT : GN_TARGETS_VALUES;
     if (o & 8) gn_settings_set(&s, "dataset.standardize", "false");
     if (o & 16) gn_settings_set(&s, "dataset.n_train", "1");
     if (!((o & 32) && b)) gn_settings_set(&s, "dataset.n_test", "0");
-    int rc = load_checked(&s, work(), err, errlen);
+    int rc = load_checked(&s, t, work(), err, errlen);
     gn_settings_free(&s);
     return rc;
 }
@@ -325,6 +331,7 @@ int gn_fuzz_sklearn(const uint8_t *data, size_t size, char *err, size_t errlen)
     split_ff(data + 1, size - 1, &b, &na, &nb);
     gn_settings s;
     gn_settings_init(&s);
+    gn_targets t = GN_TARGETS_VALUES;
     if (o & 1) {
         put_file("root" SK_DIR "/diabetes_data_raw.csv.gz", data + 1, na);
         if (b)
@@ -332,17 +339,16 @@ int gn_fuzz_sklearn(const uint8_t *data, size_t size, char *err, size_t errlen)
         else
             drop_file("root" SK_DIR "/diabetes_target.csv.gz");
         gn_settings_set(&s, "dataset.name", "diabetes");
-        gn_settings_set(&s, "loss", "square");
     } else {
         put_file("root" SK_DIR "/digits.csv.gz", data + 1, na);
         gn_settings_set(&s, "dataset.name", "digits");
         gn_settings_set(&s, "dataset.task", o & 4 ? "autoencode" : "classify");
-        gn_settings_set(&s, "loss", o & 4 ? "square" : "xent");
+        t = o & 4 ? GN_TARGETS_VALUES : GN_TARGETS_ONEHOT;
     }
     gn_settings_set(&s, "dataset.standardize", o & 2 ? "true" : "false");
     gn_settings_set(&s, "dataset.n_train", o & 8 ? "2" : "10");
     gn_settings_set(&s, "dataset.n_test", o & 8 ? "1" : "5");
-    int rc = load_checked(&s, work(), err, errlen);
+    int rc = load_checked(&s, t, work(), err, errlen);
     gn_settings_free(&s);
     return rc;
 }

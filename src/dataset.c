@@ -1,4 +1,5 @@
-/* dataset.c: the dataset registry, the helpers every loader shares
+/* dataset.c: the dataset registry, the binding of a spec (dataset.name and
+ * the kind's options) from the settings, the helpers every loader shares
  * (dataset_impl.h), and the teacher and csv datasets. The other kinds live
  * in dataset_io.c (package files, gzip, numeric text), dataset_fmnist.c,
  * dataset_text.c (fann, digits, diabetes) and dataset_synth.c (ntk,
@@ -28,15 +29,17 @@
  *   every other column is an input, in file order. Cells must be finite
  *   numbers (strtod must take the whole cell, blanks around it allowed).
  *   A test file must have the training file's header. With standardize
- *   (default true) each input column, and each target column unless the
- *   loss is a cross-entropy (`loss` xent or bxent: targets are labels), is
- *   centred by its training mean and divided by its training standard
- *   deviation (population, divisor n; 1 for a constant column); the test
- *   set uses the training statistics. Errors name the file, the line, and the
- *   column. The identity records each file's size and FNV-1a hash.
- *   With loss xent, one target column of class indices 0..K-1 becomes
- *   one-hot rows (K = dataset.classes, default the largest index + 1);
- *   several target columns are taken as one-hot rows already. */
+ *   (default true) each input column, and each target column when the
+ *   request asks for values (GN_TARGETS_VALUES, square loss; one-hot and
+ *   probability targets are labels), is centred by its training mean and
+ *   divided by its training standard deviation (population, divisor n; 1 for
+ *   a constant column); the test set uses the training statistics. Errors
+ *   name the file, the line, and the column. The identity records each
+ *   file's size and FNV-1a hash, the targets and how they were transformed.
+ *   For a GN_TARGETS_ONEHOT request (xent), one target column of class
+ *   indices 0..K-1 becomes one-hot rows (K = dataset.classes, default the
+ *   largest index + 1; identity " onehot=K"); several target columns are
+ *   taken as one-hot rows already. */
 #include "dataset.h"
 
 #include <errno.h>
@@ -53,68 +56,71 @@
 #include "rng.h"
 
 static const gn_param teacher_params[] = {
-    {"n_train", GN_PARAM_INT, "256", 1, 1e8, NULL, "training samples"},
-    {"n_test", GN_PARAM_INT, "256", 0, 1e8, NULL, "test samples"},
-    {"dim", GN_PARAM_INT, "16", 1, 1e6, NULL, "input dimension"},
-    {"outputs", GN_PARAM_INT, "1", 1, 1e4, NULL, "target dimension c"},
-    {"teacher_width", GN_PARAM_INT, "32", 1, 1e6, NULL, "hidden width of the random teacher MLP"},
-    {"noise", GN_PARAM_REAL, "0", 0, 1e6, NULL, "standard deviation of Gaussian noise added to targets"},
-    {"spectrum", GN_PARAM_REAL, "0", 0, 100, NULL,
-     "input covariance eigenvalues decay like i^-spectrum (0 = isotropic)"},
-    {"seed", GN_PARAM_INT, "0", 0, 9.007199254740992e15, NULL,
-     "generator seed of the data (independent of the run seeds)"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_INT(gn_ds_teacher_opts, n_train, "256", 1, 1e8, "training samples"),
+    GN_P_INT(gn_ds_teacher_opts, n_test, "256", 0, 1e8, "test samples"),
+    GN_P_INT(gn_ds_teacher_opts, dim, "16", 1, 1e6, "input dimension"),
+    GN_P_INT(gn_ds_teacher_opts, outputs, "1", 1, 1e4, "target dimension c"),
+    GN_P_INT(gn_ds_teacher_opts, teacher_width, "32", 1, 1e6,
+             "hidden width of the random teacher MLP"),
+    GN_P_REAL(gn_ds_teacher_opts, noise, "0", 0, 1e6,
+              "standard deviation of Gaussian noise added to targets"),
+    GN_P_REAL(gn_ds_teacher_opts, spectrum, "0", 0, 100,
+              "input covariance eigenvalues decay like i^-spectrum (0 = isotropic)"),
+    GN_P_INT(gn_ds_teacher_opts, seed, "0", 0, 9.007199254740992e15,
+             "generator seed of the data (independent of the run seeds)"),
+    GN_P_END,
 };
 
 static const gn_param csv_params[] = {
-    {"train", GN_PARAM_STRING, NULL, 0, 0, NULL, "training CSV file (relative to the experiment file)"},
-    {"test", GN_PARAM_STRING, NULL, 0, 0, NULL, "test CSV file (optional)"},
-    {"target", GN_PARAM_LIST, NULL, 0, 0, NULL, "target column names"},
-    {"target_columns", GN_PARAM_INT, NULL, 1, 1e6, NULL,
-     "number of target columns, taken from the right (default 1 when target is not given)"},
-    {"standardize", GN_PARAM_BOOL, "true", 0, 0, NULL,
-     "standardize inputs and targets (not with xent/bxent) by training-set mean and deviation"},
-    {"classes", GN_PARAM_INT, NULL, 2, 1e6, NULL,
-     "with loss xent and one target column of class indices 0..K-1: K (default max + 1)"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_STRING(gn_ds_csv_opts, train, "training CSV file (relative to the experiment file)"),
+    GN_P_STRING(gn_ds_csv_opts, test, "test CSV file (optional)"),
+    GN_P_LIST(gn_ds_csv_opts, target, "target column names"),
+    GN_P_INT(gn_ds_csv_opts, target_columns, NULL, 1, 1e6,
+             "number of target columns, taken from the right (default 1 when target is not given)"),
+    GN_P_BOOL(
+        gn_ds_csv_opts, standardize, "true",
+        "standardize inputs and targets (not with xent/bxent) by training-set mean and deviation"),
+    GN_P_INT(gn_ds_csv_opts, classes, NULL, 2, 1e6,
+             "with loss xent and one target column of class indices 0..K-1: K (default max + 1)"),
+    GN_P_END,
 };
 
-static int load_teacher(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                        gn_dataset *ds, char *err, size_t errlen);
-static int load_csv(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                    gn_dataset *ds, char *err, size_t errlen);
+static int load_teacher(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                        char *err, size_t errlen);
+static int load_csv(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                    char *err, size_t errlen);
 
 const gn_dataset_kind gn_dataset_kinds[] = {
     {"teacher", "synthetic regression from a random teacher MLP with Gaussian inputs (any size; gn_rng)",
-     teacher_params, load_teacher},
+     teacher_params, sizeof(gn_ds_teacher_opts), load_teacher},
     {"ntk", "synthetic: x on the unit sphere, y = (alpha/sqrt(m)) sum_r a_r sigma(w_r.x), a_r = +-1 "
             "(the GGN paper's two-layer NTK setting; regression; gn_rng)",
-     gn_ds_ntk_params, gn_ds_load_ntk},
+     gn_ds_ntk_params, sizeof(gn_ds_ntk_opts), gn_ds_load_ntk},
     {"clustered", "synthetic: x_i = c_k + spread z_i around K centres, ill-conditioned kernels "
                   "(smallest Gram eigenvalue ~ spread^2; regression; gn_rng)",
-     gn_ds_clustered_params, gn_ds_load_clustered},
+     gn_ds_clustered_params, sizeof(gn_ds_clustered_opts), gn_ds_load_clustered},
     {"curves", "synthetic CURVES-like 28x28 images, 20k/10k, autoencode (784 -> 784 in [0,1]); "
                "a reconstruction, not the original file (gn_rng)",
-     gn_ds_curves_params, gn_ds_load_curves},
+     gn_ds_curves_params, sizeof(gn_ds_curves_opts), gn_ds_load_curves},
     {"csv", "your own data: CSV files with a header row (libcsv); regression, or classes with xent",
-     csv_params, load_csv},
+     csv_params, sizeof(gn_ds_csv_opts), load_csv},
     {"fashion-mnist", "Fashion-MNIST 28x28 clothing images, 60k train/10k test, task classify (10 "
                       "classes) | autoencode | rotation (angle regression); package "
                       "dataset-fashion-mnist (MIT)",
-     gn_ds_fashion_params, gn_ds_load_fashion},
+     gn_ds_fashion_params, sizeof(gn_ds_fashion_opts), gn_ds_load_fashion},
     {"fann:<set>", "FANN example sets, <set> = census-house (11392/11392, 16->1), kin32fm, bank32fm, "
                    "bank32nh (2048/2048, 32->1), pumadyn-32fm (512/512, 32->1), abelone (2088/2089, "
                    "10->1), building (2104/2104, 14->3), robot (374/594, 48->3): regression; thyroid, "
                    "mushroom, gene, soybean, diabetes: classify; parity8, parity13, two-spiral: binary; "
                    "package libfann-doc (LGPL-2.1+)",
-     gn_ds_fann_params, gn_ds_load_fann},
+     gn_ds_fann_params, sizeof(gn_ds_fann_opts), gn_ds_load_fann},
     {"digits", "scikit-learn's 8x8 handwritten digits, 1797 images (1500/297 split by seed), "
                "64 -> 10 classes | autoencode; package python3-sklearn data files (BSD-3-Clause)",
-     gn_ds_digits_params, gn_ds_load_digits},
+     gn_ds_digits_params, sizeof(gn_ds_digits_opts), gn_ds_load_digits},
     {"diabetes", "scikit-learn's diabetes progression, 442 patients (400/42 split by seed), "
                  "10 -> 1 regression; package python3-sklearn data files (BSD-3-Clause)",
-     gn_ds_diabetes_params, gn_ds_load_diabetes},
-    {NULL, NULL, NULL, NULL},
+     gn_ds_diabetes_params, sizeof(gn_ds_diabetes_opts), gn_ds_load_diabetes},
+    {NULL, NULL, NULL, 0, NULL},
 };
 
 const gn_dataset_kind *gn_dataset_kind_find(const char *name)
@@ -184,53 +190,20 @@ double *gn_ds_alloc(long n, long m)
     return gn_ds_malloc((size_t)n * (size_t)m * sizeof(double));
 }
 
-long gn_ds_int(const gn_settings *s, const gn_dataset_kind *k, const char *name)
+const char *gn_ds_choice_name(const char *choices, int i, char *buf, size_t len)
 {
-    char key[96];
-    snprintf(key, sizeof key, "dataset.%s", name);
-    const gn_param *p = gn_param_find(k->params, name);
-    long def = p && p->def ? strtol(p->def, NULL, 10) : 0;
-    return gn_settings_int(s, key, def);
-}
-
-double gn_ds_real(const gn_settings *s, const gn_dataset_kind *k, const char *name)
-{
-    char key[96];
-    snprintf(key, sizeof key, "dataset.%s", name);
-    const gn_param *p = gn_param_find(k->params, name);
-    double def = p && p->def ? strtod(p->def, NULL) : 0.0;
-    return gn_settings_real(s, key, def);
-}
-
-int gn_ds_bool(const gn_settings *s, const gn_dataset_kind *k, const char *name)
-{
-    char key[96];
-    snprintf(key, sizeof key, "dataset.%s", name);
-    const gn_param *p = gn_param_find(k->params, name);
-    int def = p && p->def && strcmp(p->def, "true") == 0;
-    return gn_settings_bool(s, key, def);
-}
-
-const char *gn_ds_str(const gn_settings *s, const gn_dataset_kind *k, const char *name)
-{
-    char key[96];
-    snprintf(key, sizeof key, "dataset.%s", name);
-    const char *v = gn_settings_get(s, key);
-    if (v) return v;
-    const gn_param *p = gn_param_find(k->params, name);
-    return p ? p->def : NULL;
-}
-
-int gn_ds_loss_is_xent(const gn_settings *s)
-{
-    const char *loss = gn_settings_get(s, "loss");
-    return loss && strcmp(loss, "xent") == 0;
-}
-
-int gn_ds_loss_is_classification(const gn_settings *s)
-{
-    const char *loss = gn_settings_get(s, "loss");
-    return loss && (strcmp(loss, "xent") == 0 || strcmp(loss, "bxent") == 0);
+    const char *p = choices;
+    for (int k = 0; p && k < i; k++) {
+        p = strchr(p, '|');
+        if (p) p++;
+    }
+    if (!p || i < 0) {
+        snprintf(buf, len, "?");
+        return buf;
+    }
+    const char *e = strchr(p, '|');
+    snprintf(buf, len, "%.*s", e ? (int)(e - p) : (int)strlen(p), p);
+    return buf;
 }
 
 int *gn_ds_subset(int N, int n, uint64_t seed, const char *stream)
@@ -334,21 +307,6 @@ int gn_ds_onehot(const double *Y, int n, const double *Yt, int nt, int *classes,
     return 0;
 }
 
-/* Checks every dataset.<param> present in s against the kind's table. */
-static int check_params(const gn_settings *s, const gn_dataset_kind *k, char *err, size_t errlen)
-{
-    for (const gn_param *p = k->params; p->name; p++) {
-        char key[96], why[256];
-        snprintf(key, sizeof key, "dataset.%s", p->name);
-        const char *v = gn_settings_get(s, key);
-        if (v && gn_param_check(p, v, why, sizeof why) != 0) {
-            gn_ds_err(err, errlen, "%s = '%s': expected %s", key, v, why);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* ---------------------------------------------------------------------- */
 /* teacher                                                                 */
 
@@ -392,14 +350,16 @@ static void teacher_sample(const teacher *t, int n, double noise, uint64_t seed,
     }
 }
 
-static int load_teacher(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                        gn_dataset *ds, char *err, size_t errlen)
+/* Regression targets: every request gets the same data. */
+static int load_teacher(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                        char *err, size_t errlen)
 {
-    (void)base_dir;
-    long n_train = gn_ds_int(s, k, "n_train"), n_test = gn_ds_int(s, k, "n_test");
-    long d = gn_ds_int(s, k, "dim"), c = gn_ds_int(s, k, "outputs"), m = gn_ds_int(s, k, "teacher_width");
-    double noise = gn_ds_real(s, k, "noise"), spectrum = gn_ds_real(s, k, "spectrum");
-    long seed = gn_ds_int(s, k, "seed");
+    (void)req;
+    const gn_ds_teacher_opts *o = spec->opts;
+    long n_train = o->n_train, n_test = o->n_test;
+    long d = o->dim, c = o->outputs, m = o->teacher_width;
+    double noise = o->noise, spectrum = o->spectrum;
+    long seed = o->seed;
     if (n_train < 1 || n_test < 0 || d < 1 || c < 1 || m < 1 || n_train > INT32_MAX ||
         n_test > INT32_MAX || d > INT32_MAX || c > INT32_MAX || m > INT32_MAX || seed < 0 ||
         !(noise >= 0) || !isfinite(noise) || !(spectrum >= 0) || !isfinite(spectrum)) {
@@ -620,11 +580,11 @@ static int check_table(const char *path, const gn_table *t, char *err, size_t er
 }
 
 /* Picks the target columns of the training table: out_cols (c), in_cols (d). */
-static int choose_columns(const gn_settings *s, const char *path, const gn_table *t, int **in_cols,
-                          int *d, int **out_cols, int *c, char *err, size_t errlen)
+static int choose_columns(const gn_ds_csv_opts *o, const char *path, const gn_table *t,
+                          int **in_cols, int *d, int **out_cols, int *c, char *err, size_t errlen)
 {
-    const char *names = gn_settings_get(s, "dataset.target");
-    const char *kcols = gn_settings_get(s, "dataset.target_columns");
+    const char *names = o->target; /* items joined by ';' */
+    long kcols = o->target_columns;
     int n = t->n_cols;
     int *is_target = calloc((size_t)n, sizeof *is_target);
     int *outs = malloc((size_t)n * sizeof *outs), *ins = malloc((size_t)n * sizeof *ins);
@@ -667,7 +627,7 @@ static int choose_columns(const gn_settings *s, const char *path, const gn_table
             p = e + 1;
         }
     } else {
-        long k = kcols ? strtol(kcols, NULL, 10) : 1;
+        long k = kcols ? kcols : 1;
         if (k < 1 || k > n) {
             gn_ds_err(err, errlen, "%s:%d: dataset.target_columns = %ld but the header has %d columns: ",
                     path, t->header_line, k, n);
@@ -724,19 +684,57 @@ static int check_same_header(const char *test_path, const gn_table *te, const ch
     return 0;
 }
 
-static int load_csv(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                    gn_dataset *ds, char *err, size_t errlen)
+/* One target column of class indices -> one-hot rows: replaces ds->Y_train
+ * and ds->Y_test (one column each) by (n, K) arrays, K = *classes or, when
+ * that is 0, the largest index + 1; *classes gets K. A label that is not a
+ * class index is named by file, line (tr, te) and column col. */
+static int csv_onehot(gn_dataset *ds, int *classes, const char *train_path, const gn_table *tr,
+                      const char *test_path, const gn_table *te, const char *col, char *err,
+                      size_t errlen)
 {
-    const char *train_rel = gn_settings_get(s, "dataset.train");
-    const char *test_rel = gn_settings_get(s, "dataset.test");
+    double *A, *B;
+    int bad = 0, r = gn_ds_onehot(ds->Y_train, ds->n_train, ds->Y_test, ds->n_test, classes, &A,
+                                  &B, &bad);
+    if (r == -1) {
+        int in_test = bad >= ds->n_train;
+        int row = in_test ? bad - ds->n_train : bad;
+        double v = in_test ? ds->Y_test[row] : ds->Y_train[row];
+        char vb[40], kb[40] = "K";
+        gn_csv_format_real(vb, sizeof vb, v);
+        if (*classes > 0) snprintf(kb, sizeof kb, "%d", *classes);
+        gn_ds_err(err, errlen,
+                  "%s:%d: column '%s': %s is not a class index (loss xent with one target column "
+                  "needs integers in [0, %s))",
+                  in_test ? test_path : train_path, in_test ? te->lines[row] : tr->lines[row], col,
+                  vb, kb);
+        return -1;
+    }
+    if (r == -2) {
+        gn_ds_err(err, errlen, "%s: out of memory", train_path);
+        return -1;
+    }
+    free(ds->Y_train);
+    free(ds->Y_test);
+    ds->Y_train = A;
+    ds->Y_test = B;
+    ds->c = *classes;
+    return 0;
+}
+
+static int load_csv(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                    char *err, size_t errlen)
+{
+    const gn_ds_csv_opts *o = spec->opts;
+    const char *base_dir = req->base_dir;
+    const char *train_rel = o->train;
+    const char *test_rel = o->test;
     if (!train_rel || !*train_rel) {
         gn_ds_err(err, errlen, "dataset.train: required for dataset csv (the training CSV file)");
         return -1;
     }
     if (test_rel && !*test_rel) test_rel = NULL;
-    int std_on = gn_settings_bool(s, "dataset.standardize", 1);
-    const char *loss = gn_settings_get(s, "loss");
-    int labels = loss && (strcmp(loss, "xent") == 0 || strcmp(loss, "bxent") == 0);
+    int std_on = o->standardize;
+    int labels = req->targets != GN_TARGETS_VALUES; /* targets are never standardized */
 
     char *train_path = resolve_path(base_dir, train_rel);
     char *test_path = test_rel ? resolve_path(base_dir, test_rel) : NULL;
@@ -752,7 +750,7 @@ static int load_csv(const gn_settings *s, const gn_dataset_kind *k, const char *
         goto done;
     }
     if (check_table(train_path, &tr, err, errlen)) goto done;
-    if (choose_columns(s, train_path, &tr, &in_cols, &d, &out_cols, &c, err, errlen)) goto done;
+    if (choose_columns(o, train_path, &tr, &in_cols, &d, &out_cols, &c, err, errlen)) goto done;
     if (test_path) {
         if (gn_table_read(test_path, &te, err, errlen)) {
             size_t u = strlen(err);
@@ -783,36 +781,11 @@ static int load_csv(const gn_settings *s, const gn_dataset_kind *k, const char *
         table_to_xy(test_path, &te, in_cols, d, out_cols, c, ds->X_test, ds->Y_test, err, errlen))
         goto done;
     int classes = 0;
-    if (gn_ds_loss_is_xent(s) && c == 1) {
-        /* one column of class indices -> one-hot rows */
-        classes = (int)gn_ds_int(s, k, "classes");
-        double *A, *B;
-        int bad = 0, r = gn_ds_onehot(ds->Y_train, ds->n_train, ds->Y_test, ds->n_test, &classes,
-                                      &A, &B, &bad);
-        if (r == -1) {
-            int in_test = bad >= ds->n_train;
-            int row = in_test ? bad - ds->n_train : bad;
-            double v = in_test ? ds->Y_test[row] : ds->Y_train[row];
-            char vb[40], kb[40] = "K";
-            gn_csv_format_real(vb, sizeof vb, v);
-            if (classes > 0) snprintf(kb, sizeof kb, "%d", classes);
-            gn_ds_err(err, errlen,
-                      "%s:%d: column '%s': %s is not a class index (loss xent with one target column "
-                      "needs integers in [0, %s))",
-                      in_test ? test_path : train_path, in_test ? te.lines[row] : tr.lines[row],
-                      tr.header[out_cols[0]], vb,
-                      kb);
+    if (req->targets == GN_TARGETS_ONEHOT && c == 1) {
+        classes = (int)o->classes;
+        if (csv_onehot(ds, &classes, train_path, &tr, test_path, &te, tr.header[out_cols[0]], err,
+                       errlen))
             goto done;
-        }
-        if (r == -2) {
-            gn_ds_err(err, errlen, "%s: out of memory", train_path);
-            goto done;
-        }
-        free(ds->Y_train);
-        free(ds->Y_test);
-        ds->Y_train = A;
-        ds->Y_test = B;
-        ds->c = classes;
     }
     if (std_on) {
         gn_ds_standardize(ds->X_train, ds->n_train, d, ds->X_test, ds->n_test);
@@ -852,33 +825,82 @@ done:
 
 /* ---------------------------------------------------------------------- */
 
-int gn_dataset_load(const gn_settings *s, const char *base_dir, gn_dataset *ds, char *err,
-                    size_t errlen)
+/* dataset.name, bound like every other setting. */
+typedef struct ds_name {
+    const char *name;
+} ds_name;
+
+static const gn_param name_params[] = {
+    GN_P_STRING(ds_name, name, "the dataset kind"),
+    GN_P_END,
+};
+
+/* The kind of a dataset name, or NULL with a message listing what exists. */
+static const gn_dataset_kind *find_kind(const char *name, char *err, size_t errlen)
 {
-    memset(ds, 0, sizeof *ds);
-    const char *name = gn_settings_get(s, "dataset.name");
-    if (!name) {
-        gn_ds_err(err, errlen, "dataset.name: not set (expected a dataset; see gnbench list datasets)");
-        return -1;
-    }
     const gn_dataset_kind *k = gn_dataset_kind_find(name);
-    if (!k && strncmp(name, "fann:", 5) == 0) {
+    if (k) return k;
+    if (strncmp(name, "fann:", 5) == 0) {
         gn_ds_err(err, errlen, "dataset.name = '%s': libfann-doc has no set '%s' (sets:", name, name + 5);
         for (const gn_fann_set *f = gn_fann_sets; f->name; f++) gn_ds_append(err, errlen, " %s", f->name);
         gn_ds_append(err, errlen, ")");
+        return NULL;
+    }
+    char known[512] = "";
+    for (int i = 0; gn_dataset_kinds[i].name; i++) {
+        size_t u = strlen(known);
+        snprintf(known + u, sizeof known - u, "%s%s", i ? ", " : "", gn_dataset_kinds[i].name);
+    }
+    gn_ds_err(err, errlen, "dataset.name = '%s': unknown dataset (expected one of: %s)", name,
+              known);
+    return NULL;
+}
+
+int gn_dataset_spec_bind(gn_dataset_spec *spec, const gn_settings *s, char *err, size_t errlen)
+{
+    memset(spec, 0, sizeof *spec);
+    ds_name n;
+    if (gn_params_bind(name_params, s, "dataset.", &n, err, errlen) != 0) return -1;
+    if (!n.name) {
+        gn_ds_err(err, errlen,
+                  "dataset.name: not set (expected a dataset; see gnbench list datasets)");
         return -1;
     }
-    if (!k) {
-        char known[512] = "";
-        for (int i = 0; gn_dataset_kinds[i].name; i++) {
-            size_t u = strlen(known);
-            snprintf(known + u, sizeof known - u, "%s%s", i ? ", " : "", gn_dataset_kinds[i].name);
-        }
-        gn_ds_err(err, errlen, "dataset.name = '%s': unknown dataset (expected one of: %s)", name, known);
+    const gn_dataset_kind *k = find_kind(n.name, err, errlen);
+    if (!k) return -1;
+    spec->name = strdup(n.name);
+    spec->opts = calloc(1, k->opts_size);
+    if (!spec->name || !spec->opts) {
+        gn_ds_err(err, errlen, "dataset %s: out of memory", n.name);
+        gn_dataset_spec_free(spec);
         return -1;
     }
-    if (check_params(s, k, err, errlen)) return -1;
-    int rc = k->load(s, k, base_dir, ds, err, errlen);
+    if (gn_params_bind(k->params, s, "dataset.", spec->opts, err, errlen) != 0) {
+        gn_dataset_spec_free(spec);
+        return -1;
+    }
+    spec->kind = k;
+    return 0;
+}
+
+void gn_dataset_spec_free(gn_dataset_spec *spec)
+{
+    if (!spec) return;
+    free(spec->name);
+    free(spec->opts);
+    memset(spec, 0, sizeof *spec);
+}
+
+int gn_dataset_load(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                    char *err, size_t errlen)
+{
+    static const gn_dataset_request plain = {NULL, GN_TARGETS_VALUES};
+    memset(ds, 0, sizeof *ds);
+    if (!spec || !spec->kind || !spec->opts || !spec->name) {
+        gn_ds_err(err, errlen, "dataset: no bound spec (gn_dataset_spec_bind)");
+        return -1;
+    }
+    int rc = spec->kind->load(spec, req ? req : &plain, ds, err, errlen);
     if (rc) gn_dataset_free(ds);
     return rc;
 }

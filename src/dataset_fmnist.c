@@ -19,6 +19,8 @@
  *              age), whose data cannot be had here.
  * Pixels are scaled to [0, 1] (scale: true), then optionally standardized
  * per pixel by training mean and deviation (standardize: true).
+ * The targets follow task and onehot, whatever the request
+ * (gn_dataset_request) asks.
  * Subsets: n_train < 60000 (n_test < 10000) picks a seeded random subset in
  * file order (gn_rng seed dataset.seed, streams "fashion-mnist-train" /
  * "-test"); angles come from streams "fashion-mnist-angle-train" / "-test",
@@ -44,22 +46,23 @@
 #define PI 3.14159265358979323846
 
 const gn_param gn_ds_fashion_params[] = {
-    {"task", GN_PARAM_CHOICE, "classify", 0, 0, "classify|autoencode|rotation",
-     "classify: 10 classes; autoencode: target = image; rotation: predict (cos, sin) of a random "
-     "rotation angle (regression stand-in for image-to-age)"},
-    {"n_train", GN_PARAM_INT, "60000", 1, 60000, NULL,
-     "training images: a seeded random subset of the 60000 (in file order)"},
-    {"n_test", GN_PARAM_INT, "10000", 0, 10000, NULL, "test images: a seeded subset of the 10000"},
-    {"seed", GN_PARAM_INT, "0", 0, 9.007199254740992e15, NULL,
-     "seed of the subsets and rotation angles (independent of the run seeds)"},
-    {"scale", GN_PARAM_BOOL, "true", 0, 0, NULL, "pixels / 255, in [0, 1] (false: 0..255)"},
-    {"standardize", GN_PARAM_BOOL, "false", 0, 0, NULL,
-     "standardize each pixel by training mean and deviation (after scale)"},
-    {"onehot", GN_PARAM_BOOL, "true", 0, 0, NULL,
-     "classify targets one-hot (10 columns); false: one column with the class 0..9"},
-    {"max_angle", GN_PARAM_REAL, "180", 0, 180, NULL,
-     "rotation: angles uniform in [-max_angle, max_angle] degrees"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_CHOICE(gn_ds_fashion_opts, task, "classify", GN_DS_FASHION_TASKS,
+                "classify: 10 classes; autoencode: target = image; rotation: predict (cos, sin) "
+                "of a random rotation angle (regression stand-in for image-to-age)"),
+    GN_P_INT(gn_ds_fashion_opts, n_train, "60000", 1, 60000,
+             "training images: a seeded random subset of the 60000 (in file order)"),
+    GN_P_INT(gn_ds_fashion_opts, n_test, "10000", 0, 10000,
+             "test images: a seeded subset of the 10000"),
+    GN_P_INT(gn_ds_fashion_opts, seed, "0", 0, 9.007199254740992e15,
+             "seed of the subsets and rotation angles (independent of the run seeds)"),
+    GN_P_BOOL(gn_ds_fashion_opts, scale, "true", "pixels / 255, in [0, 1] (false: 0..255)"),
+    GN_P_BOOL(gn_ds_fashion_opts, standardize, "false",
+              "standardize each pixel by training mean and deviation (after scale)"),
+    GN_P_BOOL(gn_ds_fashion_opts, onehot, "true",
+              "classify targets one-hot (10 columns); false: one column with the class 0..9"),
+    GN_P_REAL(gn_ds_fashion_opts, max_angle, "180", 0, 180,
+              "rotation: angles uniform in [-max_angle, max_angle] degrees"),
+    GN_P_END,
 };
 
 static unsigned be32(const unsigned char *p)
@@ -163,9 +166,9 @@ typedef struct fm_split {
 /* Loads one split into X (n, 784) and Y; angles (n) when rotating. The
  * pixel map is X = byte * a[j] + b[j] (identity statistics for the test
  * split come from the training split via a, b). */
-static int fm_read(const fm_split *sp, const char *task, uint64_t seed, double max_angle,
-                   double **X, unsigned char **labels, double **angles, int **idx, gn_blob *img,
-                   char *idbuf, size_t idlen, char *err, size_t errlen)
+static int fm_read(const fm_split *sp, int rot, uint64_t seed, double max_angle, double **X,
+                   unsigned char **labels, double **angles, int **idx, gn_blob *img, char *idbuf,
+                   size_t idlen, char *err, size_t errlen)
 {
     char path[2048], lpath[2048];
     gn_blob lab = {0};
@@ -191,7 +194,7 @@ static int fm_read(const fm_split *sp, const char *task, uint64_t seed, double m
     if (!*idx || !*labels) goto oom;
     for (int i = 0; i < sp->n; i++) (*labels)[i] = lab.data[8 + (*idx)[i]];
     gn_blob_free(&lab);
-    if (strcmp(task, "rotation") == 0 && sp->n > 0) {
+    if (rot && sp->n > 0) {
         *angles = malloc((size_t)sp->n * sizeof **angles);
         if (!*angles) goto oom;
         gn_rng r;
@@ -230,17 +233,19 @@ static void fm_convert(const gn_blob *img, const int *idx, int n, const double *
     }
 }
 
-int gn_ds_load_fashion(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                       gn_dataset *ds, char *err, size_t errlen)
+int gn_ds_load_fashion(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                       char *err, size_t errlen)
 {
-    (void)base_dir;
-    const char *task = gn_ds_str(s, k, "task");
-    int n_train = (int)gn_ds_int(s, k, "n_train"), n_test = (int)gn_ds_int(s, k, "n_test");
-    long seed = gn_ds_int(s, k, "seed");
-    int scale = gn_ds_bool(s, k, "scale"), stdz = gn_ds_bool(s, k, "standardize");
-    int onehot = gn_ds_bool(s, k, "onehot");
-    double max_angle = gn_ds_real(s, k, "max_angle");
-    int rot = strcmp(task, "rotation") == 0, ae = strcmp(task, "autoencode") == 0;
+    (void)req;
+    const gn_ds_fashion_opts *o = spec->opts;
+    char task[16];
+    gn_ds_choice_name(GN_DS_FASHION_TASKS, o->task, task, sizeof task);
+    int n_train = (int)o->n_train, n_test = (int)o->n_test;
+    long seed = o->seed;
+    int scale = o->scale, stdz = o->standardize;
+    int onehot = o->onehot;
+    double max_angle = o->max_angle;
+    int rot = o->task == GN_DS_FASHION_ROTATION, ae = o->task == GN_DS_FASHION_AUTOENCODE;
 
     char files[400] = "";
     fm_split tr = {FM_DIR "train-images-idx3-ubyte.gz", FM_DIR "train-labels-idx1-ubyte.gz", 60000,
@@ -260,7 +265,7 @@ int gn_ds_load_fashion(const gn_settings *s, const gn_dataset_kind *k, const cha
     double sc = scale ? 1.0 / 255.0 : 1.0;
 
     /* training split: read, statistics, convert, release the bytes */
-    if (fm_read(&tr, task, (uint64_t)seed, max_angle, &ds->X_train, &lab_tr, &ang_tr, &idx_tr, &img,
+    if (fm_read(&tr, rot, (uint64_t)seed, max_angle, &ds->X_train, &lab_tr, &ang_tr, &idx_tr, &img,
                 files, sizeof files, err, errlen))
         goto done;
     for (int j = 0; j < FM_PIX; j++) a[j] = sc, b[j] = 0.0;
@@ -292,7 +297,7 @@ int gn_ds_load_fashion(const gn_settings *s, const gn_dataset_kind *k, const cha
     gn_blob_free(&img);
 
     if (n_test > 0) {
-        if (fm_read(&te, task, (uint64_t)seed, max_angle, &ds->X_test, &lab_te, &ang_te, &idx_te,
+        if (fm_read(&te, rot, (uint64_t)seed, max_angle, &ds->X_test, &lab_te, &ang_te, &idx_te,
                     &img, files, sizeof files, err, errlen))
             goto done;
         fm_convert(&img, idx_te, n_test, ang_te, a, b, ds->X_test);

@@ -10,7 +10,7 @@
 
 #include "dataset.h"
 
-/* ---- errors, memory, settings ---- */
+/* ---- errors, memory ---- */
 
 #if defined(__GNUC__)
 #define GN_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -27,14 +27,9 @@ void *gn_ds_malloc(size_t bytes);
 void *gn_ds_calloc(size_t n, size_t size);
 /* n*m doubles (gn_ds_malloc), or NULL (also when n*m overflows or either is <= 0). */
 double *gn_ds_alloc(long n, long m);
-/* dataset.<name>, falling back to the table default. */
-long gn_ds_int(const gn_settings *s, const gn_dataset_kind *k, const char *name);
-double gn_ds_real(const gn_settings *s, const gn_dataset_kind *k, const char *name);
-int gn_ds_bool(const gn_settings *s, const gn_dataset_kind *k, const char *name);
-const char *gn_ds_str(const gn_settings *s, const gn_dataset_kind *k, const char *name);
-/* The `loss` setting is xent or bxent (targets are labels, never standardized). */
-int gn_ds_loss_is_xent(const gn_settings *s);
-int gn_ds_loss_is_classification(const gn_settings *s);
+/* The i-th name of a choice list "a|b|c" (a CHOICE entry's `choices`), copied
+ * into buf; "?" when there is no such name. Returns buf. */
+const char *gn_ds_choice_name(const char *choices, int i, char *buf, size_t len);
 
 /* ---- transforms ---- */
 
@@ -104,22 +99,103 @@ void gn_text_init(gn_text *t, const char *path, const gn_blob *b);
  * not finite (the fields past max are still checked and counted). */
 int gn_text_line(gn_text *t, double *v, int max, int *count, char *err, size_t errlen);
 
-/* ---- loaders (dataset_*.c) ---- */
+/* ---- options of each kind ----
+ *
+ * Each kind's parameter table (GN_P_* entries) binds into its struct below:
+ * one field per key, of the same name. Choices are the enums next to them,
+ * in the order of the table's "a|b|c" (the GN_DS_* string macros below,
+ * which the tables use). Integers without a default are 0 when absent,
+ * strings NULL. */
 
-int gn_ds_load_fashion(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                       gn_dataset *ds, char *err, size_t errlen);
-int gn_ds_load_fann(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                    gn_dataset *ds, char *err, size_t errlen);
-int gn_ds_load_digits(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                      gn_dataset *ds, char *err, size_t errlen);
-int gn_ds_load_diabetes(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                        gn_dataset *ds, char *err, size_t errlen);
-int gn_ds_load_ntk(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                   gn_dataset *ds, char *err, size_t errlen);
-int gn_ds_load_clustered(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                         gn_dataset *ds, char *err, size_t errlen);
-int gn_ds_load_curves(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                      gn_dataset *ds, char *err, size_t errlen);
+typedef struct gn_ds_teacher_opts {
+    long n_train, n_test, dim, outputs, teacher_width;
+    double noise, spectrum;
+    long seed;
+} gn_ds_teacher_opts;
+
+typedef struct gn_ds_csv_opts {
+    const char *train, *test; /* file names as written (relative to the experiment file) */
+    const char *target;       /* target column names joined by ';', or NULL */
+    long target_columns;      /* 0: not given */
+    int standardize;          /* inputs, and targets for a value request */
+    long classes;             /* 0: not given (max + 1) */
+} gn_ds_csv_opts;
+
+#define GN_DS_NTK_ACTIVATIONS "relu|tanh"
+typedef enum { GN_DS_NTK_RELU, GN_DS_NTK_TANH } gn_ds_ntk_activation;
+typedef struct gn_ds_ntk_opts {
+    long n_train, n_test, dim, teacher_width;
+    double alpha;
+    int activation; /* gn_ds_ntk_activation */
+    double noise;
+    long seed;
+} gn_ds_ntk_opts;
+
+#define GN_DS_CLUSTERED_TARGETS "teacher|random"
+typedef enum { GN_DS_CLUSTERED_TEACHER, GN_DS_CLUSTERED_RANDOM } gn_ds_clustered_targets;
+typedef struct gn_ds_clustered_opts {
+    long n_train, n_test, dim, clusters;
+    double spread;
+    int targets; /* gn_ds_clustered_targets */
+    double noise;
+    long seed;
+} gn_ds_clustered_opts;
+
+typedef struct gn_ds_curves_opts {
+    long n_train, n_test;
+    double pen;
+    long seed;
+} gn_ds_curves_opts;
+
+#define GN_DS_FASHION_TASKS "classify|autoencode|rotation"
+typedef enum {
+    GN_DS_FASHION_CLASSIFY,
+    GN_DS_FASHION_AUTOENCODE,
+    GN_DS_FASHION_ROTATION
+} gn_ds_fashion_task;
+typedef struct gn_ds_fashion_opts {
+    int task; /* gn_ds_fashion_task */
+    long n_train, n_test, seed;
+    int scale, standardize, onehot;
+    double max_angle;
+} gn_ds_fashion_opts;
+
+typedef struct gn_ds_fann_opts {
+    long n_train, n_test, seed; /* sizes: -1 = all */
+    int standardize;
+} gn_ds_fann_opts;
+
+#define GN_DS_DIGITS_TASKS "classify|autoencode"
+typedef enum { GN_DS_DIGITS_CLASSIFY, GN_DS_DIGITS_AUTOENCODE } gn_ds_digits_task;
+typedef struct gn_ds_digits_opts {
+    int task; /* gn_ds_digits_task */
+    long n_train, n_test, seed;
+    int scale, standardize, onehot;
+} gn_ds_digits_opts;
+
+typedef struct gn_ds_diabetes_opts {
+    long n_train, n_test, seed;
+    int standardize;
+} gn_ds_diabetes_opts;
+
+/* ---- loaders (dataset_*.c) ----
+ *
+ * Each takes a spec of its own kind (spec->opts is the struct above). */
+
+int gn_ds_load_fashion(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                       char *err, size_t errlen);
+int gn_ds_load_fann(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                    char *err, size_t errlen);
+int gn_ds_load_digits(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                      char *err, size_t errlen);
+int gn_ds_load_diabetes(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                        char *err, size_t errlen);
+int gn_ds_load_ntk(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                   char *err, size_t errlen);
+int gn_ds_load_clustered(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                         char *err, size_t errlen);
+int gn_ds_load_curves(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                      char *err, size_t errlen);
 
 extern const gn_param gn_ds_fashion_params[], gn_ds_fann_params[], gn_ds_digits_params[],
     gn_ds_diabetes_params[], gn_ds_ntk_params[], gn_ds_clustered_params[], gn_ds_curves_params[];

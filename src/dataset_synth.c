@@ -3,7 +3,8 @@
  * Each records its generator version (the SYNTH_* defines; bumped whenever
  * a draw changes) and seed in the identity. Training and test sets come from
  * separate streams, so neither depends on the other's size, and a smaller
- * n_train gives a prefix of a larger one.
+ * n_train gives a prefix of a larger one. The targets are values (or the
+ * images), the same for every request (gn_dataset_request).
  *
  * ntk (GGN paper, Cai et al. 2019, two-layer NTK setting): x uniform on the
  *   unit sphere S^(dim-1); y = (alpha/√m) Σ_r a_r σ(w_rᵀ x) + noise·ε with
@@ -91,15 +92,18 @@ static char *fmt(char *buf, size_t len, double v)
 /* ntk                                                                     */
 
 const gn_param gn_ds_ntk_params[] = {
-    {"n_train", GN_PARAM_INT, "256", 1, 1e8, NULL, "training samples"},
-    {"n_test", GN_PARAM_INT, "256", 0, 1e8, NULL, "test samples"},
-    {"dim", GN_PARAM_INT, "16", 2, 1e6, NULL, "input dimension (x on the unit sphere)"},
-    {"teacher_width", GN_PARAM_INT, "1024", 1, 1e7, NULL, "m: hidden units of the teacher"},
-    {"alpha", GN_PARAM_REAL, "1", 0, 1e6, NULL, "output scale alpha of the teacher"},
-    {"activation", GN_PARAM_CHOICE, "relu", 0, 0, "relu|tanh", "teacher activation sigma"},
-    {"noise", GN_PARAM_REAL, "0", 0, 1e6, NULL, "standard deviation of Gaussian noise on targets"},
-    {"seed", GN_PARAM_INT, "0", 0, SEED_MAX, NULL, "generator seed (independent of the run seeds)"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_INT(gn_ds_ntk_opts, n_train, "256", 1, 1e8, "training samples"),
+    GN_P_INT(gn_ds_ntk_opts, n_test, "256", 0, 1e8, "test samples"),
+    GN_P_INT(gn_ds_ntk_opts, dim, "16", 2, 1e6, "input dimension (x on the unit sphere)"),
+    GN_P_INT(gn_ds_ntk_opts, teacher_width, "1024", 1, 1e7, "m: hidden units of the teacher"),
+    GN_P_REAL(gn_ds_ntk_opts, alpha, "1", 0, 1e6, "output scale alpha of the teacher"),
+    GN_P_CHOICE(gn_ds_ntk_opts, activation, "relu", GN_DS_NTK_ACTIVATIONS,
+                "teacher activation sigma"),
+    GN_P_REAL(gn_ds_ntk_opts, noise, "0", 0, 1e6,
+              "standard deviation of Gaussian noise on targets"),
+    GN_P_INT(gn_ds_ntk_opts, seed, "0", 0, SEED_MAX,
+             "generator seed (independent of the run seeds)"),
+    GN_P_END,
 };
 
 static void ntk_sample(const double *W, const double *a, int m, int d, double alpha, int relu,
@@ -125,15 +129,16 @@ static void ntk_sample(const double *W, const double *a, int m, int d, double al
     }
 }
 
-int gn_ds_load_ntk(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                   gn_dataset *ds, char *err, size_t errlen)
+int gn_ds_load_ntk(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                   char *err, size_t errlen)
 {
-    (void)base_dir;
-    long n_train = gn_ds_int(s, k, "n_train"), n_test = gn_ds_int(s, k, "n_test");
-    long d = gn_ds_int(s, k, "dim"), m = gn_ds_int(s, k, "teacher_width");
-    long seed = gn_ds_int(s, k, "seed");
-    double alpha = gn_ds_real(s, k, "alpha"), noise = gn_ds_real(s, k, "noise");
-    int relu = strcmp(gn_ds_str(s, k, "activation"), "relu") == 0;
+    (void)req;
+    const gn_ds_ntk_opts *o = spec->opts;
+    long n_train = o->n_train, n_test = o->n_test;
+    long d = o->dim, m = o->teacher_width;
+    long seed = o->seed;
+    double alpha = o->alpha, noise = o->noise;
+    int relu = o->activation == GN_DS_NTK_RELU;
     if (alloc_sets(ds, n_train, n_test, d, 1, "ntk", err, errlen)) return -1;
     double *W = gn_ds_alloc(m, d), *a = gn_ds_alloc(m, 1);
     if (!W || !a) {
@@ -153,11 +158,12 @@ int gn_ds_load_ntk(const gn_settings *s, const gn_dataset_kind *k, const char *b
                    "ntk-noise-test", (int)n_test, ds->X_test, ds->Y_test);
     free(W);
     free(a);
-    char b1[40], b2[40];
+    char b1[40], b2[40], act[16];
     snprintf(ds->identity, sizeof ds->identity,
              "ntk gen=" SYNTH_NTK " n_train=%ld n_test=%ld dim=%ld teacher_width=%ld alpha=%s "
              "activation=%s noise=%s seed=%ld rng=" GN_RNG_VERSION,
-             n_train, n_test, d, m, fmt(b1, sizeof b1, alpha), relu ? "relu" : "tanh",
+             n_train, n_test, d, m, fmt(b1, sizeof b1, alpha),
+             gn_ds_choice_name(GN_DS_NTK_ACTIVATIONS, o->activation, act, sizeof act),
              fmt(b2, sizeof b2, noise), seed);
     return 0;
 }
@@ -170,17 +176,21 @@ int gn_ds_load_ntk(const gn_settings *s, const gn_dataset_kind *k, const char *b
 #define CL_BIAS_SD 0.1
 
 const gn_param gn_ds_clustered_params[] = {
-    {"n_train", GN_PARAM_INT, "256", 1, 1e8, NULL, "training samples (sample i in cluster i mod K)"},
-    {"n_test", GN_PARAM_INT, "256", 0, 1e8, NULL, "test samples"},
-    {"dim", GN_PARAM_INT, "16", 2, 1e6, NULL, "input dimension"},
-    {"clusters", GN_PARAM_INT, "8", 1, 1e6, NULL, "K: number of cluster centres (on the unit sphere)"},
-    {"spread", GN_PARAM_REAL, "0.1", 0, 1e3, NULL,
-     "delta: x = c_k + delta z, |z| ~ 1; the smallest Gram eigenvalue falls like delta^2"},
-    {"targets", GN_PARAM_CHOICE, "teacher", 0, 0, "teacher|random",
-     "teacher: a random smooth tanh net of x; random: i.i.d. N(0, 1) (memorization)"},
-    {"noise", GN_PARAM_REAL, "0", 0, 1e6, NULL, "standard deviation of Gaussian noise on teacher targets"},
-    {"seed", GN_PARAM_INT, "0", 0, SEED_MAX, NULL, "generator seed (independent of the run seeds)"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_INT(gn_ds_clustered_opts, n_train, "256", 1, 1e8,
+             "training samples (sample i in cluster i mod K)"),
+    GN_P_INT(gn_ds_clustered_opts, n_test, "256", 0, 1e8, "test samples"),
+    GN_P_INT(gn_ds_clustered_opts, dim, "16", 2, 1e6, "input dimension"),
+    GN_P_INT(gn_ds_clustered_opts, clusters, "8", 1, 1e6,
+             "K: number of cluster centres (on the unit sphere)"),
+    GN_P_REAL(gn_ds_clustered_opts, spread, "0.1", 0, 1e3,
+              "delta: x = c_k + delta z, |z| ~ 1; the smallest Gram eigenvalue falls like delta^2"),
+    GN_P_CHOICE(gn_ds_clustered_opts, targets, "teacher", GN_DS_CLUSTERED_TARGETS,
+                "teacher: a random smooth tanh net of x; random: i.i.d. N(0, 1) (memorization)"),
+    GN_P_REAL(gn_ds_clustered_opts, noise, "0", 0, 1e6,
+              "standard deviation of Gaussian noise on teacher targets"),
+    GN_P_INT(gn_ds_clustered_opts, seed, "0", 0, SEED_MAX,
+             "generator seed (independent of the run seeds)"),
+    GN_P_END,
 };
 
 typedef struct cl_gen {
@@ -218,14 +228,16 @@ static void cl_sample(const cl_gen *g, uint64_t seed, const char *zs, const char
     }
 }
 
-int gn_ds_load_clustered(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                         gn_dataset *ds, char *err, size_t errlen)
+int gn_ds_load_clustered(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                         char *err, size_t errlen)
 {
-    (void)base_dir;
-    long n_train = gn_ds_int(s, k, "n_train"), n_test = gn_ds_int(s, k, "n_test");
-    long d = gn_ds_int(s, k, "dim"), K = gn_ds_int(s, k, "clusters"), seed = gn_ds_int(s, k, "seed");
-    double spread = gn_ds_real(s, k, "spread"), noise = gn_ds_real(s, k, "noise");
-    const char *targets = gn_ds_str(s, k, "targets");
+    (void)req;
+    const gn_ds_clustered_opts *o = spec->opts;
+    long n_train = o->n_train, n_test = o->n_test;
+    long d = o->dim, K = o->clusters, seed = o->seed;
+    double spread = o->spread, noise = o->noise;
+    char targets[16];
+    gn_ds_choice_name(GN_DS_CLUSTERED_TARGETS, o->targets, targets, sizeof targets);
     if (alloc_sets(ds, n_train, n_test, d, 1, "clustered", err, errlen)) return -1;
     double *C = gn_ds_alloc(K, d), *W = gn_ds_alloc(CL_WIDTH, d), *b = gn_ds_alloc(CL_WIDTH, 1),
            *v = gn_ds_alloc(CL_WIDTH, 1);
@@ -244,7 +256,7 @@ int gn_ds_load_clustered(const gn_settings *s, const gn_dataset_kind *k, const c
     for (size_t i = 0; i < (size_t)CL_WIDTH * (size_t)d; i++) W[i] = gn_rng_normal(&r);
     for (int i = 0; i < CL_WIDTH; i++) b[i] = CL_BIAS_SD * gn_rng_normal(&r);
     for (int i = 0; i < CL_WIDTH; i++) v[i] = gn_rng_normal(&r);
-    cl_gen g = {(int)d, (int)K, strcmp(targets, "random") == 0, spread, noise, C, W, b, v};
+    cl_gen g = {(int)d, (int)K, o->targets == GN_DS_CLUSTERED_RANDOM, spread, noise, C, W, b, v};
     cl_sample(&g, (uint64_t)seed, "clustered-z-train", "clustered-y-train", (int)n_train, ds->X_train,
               ds->Y_train);
     if (n_test > 0)
@@ -273,11 +285,13 @@ int gn_ds_load_clustered(const gn_settings *s, const gn_dataset_kind *k, const c
 #define CV_STEP 0.2
 
 const gn_param gn_ds_curves_params[] = {
-    {"n_train", GN_PARAM_INT, "20000", 1, 1e7, NULL, "training images"},
-    {"n_test", GN_PARAM_INT, "10000", 0, 1e7, NULL, "test images"},
-    {"pen", GN_PARAM_REAL, "1", 0.25, 5, NULL, "standard deviation of the Gaussian pen, in pixels"},
-    {"seed", GN_PARAM_INT, "0", 0, SEED_MAX, NULL, "generator seed (independent of the run seeds)"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_INT(gn_ds_curves_opts, n_train, "20000", 1, 1e7, "training images"),
+    GN_P_INT(gn_ds_curves_opts, n_test, "10000", 0, 1e7, "test images"),
+    GN_P_REAL(gn_ds_curves_opts, pen, "1", 0.25, 5,
+              "standard deviation of the Gaussian pen, in pixels"),
+    GN_P_INT(gn_ds_curves_opts, seed, "0", 0, SEED_MAX,
+             "generator seed (independent of the run seeds)"),
+    GN_P_END,
 };
 
 /* Point at t of the quadratic through p0 (t = 0), p1 (t = ½), p2 (t = 1). */
@@ -323,13 +337,14 @@ static void curve_draw(gn_rng *r, double pen, double *img, double *d2)
     for (int j = 0; j < CV_PIX; j++) img[j] = d2[j] < big ? exp(-d2[j] * inv) : 0.0;
 }
 
-int gn_ds_load_curves(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                      gn_dataset *ds, char *err, size_t errlen)
+int gn_ds_load_curves(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                      char *err, size_t errlen)
 {
-    (void)base_dir;
-    long n_train = gn_ds_int(s, k, "n_train"), n_test = gn_ds_int(s, k, "n_test");
-    long seed = gn_ds_int(s, k, "seed");
-    double pen = gn_ds_real(s, k, "pen");
+    (void)req;
+    const gn_ds_curves_opts *o = spec->opts;
+    long n_train = o->n_train, n_test = o->n_test;
+    long seed = o->seed;
+    double pen = o->pen;
     ds->n_train = (int)n_train;
     ds->n_test = (int)n_test;
     ds->d = ds->c = CV_PIX;

@@ -9,9 +9,9 @@
  *   has the training file's n_in and n_out.
  *   Classification sets have one-hot outputs (used as they are); the binary
  *   ones (parity8, parity13, two-spiral) have one 0/1 output, made one-hot
- *   (2 columns) when the loss is xent. standardize: inputs, and targets of
- *   the regression sets unless the loss is xent/bxent, by training mean and
- *   deviation.
+ *   (2 columns) for a GN_TARGETS_ONEHOT request (xent). standardize: inputs,
+ *   and targets of the regression sets when the request asks for values
+ *   (square loss), by training mean and deviation.
  * digits: /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
  *   (python3-sklearn, BSD-3-Clause): 1797 rows of 64 pixels (0..16) and the
  *   label (0..9). No official split: a seeded permutation gives n_train
@@ -19,6 +19,7 @@
  * diabetes: diabetes_data_raw.csv.gz (442 × 10: age, sex, bmi, bp, s1..s6)
  *   and diabetes_target.csv.gz (disease progression) in the same folder;
  *   split like digits; standardize (default) by training statistics.
+ *   digits and diabetes give the same targets for every request.
  * sklearn's CSVs may start with a metadata line "n_samples,n_features,...":
  *   a first line that is not a row of the expected width is taken as one,
  *   and its n_samples must equal the number of rows that follow. */
@@ -53,15 +54,17 @@ const gn_fann_set *gn_fann_set_find(const char *name)
 }
 
 const gn_param gn_ds_fann_params[] = {
-    {"n_train", GN_PARAM_INT, "-1", -1, 1e8, NULL,
-     "training samples: a seeded random subset of the .train file (in file order); -1 = all"},
-    {"n_test", GN_PARAM_INT, "-1", -1, 1e8, NULL,
-     "test samples: a seeded subset of the .test file; -1 = all, 0 = none"},
-    {"seed", GN_PARAM_INT, "0", 0, 9.007199254740992e15, NULL,
-     "seed of the subsets (independent of the run seeds)"},
-    {"standardize", GN_PARAM_BOOL, "true", 0, 0, NULL,
-     "standardize inputs, and regression targets (not with xent/bxent), by training mean and deviation"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_INT(
+        gn_ds_fann_opts, n_train, "-1", -1, 1e8,
+        "training samples: a seeded random subset of the .train file (in file order); -1 = all"),
+    GN_P_INT(gn_ds_fann_opts, n_test, "-1", -1, 1e8,
+             "test samples: a seeded subset of the .test file; -1 = all, 0 = none"),
+    GN_P_INT(gn_ds_fann_opts, seed, "0", 0, 9.007199254740992e15,
+             "seed of the subsets (independent of the run seeds)"),
+    GN_P_BOOL(gn_ds_fann_opts, standardize, "true",
+              "standardize inputs, and regression targets (not with xent/bxent), by training mean "
+              "and deviation"),
+    GN_P_END,
 };
 
 /* Reads a FANN file whole: X (n, n_in), Y (n, n_out). */
@@ -167,19 +170,21 @@ static int subset_rows(double **X, double **Y, int n, int d, int c, int k, uint6
     return 0;
 }
 
-int gn_ds_load_fann(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                    gn_dataset *ds, char *err, size_t errlen)
+int gn_ds_load_fann(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                    char *err, size_t errlen)
 {
-    (void)base_dir;
-    const char *name = gn_settings_get(s, "dataset.name");
+    const gn_ds_fann_opts *o = spec->opts;
+    const char *name = spec->name;
     const gn_fann_set *set = name && strncmp(name, "fann:", 5) == 0 ? gn_fann_set_find(name + 5) : NULL;
     if (!set) {
         gn_ds_err(err, errlen, "dataset.name = '%s': not a FANN set", name ? name : "");
         return -1;
     }
-    long n_train = gn_ds_int(s, k, "n_train"), n_test = gn_ds_int(s, k, "n_test");
-    long seed = gn_ds_int(s, k, "seed");
-    int stdz = gn_ds_bool(s, k, "standardize");
+    long n_train = o->n_train, n_test = o->n_test;
+    long seed = o->seed;
+    int stdz = o->standardize;
+    /* regression targets are standardized only when the request asks for values */
+    int std_targets = set->classify == 0 && req->targets == GN_TARGETS_VALUES;
     char sys[512], path[2048], tpath[2048], files[300] = "";
     gn_blob b = {0};
     int rc = -1, N = 0, d = 0, c = 0, Nt = 0, dt = 0, ct = 0;
@@ -227,7 +232,7 @@ int gn_ds_load_fann(const gn_settings *s, const gn_dataset_kind *k, const char *
     ds->d = d;
     ds->c = c;
     int onehot = 0;
-    if (c == 1 && set->classify == 2 && gn_ds_loss_is_xent(s)) {
+    if (c == 1 && set->classify == 2 && req->targets == GN_TARGETS_ONEHOT) {
         int K = 0, bad = 0;
         double *A, *B;
         int r = gn_ds_onehot(ds->Y_train, ntr, ds->Y_test, nte, &K, &A, &B, &bad);
@@ -244,12 +249,12 @@ int gn_ds_load_fann(const gn_settings *s, const gn_dataset_kind *k, const char *
     }
     if (stdz) {
         gn_ds_standardize(ds->X_train, ntr, d, ds->X_test, nte);
-        if (set->classify == 0 && !gn_ds_loss_is_classification(s))
-            gn_ds_standardize(ds->Y_train, ntr, ds->c, ds->Y_test, nte);
+        if (std_targets) gn_ds_standardize(ds->Y_train, ntr, ds->c, ds->Y_test, nte);
     }
-    snprintf(ds->identity, sizeof ds->identity, "fann:%s n_train=%d n_test=%d seed=%ld standardize=%s",
-             set->name, ntr, nte, seed,
-             !stdz ? "false" : set->classify == 0 && !gn_ds_loss_is_classification(s) ? "true" : "inputs");
+    const char *std_what = !stdz ? "false" : std_targets ? "true" : "inputs";
+    snprintf(ds->identity, sizeof ds->identity,
+             "fann:%s n_train=%d n_test=%d seed=%ld standardize=%s", set->name, ntr, nte, seed,
+             std_what);
     if (onehot) gn_ds_append(ds->identity, sizeof ds->identity, " onehot=%d", onehot);
     gn_ds_append(ds->identity, sizeof ds->identity, " rng=" GN_RNG_VERSION " pkg=libfann-doc%s", files);
     rc = 0;
@@ -326,26 +331,30 @@ done:
 }
 
 const gn_param gn_ds_digits_params[] = {
-    {"task", GN_PARAM_CHOICE, "classify", 0, 0, "classify|autoencode",
-     "classify: 10 classes; autoencode: target = image"},
-    {"n_train", GN_PARAM_INT, "1500", 1, 1797, NULL, "training images (a seeded split of the 1797)"},
-    {"n_test", GN_PARAM_INT, "297", 0, 1796, NULL, "test images (disjoint from the training ones)"},
-    {"seed", GN_PARAM_INT, "0", 0, 9.007199254740992e15, NULL, "seed of the split"},
-    {"scale", GN_PARAM_BOOL, "true", 0, 0, NULL, "pixels / 16, in [0, 1] (false: 0..16)"},
-    {"standardize", GN_PARAM_BOOL, "false", 0, 0, NULL,
-     "standardize each pixel by training mean and deviation (after scale)"},
-    {"onehot", GN_PARAM_BOOL, "true", 0, 0, NULL,
-     "classify targets one-hot (10 columns); false: one column with the digit"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_CHOICE(gn_ds_digits_opts, task, "classify", GN_DS_DIGITS_TASKS,
+                "classify: 10 classes; autoencode: target = image"),
+    GN_P_INT(gn_ds_digits_opts, n_train, "1500", 1, 1797,
+             "training images (a seeded split of the 1797)"),
+    GN_P_INT(gn_ds_digits_opts, n_test, "297", 0, 1796,
+             "test images (disjoint from the training ones)"),
+    GN_P_INT(gn_ds_digits_opts, seed, "0", 0, 9.007199254740992e15, "seed of the split"),
+    GN_P_BOOL(gn_ds_digits_opts, scale, "true", "pixels / 16, in [0, 1] (false: 0..16)"),
+    GN_P_BOOL(gn_ds_digits_opts, standardize, "false",
+              "standardize each pixel by training mean and deviation (after scale)"),
+    GN_P_BOOL(gn_ds_digits_opts, onehot, "true",
+              "classify targets one-hot (10 columns); false: one column with the digit"),
+    GN_P_END,
 };
 
 const gn_param gn_ds_diabetes_params[] = {
-    {"n_train", GN_PARAM_INT, "400", 1, 442, NULL, "training patients (a seeded split of the 442)"},
-    {"n_test", GN_PARAM_INT, "42", 0, 441, NULL, "test patients (disjoint from the training ones)"},
-    {"seed", GN_PARAM_INT, "0", 0, 9.007199254740992e15, NULL, "seed of the split"},
-    {"standardize", GN_PARAM_BOOL, "true", 0, 0, NULL,
-     "standardize the 10 inputs and the target by training mean and deviation"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_INT(gn_ds_diabetes_opts, n_train, "400", 1, 442,
+             "training patients (a seeded split of the 442)"),
+    GN_P_INT(gn_ds_diabetes_opts, n_test, "42", 0, 441,
+             "test patients (disjoint from the training ones)"),
+    GN_P_INT(gn_ds_diabetes_opts, seed, "0", 0, 9.007199254740992e15, "seed of the split"),
+    GN_P_BOOL(gn_ds_diabetes_opts, standardize, "true",
+              "standardize the 10 inputs and the target by training mean and deviation"),
+    GN_P_END,
 };
 
 /* Copies rows idx of A (·, m), columns [j0, j0 + w), into a new (k, w) array. */
@@ -368,15 +377,17 @@ static int split_sizes(const char *what, int N, long n_train, long n_test, char 
     return 0;
 }
 
-int gn_ds_load_digits(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                      gn_dataset *ds, char *err, size_t errlen)
+int gn_ds_load_digits(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                      char *err, size_t errlen)
 {
-    (void)base_dir;
-    const char *task = gn_ds_str(s, k, "task");
-    long n_train = gn_ds_int(s, k, "n_train"), n_test = gn_ds_int(s, k, "n_test");
-    long seed = gn_ds_int(s, k, "seed");
-    int scale = gn_ds_bool(s, k, "scale"), stdz = gn_ds_bool(s, k, "standardize");
-    int onehot = gn_ds_bool(s, k, "onehot"), ae = strcmp(task, "autoencode") == 0;
+    (void)req;
+    const gn_ds_digits_opts *o = spec->opts;
+    char task[16];
+    gn_ds_choice_name(GN_DS_DIGITS_TASKS, o->task, task, sizeof task);
+    long n_train = o->n_train, n_test = o->n_test;
+    long seed = o->seed;
+    int scale = o->scale, stdz = o->standardize;
+    int onehot = o->onehot, ae = o->task == GN_DS_DIGITS_AUTOENCODE;
     char files[200] = "";
     double *A = NULL;
     int N = 0, *tr = NULL, *te = NULL, rc = -1;
@@ -444,13 +455,14 @@ done:
     return rc;
 }
 
-int gn_ds_load_diabetes(const gn_settings *s, const gn_dataset_kind *k, const char *base_dir,
-                        gn_dataset *ds, char *err, size_t errlen)
+int gn_ds_load_diabetes(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                        char *err, size_t errlen)
 {
-    (void)base_dir;
-    long n_train = gn_ds_int(s, k, "n_train"), n_test = gn_ds_int(s, k, "n_test");
-    long seed = gn_ds_int(s, k, "seed");
-    int stdz = gn_ds_bool(s, k, "standardize");
+    (void)req;
+    const gn_ds_diabetes_opts *o = spec->opts;
+    long n_train = o->n_train, n_test = o->n_test;
+    long seed = o->seed;
+    int stdz = o->standardize;
     char files[300] = "";
     double *A = NULL, *T = NULL;
     int N = 0, Nt = 0, *tr = NULL, *te = NULL, rc = -1;

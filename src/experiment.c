@@ -35,78 +35,57 @@
 #include "dataset.h"
 #include "experiment.h"
 #include "loss.h"
+#include "model_spec.h"
 #include "optim.h"
 #include "rng.h"
-
-const gn_param gn_model_params[] = {
-    {"depth", GN_PARAM_INT, "1", 0, 30, NULL, "number of hidden layers (0 = a linear model)"},
-    {"width", GN_PARAM_INT, "256", 1, 1e6, NULL, "units in each hidden layer"},
-    {"activation", GN_PARAM_CHOICE, "tanh", 0, 0, "relu|tanh|sigmoid|softplus|gelu|identity",
-     "nonlinearity applied after every hidden layer"},
-    {"parameterization", GN_PARAM_CHOICE, "ntk", 0, 0, "ntk|standard",
-     "ntk: unit-variance weights scaled by 1/sqrt(fan-in) in the forward pass; standard: "
-     "weights drawn with variance 1/fan-in"},
-    {"output_scale", GN_PARAM_REAL, "1", 1e-12, 1e12, NULL,
-     "factor multiplying the network output"},
-    {"bias", GN_PARAM_BOOL, "true", 0, 0, NULL, "give every layer a bias vector"},
-    {"hidden", GN_PARAM_STRING, NULL, 0, 0, NULL,
-     "hidden layer widths joined by '-', e.g. 1000-500-250; replaces depth and width"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
-};
-
-const gn_param gn_train_params[] = {
-    {"iterations", GN_PARAM_INT, "100", 0, 1e9, NULL,
-     "optimizer steps to take (unless epochs is given)"},
-    {"epochs", GN_PARAM_REAL, NULL, GN_PARAM_POSITIVE, 1e6, NULL,
-     "passes over the training set, instead of iterations"},
-    {"batch", GN_PARAM_INT, NULL, 1, 1e9, NULL,
-     "mini-batch size (absent = the whole training set)"},
-    {"eval_every", GN_PARAM_INT, "1", 1, 1e9, NULL,
-     "evaluate the full training and test loss every this many steps"},
-    {"time_limit_s", GN_PARAM_REAL, "600", GN_PARAM_POSITIVE, 1e9, NULL,
-     "stop a run when its optimizer time exceeds this many seconds"},
-    {"target_loss", GN_PARAM_REAL, NULL, 0, 1e300, NULL,
-     "training loss that defines time_to_target_s and iterations_to_target"},
-    {"diverge_factor", GN_PARAM_REAL, "1e6", 1, 1e300, NULL,
-     "a run is diverged when its training loss exceeds this factor times the initial loss"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
-};
+#include "schema.h"
+#include "train.h"
 
 static const gn_param seeds_param = {"seeds", GN_PARAM_INT, "1", 0, 9007199254740992.0,
-                                     NULL,    "run seeds"};
+                                     NULL,    "run seeds", 0};
 
 static const char *const top_keys[] = {"name",  "description", "seeds", "dataset", "model", "loss",
                                        "train", "optimizers",  "quick", "figures", NULL};
 
 static const char *const figure_keys[] = {"name",   "kind",  "x",    "y",    "series",
                                           "panels", "title", "logx", "logy", "where", NULL};
-static const char *const trace_x[] = {"iteration", "epoch", "samples", "wall_s",
-                                      "prev_train_loss", NULL};
-/* Trace columns the runner writes; optimizers add their own (see
- * gn_optim_ops.trace_columns), accepted too. */
-static const char *const trace_y[] = {
-    "train_loss", "test_loss",  "train_accuracy", "test_accuracy", "batch_loss", "grad_norm",
-    "step_norm",  "lr",         "damping",        "gain_ratio",    "t_forward",  "t_curvature",
-    "t_solve",    "t_backward", NULL};
-/* Whether some registered optimizer writes trace column `name`. */
-static int optimizer_trace_column(const char *name)
+/* Figure axes come from the schema (schema.h): a trace's x is a trace
+ * column flagged GN_COL_X, its y any other trace column (an optimizer's
+ * included); a summary's y a numeric result column of runs.csv. */
+enum { AXIS_TRACE_X, AXIS_TRACE_Y, AXIS_SUMMARY_Y };
+
+static int axis_ok(int axis, const char *name)
 {
-    for (int i = 0; gn_optimizers[i]; i++) {
-        const char *const *t = gn_optimizers[i]->trace_columns;
-        for (int j = 0; t && t[j]; j++)
-            if (strcmp(t[j], name) == 0) return 1;
+    const gn_column *c;
+    switch (axis) {
+    case AXIS_TRACE_X:
+        c = gn_schema_trace_column(name);
+        return c && (c->flags & GN_COL_X);
+    case AXIS_TRACE_Y:
+        c = gn_schema_trace_column(name);
+        return c && !(c->flags & GN_COL_X);
+    default:
+        for (c = gn_runs_result_columns; c->name; c++)
+            if (strcmp(c->name, name) == 0) return c->type != GN_COL_TEXT && c->type != GN_COL_TEXT_PTR;
+        return 0;
     }
-    return 0;
 }
 
-static const char *const summary_y[] = {"iterations",          "wall_s",
-                                        "step_s_median",       "final_train_loss",
-                                        "final_test_loss",     "final_test_accuracy",
-                                        "best_train_loss",     "time_to_target_s",
-                                        "iterations_to_target", "peak_rss_mib",
-                                        "kernel_lambda_min_init", "kernel_cond_init",
-                                        "rejected_steps",      "damping_raised_steps",
-                                        NULL};
+/* "a, b, c": the columns an axis accepts (the writers' own, not an
+ * optimizer's, as the message has always listed). */
+static void join_axis(int axis, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    const gn_column *t = axis == AXIS_SUMMARY_Y ? gn_runs_result_columns : gn_trace_columns;
+    int n = axis == AXIS_SUMMARY_Y ? -1 : GN_TC_COUNT;
+    for (int i = 0; (n < 0 ? t[i].name != NULL : i < n) && o < len; i++) {
+        if (!axis_ok(axis, t[i].name)) continue;
+        int w = snprintf(buf + o, len - o, "%s%s", o ? ", " : "", t[i].name);
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+}
 
 /* Limits that keep hostile input cheap: nesting, nodes after alias
  * expansion, pairs per mapping and items per sequence (duplicate checks
@@ -274,23 +253,6 @@ static int name_ok(const char *s)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
             return 0;
     return 1;
-}
-
-/* Layer widths joined by '-' ("1000-500-250"): as many layers as depth
- * allows, each a width that width allows. */
-static int hidden_ok(const char *s)
-{
-    const gn_param *depth = &gn_model_params[0], *width = &gn_model_params[1];
-    int layers = 0;
-    for (;;) {
-        if (*s < '0' || *s > '9') return 0;
-        double w = 0;
-        while (*s >= '0' && *s <= '9' && w <= width->max)
-            w = 10 * w + (*s++ - '0');
-        if (w < width->min || w > width->max || ++layers > depth->max) return 0;
-        if (*s == '\0') return 1;
-        if (*s++ != '-') return 0;
-    }
 }
 
 /* ---- the tree ---- */
@@ -844,11 +806,15 @@ static int check_value(ctx *c, const item *it, const gn_param *p, const ynode *n
         return fail(c, n->line, n->quick, it->path, "expected %s, got %s", why,
                     shown(n, got, sizeof got));
     if (!*text) return fail(c, n->line, n->quick, it->path, "expected a value, got nothing");
-    if (p == gn_param_find(gn_model_params, "hidden") && !hidden_ok(text))
+    int widths[GN_MAX_LAYERS];
+    if (p == gn_param_find(gn_model_params, "hidden") &&
+        gn_model_hidden_parse(text, widths, GN_MAX_LAYERS) < 0)
         return fail(c, n->line, n->quick, it->path,
                     "expected 1 to %.0f layer widths in [%.0f, %.0f] joined by '-' (e.g. "
                     "1000-500-250), got %s",
-                    gn_model_params[0].max, gn_model_params[1].min, gn_model_params[1].max,
+                    gn_param_find(gn_model_params, "depth")->max,
+                    gn_param_find(gn_model_params, "width")->min,
+                    gn_param_find(gn_model_params, "width")->max,
                     shown(n, got, sizeof got));
     return 0;
 }
@@ -983,7 +949,7 @@ static int parse_dataset(ctx *c, spec *sp, const ynode *n, int kline, int kquick
     if (!ni) return -1;
     *ni =
         (item){.key = "dataset.name", .path = "dataset.name", .line = nline, .quick = name->quick};
-    static const gn_param name_param = {"name", GN_PARAM_STRING, NULL, 0, 0, NULL, "dataset"};
+    static const gn_param name_param = {"name", GN_PARAM_STRING, NULL, 0, 0, NULL, "dataset", 0};
     if (parse_values(c, ni, &name_param, name) != 0) return -1;
     const item nameitem = *ni; /* the layer may move */
     for (int i = 0; i < nameitem.n; i++) {
@@ -1318,20 +1284,21 @@ static int set_table(ctx *c, gn_settings *s, const char *sect, const gn_param *t
     return 0;
 }
 
-/* Whether `loss` is one of the '|'-separated names in ops->losses (an
- * optimizer that lists none supports square loss only). */
+/* Whether the optimizer supports the loss named `loss`. */
 static int loss_supported(const gn_optim_ops *ops, const char *loss)
 {
-    const char *list = ops->losses ? ops->losses : "square";
-    size_t n = strlen(loss);
-    for (const char *p = list; *p;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && strncmp(p, loss, n) == 0) return 1;
-        if (!bar) break;
-        p = bar + 1;
-    }
-    return 0;
+    gn_loss_kind k;
+    return gn_loss_parse(loss, &k) == 0 && gn_optim_supports(ops, k);
+}
+
+/* The losses ops supports, "square|xent|bxent" style. */
+static void losses_text(const gn_optim_ops *ops, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < GN_LOSS_COUNT && o < len; k++)
+        if (gn_optim_supports(ops, (gn_loss_kind)k))
+            o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "|" : "", gn_loss_name(k));
 }
 
 static int resolve(ctx *c, gn_settings *s, const spec *sp, const int *gidx, const entry *e,
@@ -1346,10 +1313,13 @@ static int resolve(ctx *c, gn_settings *s, const spec *sp, const int *gidx, cons
     if (set_table(c, s, "train", gn_train_params, sp, gidx, e, eidx) != 0) return -1;
     const char *loss = value_at(&sp->global, gidx, "loss");
     if (!loss) loss = c->loss_param.def;
-    if (!loss_supported(e->ops, loss))
+    if (!loss_supported(e->ops, loss)) {
+        char list[64];
+        losses_text(e->ops, list, sizeof list);
         return fail(c, e->line, e->quick, "loss",
                     "optimizer %s does not support loss %s; it supports %s", e->ops->name, loss,
-                    e->ops->losses ? e->ops->losses : "square");
+                    list);
+    }
     if (gn_settings_set(s, "loss", loss) != 0) return fail_oom(c);
     const gn_param *t = e->ops->params;
     for (int i = 0; t && t[i].name; i++) {
@@ -1379,6 +1349,29 @@ static double grid_size(const layer *l)
     return g;
 }
 
+static void run_spec_free(gn_run_spec *r)
+{
+    free(r->hparams);
+    gn_settings_free(&r->settings);
+}
+
+/* The typed run: what every layer below reads instead of the text. The
+ * values were checked when the file was read; a failure here is a table
+ * that does not agree with its own defaults. */
+static int bind_run(ctx *c, gn_run_spec *r, const entry *e)
+{
+    char why[256];
+    r->optim = e->ops;
+    if (gn_loss_parse(gn_settings_get(&r->settings, "loss"), &r->loss) != 0)
+        return fail(c, e->line, e->quick, "loss", "unknown loss");
+    r->hparams = gn_optim_bind(e->ops, &r->settings, why, sizeof why);
+    if (!r->hparams ||
+        gn_params_bind(gn_model_params, &r->settings, "model.", &r->model, why, sizeof why) != 0 ||
+        gn_params_bind(gn_train_params, &r->settings, "train.", &r->train, why, sizeof why) != 0)
+        return fail(c, e->line, e->quick, e->ops->name, "%s", why);
+    return 0;
+}
+
 static int push_run(ctx *c, gn_experiment *ex, int *cap, int **lines, const entry *e, long seed,
                     uint64_t h, const gn_settings *s)
 {
@@ -1395,8 +1388,11 @@ static int push_run(ctx *c, gn_experiment *ex, int *cap, int **lines, const entr
     gn_run_spec *r = &ex->runs[ex->n_runs];
     memset(r, 0, sizeof *r);
     if (gn_settings_copy(&r->settings, s) != 0) return fail_oom(c);
-    snprintf(r->optimizer, sizeof r->optimizer, "%s", e->ops->name);
     r->seed = seed;
+    if (bind_run(c, r, e) != 0) {
+        run_spec_free(r);
+        return -1;
+    }
     snprintf(r->run_id, sizeof r->run_id, "%s-s%ld-%012llx", e->ops->name, seed,
              (unsigned long long)(h >> 16));
     (*lines)[ex->n_runs] = e->index;
@@ -1585,7 +1581,7 @@ static void join_columns(const gn_experiment *ex, char *buf, size_t len)
 /* Value text of `key` in run r: its setting, or the optimizer or seed. */
 static const char *run_value(const gn_run_spec *r, const char *key, char *buf, size_t len)
 {
-    if (strcmp(key, "optimizer") == 0) return r->optimizer;
+    if (strcmp(key, "optimizer") == 0) return r->optim->name;
     if (strcmp(key, "seed") == 0) {
         snprintf(buf, len, "%ld", r->seed);
         return buf;
@@ -1698,8 +1694,8 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
                     shown(kind, got, sizeof got));
     const ynode *x = map_get(n, "x", NULL), *y = map_get(n, "y", NULL);
     snprintf(path, sizeof path, "figures[%d].x", index);
-    if (trace && !in_list(trace_x, x->str)) {
-        join_list(trace_x, list, sizeof list);
+    if (trace && !axis_ok(AXIS_TRACE_X, x->str)) {
+        join_axis(AXIS_TRACE_X, list, sizeof list);
         return fail(c, x->line, x->quick, path, "expected one of %s for a trace, got %s", list,
                     shown(x, got, sizeof got));
     }
@@ -1710,9 +1706,9 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
                     shown(x, got, sizeof got));
     }
     snprintf(path, sizeof path, "figures[%d].y", index);
-    const char *const *ys = trace ? trace_y : summary_y;
-    if (!in_list(ys, y->str) && !(trace && optimizer_trace_column(y->str))) {
-        join_list(ys, list, sizeof list);
+    int yaxis = trace ? AXIS_TRACE_Y : AXIS_SUMMARY_Y;
+    if (!axis_ok(yaxis, y->str)) {
+        join_axis(yaxis, list, sizeof list);
         return fail(c, y->line, y->quick, path, "expected one of %s for a %s, got %s", list,
                     trace ? "trace" : "summary", shown(y, got, sizeof got));
     }
@@ -1805,7 +1801,7 @@ static void init_loss_param(ctx *c)
     if (!c->loss_choices[0]) snprintf(c->loss_choices, sizeof c->loss_choices, "square");
     c->loss_param = (gn_param){
         "loss",          GN_PARAM_CHOICE, gn_losses[0].name ? gn_losses[0].name : "square", 0, 0,
-        c->loss_choices, "training loss"};
+        c->loss_choices, "training loss", 0};
 }
 
 static char *dir_of(const char *path)
@@ -1905,7 +1901,7 @@ void gn_experiment_free(gn_experiment *ex)
     free(ex->name);
     free(ex->description);
     for (int i = 0; i < ex->n_runs; i++)
-        gn_settings_free(&ex->runs[i].settings);
+        run_spec_free(&ex->runs[i]);
     free(ex->runs);
     for (int i = 0; i < ex->n_columns; i++)
         free(ex->columns[i]);

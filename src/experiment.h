@@ -4,19 +4,29 @@
 #define GN_EXPERIMENT_H
 
 #include <stddef.h>
+
+#include "loss.h"
+#include "model_spec.h"
+#include "optim.h"
 #include "params.h"
+#include "train.h"
 
-/* Parameter tables of the fixed sections, also used by the runner. */
-extern const gn_param gn_model_params[];
-extern const gn_param gn_train_params[];
 
+/* One run of the grid, typed. Below the parser nothing reads a setting by
+ * name: the runner, the model and the optimizers take the bound fields. The
+ * text settings remain for what is written out (runs.csv cells, the run-id
+ * hash) and for the figures, which name columns. */
 typedef struct gn_run_spec {
-    char run_id[80];     /* stable id derived from the settings */
-    char optimizer[32];
+    char run_id[80]; /* stable id derived from the settings */
     long seed;
-    gn_settings settings; /* every resolved setting by dotted path, defaults
-                             included: dataset.*, model.*, train.*, loss,
-                             opt.* */
+    const gn_optim_ops *optim; /* the optimizer (its name: optim->name) */
+    void *hparams;             /* its opt.* bound (optim->hparams_size bytes) */
+    gn_loss_kind loss;
+    gn_model_hparams model;    /* model.* bound (hidden points into settings) */
+    gn_train_cfg train;        /* train.* bound */
+    gn_settings settings;      /* every resolved setting by dotted path as text,
+                                  defaults included: dataset.*, model.*, train.*,
+                                  loss, opt.* */
 } gn_run_spec;
 
 typedef struct gn_figure {

@@ -7,11 +7,11 @@
 #include "chol.h"
 #include "gram_step.h"
 
-int gn_gram_step_init(gn_gram_step *g, const gn_settings *s, gn_mlp *net, int max_batch,
+int gn_gram_step_init(gn_gram_step *g, const gn_gram_hparams *hp, gn_mlp *net, int max_batch,
                       char *err, size_t errlen)
 {
-    g->lr = gn_settings_real(s, "opt.lr", 1.0);
-    g->damping = gn_settings_real(s, "opt.damping", 0.0);
+    g->lr = hp->lr;
+    g->damping = hp->damping;
     g->max_rows = max_batch * net->c;
     size_t n = (size_t)g->max_rows;
     g->r = malloc(n * sizeof(double));

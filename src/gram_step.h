@@ -10,6 +10,11 @@
 
 #include "optim.h"
 
+/* The hyperparameters of `ggn` and `ggn-mb` (their tables: opt_ggn.c). */
+typedef struct gn_gram_hparams {
+    double lr, damping;
+} gn_gram_hparams;
+
 typedef struct gn_gram_step {
     double lr, damping;
     int max_rows;          /* max_batch * c */
@@ -18,7 +23,7 @@ typedef struct gn_gram_step {
     double *eig;           /* (bc) eigenvalues of K at initialization */
 } gn_gram_step;
 
-int gn_gram_step_init(gn_gram_step *g, const gn_settings *s, gn_mlp *net, int max_batch,
+int gn_gram_step_init(gn_gram_step *g, const gn_gram_hparams *hp, gn_mlp *net, int max_batch,
                       char *err, size_t errlen);
 int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info);
 void gn_gram_step_free(gn_gram_step *g);

@@ -35,6 +35,13 @@ int gn_loss_is_classification(gn_loss_kind k)
     return k == GN_LOSS_XENT || k == GN_LOSS_BXENT;
 }
 
+gn_targets gn_loss_targets(gn_loss_kind k)
+{
+    return k == GN_LOSS_XENT    ? GN_TARGETS_ONEHOT
+           : k == GN_LOSS_BXENT ? GN_TARGETS_PROBS
+                                : GN_TARGETS_VALUES;
+}
+
 /* p (c) = softmax(f); returns log Σ exp f. The callers write p into their
  * own output rows, so no class count is too large. */
 static double softmax(const double *f, int c, double *p)

@@ -26,6 +26,18 @@ int gn_loss_parse(const char *name, gn_loss_kind *out); /* 0 or -1 */
 const char *gn_loss_name(gn_loss_kind k);
 int gn_loss_is_classification(gn_loss_kind k); /* xent, bxent */
 
+/* How a dataset must encode its targets for a loss; the loss decides, the
+ * dataset only receives the request (dataset.h). */
+typedef enum {
+    GN_TARGETS_VALUES, /* square: targets as given, may be standardized */
+    GN_TARGETS_ONEHOT, /* xent: one column of class indices becomes one-hot rows, never
+                          standardized */
+    GN_TARGETS_PROBS   /* bxent: targets as given, values in [0, 1], never standardized */
+} gn_targets;
+
+/* The target encoding loss k trains on. */
+gn_targets gn_loss_targets(gn_loss_kind k);
+
 /* Mean over the b samples of the per-sample loss. */
 double gn_loss_value(gn_loss_kind k, const double *F, const double *Y, int b, int c);
 /* G (b, c) = dL/dF of the mean loss (so it carries the 1/b). */

@@ -14,17 +14,22 @@
 #include "blas.h"
 #include "optim.h"
 
+typedef struct adam_hparams {
+    double lr, beta1, beta2, eps, weight_decay;
+} adam_hparams;
+
 static const gn_param adam_params[] = {
-    {"lr", GN_PARAM_REAL, "0.001", 0, 1e6, NULL, "learning rate eta"},
-    {"beta1", GN_PARAM_REAL, "0.9", 0, 0.999999, NULL,
-     "decay rate of the first-moment (mean) estimate, in [0, 1)"},
-    {"beta2", GN_PARAM_REAL, "0.999", 0, 0.999999999, NULL,
-     "decay rate of the second-moment (uncentered variance) estimate, in [0, 1)"},
-    {"eps", GN_PARAM_REAL, "1e-8", GN_PARAM_POSITIVE, 1, NULL,
-     "added to the root of the second-moment estimate in the denominator (> 0)"},
-    {"weight_decay", GN_PARAM_REAL, "0", 0, 1e6, NULL,
-     "L2 weight decay wd: wd theta is added to the gradient before the moments (not decoupled)"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_REAL(adam_hparams, lr, "0.001", 0, 1e6, "learning rate eta"),
+    GN_P_REAL(adam_hparams, beta1, "0.9", 0, 0.999999,
+              "decay rate of the first-moment (mean) estimate, in [0, 1)"),
+    GN_P_REAL(adam_hparams, beta2, "0.999", 0, 0.999999999,
+              "decay rate of the second-moment (uncentered variance) estimate, in [0, 1)"),
+    GN_P_REAL(adam_hparams, eps, "1e-8", GN_PARAM_POSITIVE, 1,
+              "added to the root of the second-moment estimate in the denominator (> 0)"),
+    GN_P_REAL(adam_hparams, weight_decay, "0", 0, 1e6,
+              "L2 weight decay wd: wd theta is added to the gradient before the moments (not "
+              "decoupled)"),
+    GN_P_END,
 };
 
 extern const gn_optim_ops gn_opt_adam;
@@ -46,20 +51,21 @@ static void adam_destroy(gn_optim *opt)
     free(o->g), free(o->mom), free(o->var), free(o->G), free(o);
 }
 
-static gn_optim *adam_create(const gn_settings *s, gn_mlp *net, int max_batch, char *err,
+static gn_optim *adam_create(const void *hparams, gn_mlp *net, int max_batch, char *err,
                              size_t errlen)
 {
+    const adam_hparams *hp = hparams;
     adam *o = calloc(1, sizeof *o);
     if (!o) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     o->base.ops = &gn_opt_adam;
-    o->lr = gn_settings_real(s, "opt.lr", 1e-3);
-    o->beta1 = gn_settings_real(s, "opt.beta1", 0.9);
-    o->beta2 = gn_settings_real(s, "opt.beta2", 0.999);
-    o->eps = gn_settings_real(s, "opt.eps", 1e-8);
-    o->wd = gn_settings_real(s, "opt.weight_decay", 0.0);
+    o->lr = hp->lr;
+    o->beta1 = hp->beta1;
+    o->beta2 = hp->beta2;
+    o->eps = hp->eps;
+    o->wd = hp->weight_decay;
     o->beta1_t = o->beta2_t = 1.0;
     o->m = net->m;
     o->g = calloc(net->m, sizeof(double));
@@ -124,9 +130,9 @@ const gn_optim_ops gn_opt_adam = {
     .name = "adam",
     .summary = "Adam with bias correction and L2 weight decay (Kingma & Ba 2015)",
     .params = adam_params,
+    .hparams_size = sizeof(adam_hparams),
     .full_batch = 0,
-    .first_order = 1,
-    .losses = "square|xent|bxent",
+    .losses = GN_LOSSES_ALL,
     .create = adam_create,
     .step = adam_step,
     .destroy = adam_destroy,

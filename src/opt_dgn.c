@@ -54,33 +54,51 @@
 #include "chol.h"
 #include "optim.h"
 
+typedef struct dgn_hparams {
+    double lr, tol, momentum, adam_lr, beta1, beta2, eps;
+    int form;   /* FORM_* below */
+    int solver; /* SOLVER_* below */
+    int base;   /* BASE_* below */
+    long inner_iters;
+} dgn_hparams;
+
+enum { FORM_AUTO, FORM_DUAL, FORM_PRIMAL }; /* the order of "auto|dual|primal" */
+enum { SOLVER_CHOLESKY, SOLVER_CG };        /* "cholesky|cg" */
+enum { BASE_SGD, BASE_ADAM };               /* "sgd|adam" */
+
 static const gn_param dgn_params[] = {
-    {"lr", GN_PARAM_REAL, "1", GN_PARAM_POSITIVE, 1e6, NULL,
-     "eta: weight 1/(2 eta) of the proximity term, and the step size of the resulting direction"},
-    {"form", GN_PARAM_CHOICE, "auto", 0, 0, "auto|dual|primal",
-     "dual (bc-sized), primal (m-sized CG), auto: dual when b*c < m"},
-    {"solver", GN_PARAM_CHOICE, "cholesky", 0, 0, "cholesky|cg",
-     "dual form: cholesky forms the Gram matrix (direct solve for square loss); cg is matrix-free "
-     "(conjugate gradients for square loss, mirror ascent with JVP/VJP products for xent)"},
-    {"inner_iters", GN_PARAM_INT, "10", 0, 1e6, NULL,
-     "maximum inner iterations of the iterative solvers (0: the gradient step)"},
-    {"tol", GN_PARAM_REAL, "1e-6", 0, 1e6, NULL,
-     "stop when the dual gap (loss units) is <= tol; primal form: residual <= tol * ||g||; 0: "
-     "always run inner_iters (the gap resolves directions only to ~sqrt(eps) relative)"},
-    {"base", GN_PARAM_CHOICE, "sgd", 0, 0, "sgd|adam", "the optimizer the direction is fed to"},
-    {"momentum", GN_PARAM_REAL, "0", 0, 0.999999, NULL, "base sgd: heavy-ball momentum in [0, 1)"},
-    {"adam_lr", GN_PARAM_REAL, "0.001", 0, 1e6, NULL, "base adam: Adam's learning rate"},
-    {"beta1", GN_PARAM_REAL, "0.9", 0, 0.999999, NULL, "base adam: first-moment decay"},
-    {"beta2", GN_PARAM_REAL, "0.999", 0, 0.999999999, NULL, "base adam: second-moment decay"},
-    {"eps", GN_PARAM_REAL, "1e-8", GN_PARAM_POSITIVE, 1, NULL, "base adam: denominator epsilon"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_REAL(dgn_hparams, lr, "1", GN_PARAM_POSITIVE, 1e6,
+              "eta: weight 1/(2 eta) of the proximity term, and the step size of the resulting "
+              "direction"),
+    GN_P_CHOICE(dgn_hparams, form, "auto", "auto|dual|primal",
+                "dual (bc-sized), primal (m-sized CG), auto: dual when b*c < m"),
+    GN_P_CHOICE(dgn_hparams, solver, "cholesky", "cholesky|cg",
+                "dual form: cholesky forms the Gram matrix (direct solve for square loss); cg is "
+                "matrix-free (conjugate gradients for square loss, mirror ascent with JVP/VJP "
+                "products for xent)"),
+    GN_P_INT(dgn_hparams, inner_iters, "10", 0, 1e6,
+             "maximum inner iterations of the iterative solvers (0: the gradient step)"),
+    GN_P_REAL(dgn_hparams, tol, "1e-6", 0, 1e6,
+              "stop when the dual gap (loss units) is <= tol; primal form: residual <= tol * "
+              "||g||; 0: always run inner_iters (the gap resolves directions only to ~sqrt(eps) "
+              "relative)"),
+    GN_P_CHOICE(dgn_hparams, base, "sgd", "sgd|adam", "the optimizer the direction is fed to"),
+    GN_P_REAL(dgn_hparams, momentum, "0", 0, 0.999999, "base sgd: heavy-ball momentum in [0, 1)"),
+    GN_P_REAL(dgn_hparams, adam_lr, "0.001", 0, 1e6, "base adam: Adam's learning rate"),
+    GN_P_REAL(dgn_hparams, beta1, "0.9", 0, 0.999999, "base adam: first-moment decay"),
+    GN_P_REAL(dgn_hparams, beta2, "0.999", 0, 0.999999999, "base adam: second-moment decay"),
+    GN_P_REAL(dgn_hparams, eps, "1e-8", GN_PARAM_POSITIVE, 1, "base adam: denominator epsilon"),
+    GN_P_END,
 };
 
-static const char *const dgn_columns[] = {"dual_objective", "dual_gap", "inner_iters", NULL};
+static const gn_column dgn_columns[] = {
+    {"dual_objective", "dual objective", GN_COL_REAL, 0, 0},
+    {"dual_gap", "dual gap", GN_COL_REAL, 0, 0},
+    {"inner_iters", "inner iterations", GN_COL_REAL, 0, 0},
+    {NULL, NULL, GN_COL_REAL, 0, 0},
+};
 
 extern const gn_optim_ops gn_opt_dgn;
-
-enum { FORM_AUTO, FORM_DUAL, FORM_PRIMAL };
 
 typedef struct dgn {
     gn_optim base;
@@ -98,12 +116,6 @@ typedef struct dgn {
     int descent_stop; /* the last solve stopped at a non-descent iterate */
 } dgn;
 
-static const char *setting(const gn_settings *s, const char *key, const char *def)
-{
-    const char *v = gn_settings_get(s, key);
-    return v ? v : def;
-}
-
 static void dgn_destroy(gn_optim *opt)
 {
     dgn *o = (dgn *)opt;
@@ -116,26 +128,27 @@ static void dgn_destroy(gn_optim *opt)
     free(o);
 }
 
-static gn_optim *dgn_create(const gn_settings *s, gn_mlp *net, int max_batch, char *err,
+static gn_optim *dgn_create(const void *hparams, gn_mlp *net, int max_batch, char *err,
                             size_t errlen)
 {
+    const dgn_hparams *hp = hparams;
     dgn *o = calloc(1, sizeof *o);
-    if (!o) return NULL;
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     o->base.ops = &gn_opt_dgn;
-    o->eta = gn_settings_real(s, "opt.lr", 1.0);
-    o->tol = gn_settings_real(s, "opt.tol", 1e-6);
-    o->inner = (int)gn_settings_int(s, "opt.inner_iters", 10);
-    o->mom = gn_settings_real(s, "opt.momentum", 0.0);
-    o->adam_lr = gn_settings_real(s, "opt.adam_lr", 1e-3);
-    o->beta1 = gn_settings_real(s, "opt.beta1", 0.9);
-    o->beta2 = gn_settings_real(s, "opt.beta2", 0.999);
-    o->eps = gn_settings_real(s, "opt.eps", 1e-8);
-    const char *form = setting(s, "opt.form", "auto");
-    o->form = strcmp(form, "dual") == 0     ? FORM_DUAL
-              : strcmp(form, "primal") == 0 ? FORM_PRIMAL
-                                            : FORM_AUTO;
-    o->chol = strcmp(setting(s, "opt.solver", "cholesky"), "cg") != 0;
-    o->adam = strcmp(setting(s, "opt.base", "sgd"), "adam") == 0;
+    o->eta = hp->lr;
+    o->tol = hp->tol;
+    o->inner = (int)hp->inner_iters;
+    o->mom = hp->momentum;
+    o->adam_lr = hp->adam_lr;
+    o->beta1 = hp->beta1;
+    o->beta2 = hp->beta2;
+    o->eps = hp->eps;
+    o->form = hp->form;
+    o->chol = hp->solver == SOLVER_CHOLESKY;
+    o->adam = hp->base == BASE_ADAM;
     if (!(o->eta > 0)) {
         snprintf(err, errlen, "lr must be > 0");
         free(o);
@@ -524,15 +537,26 @@ static int dgn_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
     return 0;
 }
 
+static void dgn_plan(const void *hparams, const gn_optim_shape *sh, gn_optim_plan *out)
+{
+    const dgn_hparams *hp = hparams;
+    if (hp->solver == SOLVER_CG)
+        gn_optim_plan_matrix_free(sh, sh->batch, hp->inner_iters, out);
+    else
+        gn_optim_plan_gram(sh, sh->batch, out);
+}
+
 const gn_optim_ops gn_opt_dgn = {
     .version = GN_OPTIM_OPS_VERSION,
     .name = "dgn",
     .summary = "dual Gauss-Newton directions as a drop-in for SGD or Adam (Roulet & Blondel 2023)",
     .params = dgn_params,
+    .hparams_size = sizeof(dgn_hparams),
     .full_batch = 0,
-    .losses = "square|xent",
+    .losses = GN_LOSS_BIT(GN_LOSS_SQUARE) | GN_LOSS_BIT(GN_LOSS_XENT),
     .trace_columns = dgn_columns,
     .create = dgn_create,
     .step = dgn_step,
     .destroy = dgn_destroy,
+    .plan = dgn_plan,
 };

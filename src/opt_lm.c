@@ -41,25 +41,34 @@
 #include "gram_step.h"
 #include "optim.h"
 
+typedef struct lm_hparams {
+    double lr, damping, damping_min;
+    int schedule; /* LM_* below */
+    long max_retries;
+} lm_hparams;
+
+enum { LM_CONSTANT, LM_LOSS, LM_NIELSEN }; /* the order of "constant|loss|nielsen" */
+
 static const gn_param lm_params[] = {
-    {"lr", GN_PARAM_REAL, "1", GN_PARAM_POSITIVE, 1e6, NULL,
-     "step size eta applied to the Levenberg-Marquardt direction"},
-    {"damping", GN_PARAM_REAL, "0.001", 0, 1e12, NULL,
-     "constant: lambda; loss: lambda / batch loss; nielsen: initial lambda (raised automatically "
-     "if Cholesky fails)"},
-    {"damping_min", GN_PARAM_REAL, "1e-12", 0, 1e12, NULL,
-     "floor of lambda under the loss and nielsen schedules"},
-    {"schedule", GN_PARAM_CHOICE, "nielsen", 0, 0, "constant|loss|nielsen",
-     "damping schedule: fixed lambda, lambda proportional to the batch loss, or gain-ratio "
-     "control with step rejection (Nielsen's rule)"},
-    {"max_retries", GN_PARAM_INT, "10", 0, 1000, NULL,
-     "nielsen: rejected trials retried on the same batch within one step"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_REAL(lm_hparams, lr, "1", GN_PARAM_POSITIVE, 1e6,
+              "step size eta applied to the Levenberg-Marquardt direction"),
+    GN_P_REAL(lm_hparams, damping, "0.001", 0, 1e12,
+              "constant: lambda; loss: lambda / batch loss; nielsen: initial lambda (raised "
+              "automatically if Cholesky fails)"),
+    GN_P_REAL(lm_hparams, damping_min, "1e-12", 0, 1e12,
+              "floor of lambda under the loss and nielsen schedules"),
+    GN_P_CHOICE(lm_hparams, schedule, "nielsen", "constant|loss|nielsen",
+                "damping schedule: fixed lambda, lambda proportional to the batch loss, or "
+                "gain-ratio control with step rejection (Nielsen's rule)"),
+    GN_P_INT(lm_hparams, max_retries, "10", 0, 1000,
+             "nielsen: rejected trials retried on the same batch within one step"),
+    GN_P_END,
 };
 
-static const char *const lm_trace_columns[] = {"rejected", NULL};
-
-enum { LM_CONSTANT, LM_LOSS, LM_NIELSEN };
+static const gn_column lm_trace_columns[] = {
+    {"rejected", "rejected trial steps", GN_COL_REAL, 0, 0},
+    {NULL, NULL, GN_COL_REAL, 0, 0},
+};
 
 /* Bounds that keep λ and ν finite through long runs of rejections. */
 #define LM_LAMBDA_MAX 1e300
@@ -87,31 +96,21 @@ static void lm_destroy(gn_optim *opt)
     free(o);
 }
 
-static gn_optim *lm_create(const gn_settings *s, gn_mlp *net, int max_batch, char *err,
+static gn_optim *lm_create(const void *hparams, gn_mlp *net, int max_batch, char *err,
                            size_t errlen)
 {
+    const lm_hparams *hp = hparams;
     lm *o = calloc(1, sizeof *o);
     if (!o) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     o->base.ops = &gn_opt_lm;
-    o->lr = gn_settings_real(s, "opt.lr", 1.0);
-    o->damping = gn_settings_real(s, "opt.damping", 1e-3);
-    o->damping_min = gn_settings_real(s, "opt.damping_min", 1e-12);
-    o->max_retries = (int)gn_settings_int(s, "opt.max_retries", 10);
-    const char *sch = gn_settings_get(s, "opt.schedule");
-    if (!sch || strcmp(sch, "nielsen") == 0)
-        o->schedule = LM_NIELSEN;
-    else if (strcmp(sch, "constant") == 0)
-        o->schedule = LM_CONSTANT;
-    else if (strcmp(sch, "loss") == 0)
-        o->schedule = LM_LOSS;
-    else {
-        snprintf(err, errlen, "lm: unknown schedule \"%s\" (constant, loss or nielsen)", sch);
-        free(o);
-        return NULL;
-    }
+    o->lr = hp->lr;
+    o->damping = hp->damping;
+    o->damping_min = hp->damping_min;
+    o->max_retries = (int)hp->max_retries;
+    o->schedule = hp->schedule;
     o->lambda = fmax(o->damping, o->damping_min);
     o->nu = 2.0;
     o->max_rows = max_batch * net->c;
@@ -315,16 +314,24 @@ static int lm_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
     return rc;
 }
 
+static void lm_plan(const void *hp, const gn_optim_shape *sh, gn_optim_plan *out)
+{
+    (void)hp;
+    gn_optim_plan_gram(sh, sh->batch, out);
+}
+
 const gn_optim_ops gn_opt_lm = {
     .version = GN_OPTIM_OPS_VERSION,
     .name = "lm",
     .summary = "Levenberg-Marquardt dynamics on the Gram system with constant, loss-proportional "
                "or gain-ratio (Nielsen) damping (Cayci 2024)",
     .params = lm_params,
+    .hparams_size = sizeof(lm_hparams),
     .full_batch = 0,
-    .losses = "square",
+    .losses = GN_LOSS_BIT(GN_LOSS_SQUARE),
     .trace_columns = lm_trace_columns,
     .create = lm_create,
     .step = lm_step,
     .destroy = lm_destroy,
+    .plan = lm_plan,
 };

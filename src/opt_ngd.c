@@ -13,18 +13,18 @@
  * iteration), so runs are reproducible. The gradient g always uses the real
  * targets. The step, subset, gain ratio and damping rule are shared with
  * `sgn` (smw.c). */
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "smw.h"
 
 static const gn_param ngd_params[] = {
-    {"lr", GN_PARAM_REAL, "1", 0, 1e6, NULL, "step size eta applied to the direction d"},
-    {"fisher", GN_PARAM_CHOICE, "empirical", 0, 0, "empirical|true",
-     "empirical: u_i from the data targets; true: from targets sampled from the model's "
-     "predictive distribution"},
+    GN_P_REAL(gn_smw_hparams, lr, "1", 0, 1e6, "step size eta applied to the direction d"),
+    GN_P_CHOICE(gn_smw_hparams, fisher, "empirical", "empirical|true",
+                "empirical: u_i from the data targets; true: from targets sampled from the "
+                "model's predictive distribution"),
     GN_SMW_DAMPING_PARAMS,
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_END,
 };
 
 extern const gn_optim_ops gn_opt_ngd;
@@ -34,16 +34,18 @@ typedef struct ngd {
     gn_smw_step st;
 } ngd;
 
-static gn_optim *ngd_create(const gn_settings *s, gn_mlp *net, int max_batch, char *err,
+static gn_optim *ngd_create(const void *hparams, gn_mlp *net, int max_batch, char *err,
                             size_t errlen)
 {
+    const gn_smw_hparams *hp = hparams;
     ngd *o = calloc(1, sizeof *o);
-    if (!o) return NULL;
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     o->base.ops = &gn_opt_ngd;
-    const char *f = gn_settings_get(s, "opt.fisher");
-    gn_smw_curvature kind =
-        f && strcmp(f, "true") == 0 ? GN_SMW_FISHER_TRUE : GN_SMW_FISHER_EMPIRICAL;
-    if (gn_smw_step_init(&o->st, kind, s, net, max_batch, err, errlen) != 0) {
+    gn_smw_curvature kind = hp->fisher == 1 ? GN_SMW_FISHER_TRUE : GN_SMW_FISHER_EMPIRICAL;
+    if (gn_smw_step_init(&o->st, kind, hp, net, max_batch, err, errlen) != 0) {
         free(o);
         return NULL;
     }
@@ -68,9 +70,11 @@ const gn_optim_ops gn_opt_ngd = {
     .summary = "natural gradient (empirical or true Fisher) through Sherman-Morrison-Woodbury with "
                "Levenberg-Marquardt damping (Ren & Goldfarb 2019)",
     .params = ngd_params,
+    .hparams_size = sizeof(gn_smw_hparams),
     .full_batch = 0,
-    .losses = "square|xent|bxent",
+    .losses = GN_LOSSES_ALL,
     .create = ngd_create,
     .step = ngd_step,
     .destroy = ngd_destroy,
+    .plan = gn_smw_plan,
 };

@@ -4,18 +4,24 @@
  *   θ ← θ − η v            (heavy ball)
  *   θ ← θ − η (g + μ v)    (Nesterov, as in common frameworks) */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blas.h"
 #include "optim.h"
 
+typedef struct sgd_hparams {
+    double lr, momentum, weight_decay;
+    int nesterov;
+} sgd_hparams;
+
 static const gn_param sgd_params[] = {
-    {"lr", GN_PARAM_REAL, "0.01", 0, 1e6, NULL, "learning rate eta (> 0)"},
-    {"momentum", GN_PARAM_REAL, "0", 0, 0.999999, NULL, "momentum mu in [0, 1)"},
-    {"nesterov", GN_PARAM_BOOL, "false", 0, 0, NULL, "use Nesterov momentum"},
-    {"weight_decay", GN_PARAM_REAL, "0", 0, 1e6, NULL, "L2 weight decay added to the gradient"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_REAL(sgd_hparams, lr, "0.01", 0, 1e6, "learning rate eta (> 0)"),
+    GN_P_REAL(sgd_hparams, momentum, "0", 0, 0.999999, "momentum mu in [0, 1)"),
+    GN_P_BOOL(sgd_hparams, nesterov, "false", "use Nesterov momentum"),
+    GN_P_REAL(sgd_hparams, weight_decay, "0", 0, 1e6, "L2 weight decay added to the gradient"),
+    GN_P_END,
 };
 
 extern const gn_optim_ops gn_opt_sgd;
@@ -28,25 +34,29 @@ typedef struct sgd {
     double *g, *v, *G; /* (m), (m), (max_batch, c) */
 } sgd;
 
-static gn_optim *sgd_create(const gn_settings *s, gn_mlp *net, int max_batch, char *err,
+static gn_optim *sgd_create(const void *hparams, gn_mlp *net, int max_batch, char *err,
                             size_t errlen)
 {
+    const sgd_hparams *hp = hparams;
     sgd *o = calloc(1, sizeof *o);
-    if (!o) return NULL;
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     o->base.ops = &gn_opt_sgd;
-    o->lr = gn_settings_real(s, "opt.lr", 0.01);
-    o->mu = gn_settings_real(s, "opt.momentum", 0.0);
-    o->wd = gn_settings_real(s, "opt.weight_decay", 0.0);
-    o->nesterov = gn_settings_bool(s, "opt.nesterov", 0);
+    o->lr = hp->lr;
+    o->mu = hp->momentum;
+    o->wd = hp->weight_decay;
+    o->nesterov = hp->nesterov;
     o->m = net->m;
     o->g = calloc(net->m, sizeof(double));
     o->v = calloc(net->m, sizeof(double));
     o->G = calloc((size_t)max_batch * net->c, sizeof(double));
     if (!o->g || !o->v || !o->G) {
         free(o->g), free(o->v), free(o->G), free(o);
+        snprintf(err, errlen, "out of memory for SGD's vectors (%zu parameters)", net->m);
         return NULL;
     }
-    (void)err, (void)errlen;
     return &o->base;
 }
 
@@ -95,9 +105,9 @@ const gn_optim_ops gn_opt_sgd = {
     .name = "sgd",
     .summary = "mini-batch SGD with heavy-ball or Nesterov momentum and weight decay",
     .params = sgd_params,
+    .hparams_size = sizeof(sgd_hparams),
     .full_batch = 0,
-    .first_order = 1,
-    .losses = "square|xent|bxent",
+    .losses = GN_LOSSES_ALL,
     .create = sgd_create,
     .step = sgd_step,
     .destroy = sgd_destroy,

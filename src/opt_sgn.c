@@ -10,14 +10,15 @@
  * With the square loss, b₂ = b and a fixed λ, the step equals `ggn-mb` with
  * learning rate η and damping bλ, since
  *   (JᵀJ/b + λ I)⁻¹ Jᵀr/b = Jᵀ (K + bλ I)⁻¹ r. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "smw.h"
 
 static const gn_param sgn_params[] = {
-    {"lr", GN_PARAM_REAL, "1", 0, 1e6, NULL, "step size eta applied to the direction d"},
+    GN_P_REAL(gn_smw_hparams, lr, "1", 0, 1e6, "step size eta applied to the direction d"),
     GN_SMW_DAMPING_PARAMS,
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_END,
 };
 
 extern const gn_optim_ops gn_opt_sgn;
@@ -27,13 +28,15 @@ typedef struct sgn {
     gn_smw_step st;
 } sgn;
 
-static gn_optim *sgn_create(const gn_settings *s, gn_mlp *net, int max_batch, char *err,
-                            size_t errlen)
+static gn_optim *sgn_create(const void *hp, gn_mlp *net, int max_batch, char *err, size_t errlen)
 {
     sgn *o = calloc(1, sizeof *o);
-    if (!o) return NULL;
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     o->base.ops = &gn_opt_sgn;
-    if (gn_smw_step_init(&o->st, GN_SMW_GAUSS_NEWTON, s, net, max_batch, err, errlen) != 0) {
+    if (gn_smw_step_init(&o->st, GN_SMW_GAUSS_NEWTON, hp, net, max_batch, err, errlen) != 0) {
         free(o);
         return NULL;
     }
@@ -58,9 +61,11 @@ const gn_optim_ops gn_opt_sgn = {
     .summary = "subsampled Gauss-Newton through Sherman-Morrison-Woodbury with Levenberg-Marquardt "
                "damping (Ren & Goldfarb 2019)",
     .params = sgn_params,
+    .hparams_size = sizeof(gn_smw_hparams),
     .full_batch = 0,
-    .losses = "square|xent|bxent",
+    .losses = GN_LOSSES_ALL,
     .create = sgn_create,
     .step = sgn_step,
     .destroy = sgn_destroy,
+    .plan = gn_smw_plan,
 };

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "csvio.h"
+#include "schema.h"
 
 /* ---- small utilities ---------------------------------------------------- */
 
@@ -453,56 +454,10 @@ static int run_gnuplot(const char *gnuplot, const char *dir,
 
 /* ---- axis labels and colours -------------------------------------------- */
 
-static const char *const axis_labels[][2] = {
-    {"iteration", "iteration"},
-    {"epoch", "epoch"},
-    {"samples", "samples seen"},
-    {"wall_s", "wall time (s)"},
-    {"train_loss", "training loss"},
-    {"test_loss", "test loss"},
-    {"batch_loss", "mini-batch loss"},
-    {"test_accuracy", "test accuracy"},
-    {"grad_norm", "gradient norm"},
-    {"step_norm", "step norm"},
-    {"lr", "learning rate"},
-    {"damping", "damping"},
-    {"gain_ratio", "gain ratio"},
-    {"t_forward", "forward time (s)"},
-    {"t_curvature", "curvature time (s)"},
-    {"t_solve", "solve time (s)"},
-    {"t_backward", "backward time (s)"},
-    {"iterations", "iterations"},
-    {"step_s_median", "median step time (s)"},
-    {"final_train_loss", "final training loss"},
-    {"final_test_loss", "final test loss"},
-    {"best_train_loss", "best training loss"},
-    {"time_to_target_s", "time to target (s)"},
-    {"iterations_to_target", "iterations to target"},
-    {"peak_rss_mib", "peak RSS (MiB)"},
-    {"model.width", "width (units)"},
-    {"model.depth", "depth (hidden layers)"},
-    {"train.batch", "batch size (samples)"},
-    {"prev_train_loss", "training loss at the previous evaluation"},
-    {"train_accuracy", "training accuracy"},
-    {"final_test_accuracy", "final test accuracy"},
-    {"kernel_lambda_min_init", "smallest eigenvalue of K at initialization"},
-    {"kernel_cond_init", "condition number of K at initialization"},
-    {"rejected_steps", "rejected trial steps"},
-    {"damping_raised_steps", "steps with damping raised"},
-    {"dataset.spread", "cluster spread delta"},
-    {"opt.curvature_batch", "curvature batch (samples)"},
-    {"opt.inner_iters", "inner iterations"},
-    {"model.output_scale", "output scale alpha"},
-    {"dual_gap", "dual gap"},
-    {"dual_objective", "dual objective"},
-};
-
+/* Axis labels, with units, come from the schema (schema.h). */
 static const char *axis_label(const char *key)
 {
-    for (size_t i = 0; i < sizeof axis_labels / sizeof axis_labels[0]; i++)
-        if (strcmp(axis_labels[i][0], key) == 0)
-            return axis_labels[i][1];
-    return key;
+    return gn_schema_label(key);
 }
 
 static const char *const palette[] = {
@@ -539,18 +494,10 @@ static int has_col(const int *cols, int n, int c)
     return 0;
 }
 
-/* Result columns of runs.csv that are not settings. */
+/* Columns of runs.csv that are not settings (the key and result columns). */
 static int is_result_column(const char *name)
 {
-    static const char *const names[] = {
-        "run_id", "status", "optimizer", "seed", "iterations", "wall_s",
-        "step_s_median", "final_train_loss", "final_test_loss",
-        "best_train_loss", "time_to_target_s", "iterations_to_target",
-        "peak_rss_mib", "message"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(names[i], name) == 0)
-            return 1;
-    return 0;
+    return gn_schema_runs_column(name) != NULL;
 }
 
 static int need_col(const plot_ctx *pc, const char *name, int *col, char *msg,
@@ -606,8 +553,7 @@ static int ctx_open(plot_ctx *pc, char *msg, size_t len)
                 pc->set_cols[pc->n_set++] = c;
     }
     for (int r = 0; r < t->n_rows; r++) {
-        const char *s = cell(pc, r, pc->c_status);
-        if (!strcmp(s, "ok") || !strcmp(s, "diverged") || !strcmp(s, "time_limit"))
+        if (gn_run_status_text_finished(cell(pc, r, pc->c_status)))
             pc->live[pc->n_live++] = r;
     }
     return 0;

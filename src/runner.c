@@ -33,10 +33,12 @@
 #include "gn_revision.h"
 #include "loss.h"
 #include "mlp.h"
+#include "model_spec.h"
 #include "optim.h"
 #include "plot.h"
 #include "rng.h"
 #include "runner.h"
+#include "schema.h"
 #include "testhook.h"
 #include "vmath.h"
 #ifdef GN_HAVE_MPI
@@ -45,41 +47,14 @@
 
 #define EVAL_CHUNK 256
 
-/* What a child sends back. */
-typedef struct run_result {
-    char status[16];
-    long iterations;
-    double wall_s, step_s_median, final_train, final_test, best_train, final_test_acc;
-    double time_to_target, iters_to_target;
-    double kernel_lambda_min, kernel_cond; /* first estimate the optimizer reported */
-    long rejected, damping_raised_steps;
-    long batch;
-    char arch[32];
-    char message[256];
-} run_result;
+/* What a child sends back: gn_run_result (schema.h). */
+typedef gn_run_result run_result;
 
 typedef struct ds_entry {
     char *key;
     gn_dataset ds;
 } ds_entry;
 
-static const char *const metric_cols[] = {
-    "iterations", "wall_s", "step_s_median", "final_train_loss", "final_test_loss",
-    "final_test_accuracy", "best_train_loss", "time_to_target_s", "iterations_to_target", "peak_rss_mib",
-    "kernel_lambda_min_init", "kernel_cond_init", "rejected_steps", "damping_raised_steps",
-    "dataset_identity", "message"};
-#define N_METRICS (int)(sizeof metric_cols / sizeof metric_cols[0])
-
-/* Trace columns; the accuracies are written only for classification losses. */
-enum {
-    TC_ITERATION, TC_EPOCH, TC_SAMPLES, TC_WALL, TC_TRAIN_LOSS, TC_TEST_LOSS, TC_TRAIN_ACC,
-    TC_TEST_ACC, TC_BATCH_LOSS, TC_GRAD_NORM, TC_STEP_NORM, TC_LR, TC_DAMPING, TC_GAIN,
-    TC_T_FORWARD, TC_T_CURVATURE, TC_T_SOLVE, TC_T_BACKWARD, TC_PREV_LOSS, N_TRACE
-};
-static const char *const trace_cols[N_TRACE] = {
-    "iteration", "epoch", "samples", "wall_s", "train_loss", "test_loss", "train_accuracy",
-    "test_accuracy", "batch_loss", "grad_norm", "step_norm", "lr", "damping", "gain_ratio",
-    "t_forward", "t_curvature", "t_solve", "t_backward", "prev_train_loss"};
 
 int gn_available_cores(void)
 {
@@ -112,52 +87,19 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-/* ---- settings → model ---- */
+/* ---- the typed run → model, batch, plan ---- */
 
-static int model_config(const gn_settings *s, const gn_dataset *ds, gn_mlp_config *cfg, char *err,
-                        size_t errlen)
+static int model_config(const gn_run_spec *r, const gn_dataset *ds, gn_mlp_config *cfg,
+                        char *err, size_t errlen)
 {
-    memset(cfg, 0, sizeof *cfg);
-    const char *hidden = gn_settings_get(s, "model.hidden");
-    int L = 0;
-    cfg->sizes[0] = ds->d;
-    if (hidden && *hidden) {
-        const char *p = hidden;
-        while (*p) {
-            char *end;
-            long w = strtol(p, &end, 10);
-            if (end == p || w < 1 || L + 2 > GN_MAX_LAYERS) {
-                snprintf(err, errlen, "model.hidden: bad layer list \"%s\"", hidden);
-                return -1;
-            }
-            cfg->sizes[++L] = (int)w;
-            p = *end == '-' ? end + 1 : end;
-        }
-    } else {
-        long depth = gn_settings_int(s, "model.depth", 1), width = gn_settings_int(s, "model.width", 256);
-        if (depth + 1 > GN_MAX_LAYERS) {
-            snprintf(err, errlen, "model.depth: at most %d hidden layers", GN_MAX_LAYERS - 1);
-            return -1;
-        }
-        for (int l = 0; l < depth; l++) cfg->sizes[++L] = (int)width;
-    }
-    cfg->sizes[++L] = ds->c;
-    cfg->n_layers = L;
-    const char *act = gn_settings_get(s, "model.activation");
-    if (gn_act_parse(act ? act : "tanh", &cfg->act) != 0) {
-        snprintf(err, errlen, "model.activation: unknown \"%s\"", act);
-        return -1;
-    }
-    const char *par = gn_settings_get(s, "model.parameterization");
-    cfg->ntk = !par || strcmp(par, "ntk") == 0;
-    cfg->bias = gn_settings_bool(s, "model.bias", 1);
-    cfg->output_scale = gn_settings_real(s, "model.output_scale", 1.0);
-    return 0;
+    return gn_model_config(&r->model, ds->d, ds->c, cfg, err, errlen);
 }
 
-static char *dataset_key(const gn_settings *s)
+/* The cache key of a run's dataset: everything that changes what is loaded,
+ * the `dataset.*` settings and the target encoding the run's loss asks for. */
+static char *dataset_key(const gn_settings *s, gn_targets targets)
 {
-    size_t len = 1;
+    size_t len = 32;
     for (int i = 0; i < s->n; i++)
         if (strncmp(s->v[i].key, "dataset.", 8) == 0)
             len += strlen(s->v[i].key) + strlen(s->v[i].value) + 2;
@@ -167,34 +109,40 @@ static char *dataset_key(const gn_settings *s)
     for (int i = 0; i < s->n; i++)
         if (strncmp(s->v[i].key, "dataset.", 8) == 0)
             p += sprintf(p, "%s=%s\n", s->v[i].key, s->v[i].value);
+    sprintf(p, "request.targets=%d\n", (int)targets);
     return k;
 }
 
 /* The batch a run steps on. */
 static int run_batch(const gn_run_spec *r, const gn_dataset *ds)
 {
-    const gn_optim_ops *ops = gn_optim_find(r->optimizer);
-    long b = gn_settings_int(&r->settings, "train.batch", 0);
-    if (ops->full_batch || b <= 0 || b > ds->n_train) b = ds->n_train;
+    long b = r->train.batch;
+    if (r->optim->full_batch || b <= 0 || b > ds->n_train) b = ds->n_train;
     return (int)b;
-}
-
-/* Rows of the curvature products a step forms: the batch, or the
- * optimizer's curvature subset when it has one (sgn, ngd). */
-static int run_gram_batch(const gn_run_spec *r, int b)
-{
-    long b2 = gn_settings_int(&r->settings, "opt.curvature_batch", 0);
-    return b2 > 0 && b2 < b ? (int)b2 : b;
 }
 
 static long run_iterations(const gn_run_spec *r, const gn_dataset *ds, int b)
 {
-    const char *ep = gn_settings_get(&r->settings, "train.epochs");
-    if (ep) {
-        double e = strtod(ep, NULL);
-        return (long)ceil(e * ds->n_train / (double)b);
+    if (!isnan(r->train.epochs)) return (long)ceil(r->train.epochs * ds->n_train / (double)b);
+    return r->train.iterations;
+}
+
+/* What the run's optimizer needs per step at batch b (optim.h). */
+static void run_plan(const gn_run_spec *r, const gn_mlp_config *cfg, int b, gn_optim_plan *plan)
+{
+    gn_optim_shape sh = {.batch = b, .c = cfg->sizes[cfg->n_layers]};
+    for (int l = 1; l <= cfg->n_layers; l++) {
+        uint64_t fan_in = (uint64_t)cfg->sizes[l - 1] + (cfg->bias ? 1 : 0);
+        sh.m += (uint64_t)cfg->sizes[l] * fan_in;
+        sh.fan += (uint64_t)cfg->sizes[l - 1] + 1 + (uint64_t)cfg->sizes[l];
     }
-    return gn_settings_int(&r->settings, "train.iterations", 100);
+    gn_optim_plan_for(r->optim, r->hparams, &sh, plan);
+}
+
+/* The model's curvature capacity for a plan (gn_mlp_init_ex: -1 = none). */
+static int plan_gram_capacity(const gn_optim_plan *plan)
+{
+    return plan->gram_batch > 0 ? plan->gram_batch : -1;
 }
 
 /* ---- shards ---- */
@@ -212,43 +160,27 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 }
 
 /* Estimated cost of a run in flops, in integers so that every machine and
- * compiler gets the same number: per step 6 b m for the forward and
- * backward passes (m parameters, batch b); for curvature optimizers the
- * Gram matrix of the r = b' c rows (b' the curvature batch) formed layer by
- * layer, 2 r^2 (sum of fan-ins and fan-outs), its Cholesky factorization
- * r^3 / 3 and the JVP/VJP 4 b' m, or 4 b' m per inner iteration when the
- * solver is matrix-free; plus the evaluations, 2 m per sample of the
- * training and test sets at every eval_every-th step; plus a fixed 10^6
- * for starting the run. */
+ * compiler gets the same number: per step the optimizer's plan (optim.h:
+ * 6 b m for the forward and backward passes, plus the curvature products of
+ * the Gauss-Newton methods); plus the evaluations, 2 m per sample of the
+ * training and test sets at every eval_every-th step; plus a fixed 10^6 for
+ * starting the run. */
 static uint64_t run_cost(const gn_run_spec *r, const gn_dataset *ds)
 {
     gn_mlp_config cfg;
     char err[160];
-    if (model_config(&r->settings, ds, &cfg, err, sizeof err) != 0) return 1;
-    uint64_t m = 0, fan = 0;
-    for (int l = 1; l <= cfg.n_layers; l++) {
-        m = sat_add(m, sat_mul((uint64_t)cfg.sizes[l], (uint64_t)cfg.sizes[l - 1] + 1));
-        fan += (uint64_t)cfg.sizes[l - 1] + 1 + (uint64_t)cfg.sizes[l];
-    }
-    const gn_optim_ops *ops = gn_optim_find(r->optimizer);
+    if (model_config(r, ds, &cfg, err, sizeof err) != 0) return 1;
     int b = run_batch(r, ds);
-    long it = run_iterations(r, ds, b), every = gn_settings_int(&r->settings, "train.eval_every", 1);
-    uint64_t iters = it > 0 ? (uint64_t)it : 0, step = sat_mul(6 * (uint64_t)b, m);
-    if (!ops->first_order) {
-        uint64_t gb = (uint64_t)run_gram_batch(r, b), rows = gb * (uint64_t)ds->c;
-        const char *solver = gn_settings_get(&r->settings, "opt.solver");
-        if (solver && strcmp(solver, "cg") == 0) {
-            long inner = gn_settings_int(&r->settings, "opt.inner_iters", 10);
-            step = sat_add(step, sat_mul(sat_mul(4 * gb, m), inner > 0 ? (uint64_t)inner : 1));
-        } else {
-            step = sat_add(step, sat_mul(2 * sat_mul(rows, rows), fan));
-            step = sat_add(step, sat_mul(sat_mul(rows, rows), rows) / 3);
-            step = sat_add(step, sat_mul(4 * gb, m));
-        }
-    }
+    gn_optim_plan plan;
+    run_plan(r, &cfg, b, &plan);
+    uint64_t m = 0;
+    for (int l = 1; l <= cfg.n_layers; l++)
+        m = sat_add(m, sat_mul((uint64_t)cfg.sizes[l], (uint64_t)cfg.sizes[l - 1] + cfg.bias));
+    long it = run_iterations(r, ds, b), every = r->train.eval_every;
+    uint64_t iters = it > 0 ? (uint64_t)it : 0;
     uint64_t evals = iters / (uint64_t)(every > 0 ? every : 1) + 2;
     uint64_t eval = sat_mul(2 * ((uint64_t)ds->n_train + (uint64_t)ds->n_test), m);
-    return sat_add(sat_add(sat_mul(iters, step), sat_mul(evals, eval)), 1000000);
+    return sat_add(sat_add(sat_mul(iters, plan.step_flops), sat_mul(evals, eval)), 1000000);
 }
 
 typedef struct cost_index {
@@ -286,10 +218,7 @@ static int shard_assign(const uint64_t *cost, int n_runs, int n, int *shard_of, 
 
 /* ---- one run, in the child ---- */
 
-typedef struct trace_row {
-    double v[N_TRACE];
-    double extra[GN_OPTIM_MAX_EXTRA];
-} trace_row;
+typedef gn_trace_row trace_row;
 
 /* Loss (and accuracy, NaN for regression) over a whole set, in chunks. */
 static double eval_set(gn_mlp *net, gn_loss_kind loss, const double *X, const double *Y, int n,
@@ -313,26 +242,26 @@ static void eval_row(gn_mlp *net, gn_loss_kind loss, const gn_dataset *ds, long 
                      double wall, const gn_step_info *info, trace_row *row)
 {
     double *v = row->v;
-    v[TC_ITERATION] = (double)it;
-    v[TC_EPOCH] = (double)samples / ds->n_train;
-    v[TC_SAMPLES] = (double)samples;
-    v[TC_WALL] = wall;
-    v[TC_TRAIN_LOSS] =
-        eval_set(net, loss, ds->X_train, ds->Y_train, ds->n_train, ds->d, ds->c, &v[TC_TRAIN_ACC]);
-    v[TC_TEST_LOSS] = v[TC_TEST_ACC] = NAN;
+    v[GN_TC_ITERATION] = (double)it;
+    v[GN_TC_EPOCH] = (double)samples / ds->n_train;
+    v[GN_TC_SAMPLES] = (double)samples;
+    v[GN_TC_WALL] = wall;
+    v[GN_TC_TRAIN_LOSS] =
+        eval_set(net, loss, ds->X_train, ds->Y_train, ds->n_train, ds->d, ds->c, &v[GN_TC_TRAIN_ACC]);
+    v[GN_TC_TEST_LOSS] = v[GN_TC_TEST_ACC] = NAN;
     if (ds->n_test)
-        v[TC_TEST_LOSS] =
-            eval_set(net, loss, ds->X_test, ds->Y_test, ds->n_test, ds->d, ds->c, &v[TC_TEST_ACC]);
-    v[TC_BATCH_LOSS] = info->batch_loss;
-    v[TC_GRAD_NORM] = info->grad_norm;
-    v[TC_STEP_NORM] = info->step_norm;
-    v[TC_LR] = info->lr;
-    v[TC_DAMPING] = info->damping;
-    v[TC_GAIN] = info->gain_ratio;
-    v[TC_T_FORWARD] = info->t_forward;
-    v[TC_T_CURVATURE] = info->t_curvature;
-    v[TC_T_SOLVE] = info->t_solve;
-    v[TC_T_BACKWARD] = info->t_backward;
+        v[GN_TC_TEST_LOSS] =
+            eval_set(net, loss, ds->X_test, ds->Y_test, ds->n_test, ds->d, ds->c, &v[GN_TC_TEST_ACC]);
+    v[GN_TC_BATCH_LOSS] = info->batch_loss;
+    v[GN_TC_GRAD_NORM] = info->grad_norm;
+    v[GN_TC_STEP_NORM] = info->step_norm;
+    v[GN_TC_LR] = info->lr;
+    v[GN_TC_DAMPING] = info->damping;
+    v[GN_TC_GAIN] = info->gain_ratio;
+    v[GN_TC_T_FORWARD] = info->t_forward;
+    v[GN_TC_T_CURVATURE] = info->t_curvature;
+    v[GN_TC_T_SOLVE] = info->t_solve;
+    v[GN_TC_T_BACKWARD] = info->t_backward;
     memcpy(row->extra, info->extra, sizeof row->extra);
 }
 
@@ -342,32 +271,41 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Whether trace column j is written for this run. */
+static int trace_has(int j, int classify)
+{
+    return classify || !(gn_trace_columns[j].flags & GN_COL_CLASSIFY);
+}
+
+/* One trace cell of the type the schema gives (schema.h). */
+static void trace_cell(gn_csv_writer *w, const gn_column *col, double v, int has_test)
+{
+    if ((col->flags & GN_COL_TEST) && !has_test)
+        gn_csvw_str(w, NULL);
+    else if (col->type == GN_COL_INT)
+        gn_csvw_int(w, (long)v);
+    else if (col->type == GN_COL_REAL_NAN)
+        gn_csvw_real(w, v); /* a NaN loss is data: written as nan */
+    else
+        gn_csvw_real_or_empty(w, v); /* NaN = not applicable */
+}
+
+/* traces/<run_id>.csv: the schema's trace columns, then the optimizer's. */
 static int write_trace(const char *path, const trace_row *rows, long n, int has_test,
-                       int classify, const char *const *extra, char *err, size_t errlen)
+                       int classify, const gn_column *extra, char *err, size_t errlen)
 {
     gn_csv_writer w;
     int n_extra = 0;
-    while (extra && extra[n_extra] && n_extra < GN_OPTIM_MAX_EXTRA) n_extra++;
+    while (extra && extra[n_extra].name && n_extra < GN_OPTIM_MAX_EXTRA) n_extra++;
     if (gn_csvw_open(&w, path, err, errlen) != 0) return -1;
-    for (int j = 0; j < N_TRACE; j++)
-        if (classify || (j != TC_TRAIN_ACC && j != TC_TEST_ACC)) gn_csvw_str(&w, trace_cols[j]);
-    for (int j = 0; j < n_extra; j++) gn_csvw_str(&w, extra[j]);
+    for (int j = 0; j < GN_TC_COUNT; j++)
+        if (trace_has(j, classify)) gn_csvw_str(&w, gn_trace_columns[j].name);
+    for (int j = 0; j < n_extra; j++) gn_csvw_str(&w, extra[j].name);
     gn_csvw_end_row(&w);
     for (long i = 0; i < n; i++) {
-        for (int j = 0; j < N_TRACE; j++) {
-            double v = rows[i].v[j];
-            if (!classify && (j == TC_TRAIN_ACC || j == TC_TEST_ACC))
-                continue;
-            if (j <= TC_SAMPLES)
-                gn_csvw_int(&w, (long)v);
-            else if ((j == TC_TEST_LOSS || j == TC_TEST_ACC) && !has_test)
-                gn_csvw_str(&w, NULL);
-            else if (j == TC_TRAIN_LOSS || j == TC_TEST_LOSS)
-                gn_csvw_real(&w, v); /* a NaN loss is data: written as nan */
-            else
-                gn_csvw_real_or_empty(&w, v); /* NaN = not applicable */
-        }
-        for (int j = 0; j < n_extra; j++) gn_csvw_real_or_empty(&w, rows[i].extra[j]);
+        for (int j = 0; j < GN_TC_COUNT; j++)
+            if (trace_has(j, classify)) trace_cell(&w, &gn_trace_columns[j], rows[i].v[j], has_test);
+        for (int j = 0; j < n_extra; j++) trace_cell(&w, &extra[j], rows[i].extra[j], has_test);
         gn_csvw_end_row(&w);
     }
     return gn_csvw_commit(&w, err, errlen);
@@ -395,26 +333,26 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
 
     gn_blas_init(threads);
     snprintf(res->arch, sizeof res->arch, "%s", gn_blas_arch());
-    snprintf(res->status, sizeof res->status, "error");
+    res->status = GN_RUN_ERROR;
     res->final_train = res->final_test = res->best_train = res->final_test_acc = NAN;
     res->time_to_target = res->iters_to_target = res->step_s_median = NAN;
     res->kernel_lambda_min = res->kernel_cond = NAN;
 
-    const gn_optim_ops *ops = gn_optim_find(r->optimizer);
-    gn_loss_kind loss;
-    gn_loss_parse(gn_settings_get(&r->settings, "loss"), &loss);
+    const gn_optim_ops *ops = r->optim;
+    gn_loss_kind loss = r->loss;
     gn_mlp_config cfg;
-    if (model_config(&r->settings, ds, &cfg, err, sizeof err) != 0) goto fail;
+    if (model_config(r, ds, &cfg, err, sizeof err) != 0) goto fail;
     int b = run_batch(r, ds), d = ds->d, c = ds->c, n = ds->n_train;
     res->batch = b;
     long iters = run_iterations(r, ds, b);
-    long eval_every = gn_settings_int(&r->settings, "train.eval_every", 1);
-    double time_limit = gn_settings_real(&r->settings, "train.time_limit_s", 600);
-    double target = gn_settings_real(&r->settings, "train.target_loss", NAN);
-    double diverge = gn_settings_real(&r->settings, "train.diverge_factor", 1e6);
+    long eval_every = r->train.eval_every;
+    double time_limit = r->train.time_limit_s;
+    double target = r->train.target_loss;
+    double diverge = r->train.diverge_factor;
     int max_batch = b > EVAL_CHUNK ? b : EVAL_CHUNK;
-    if (gn_mlp_init_ex(&net, &cfg, max_batch, ops->first_order ? -1 : run_gram_batch(r, b), err,
-                       sizeof err) != 0)
+    gn_optim_plan plan;
+    run_plan(r, &cfg, b, &plan);
+    if (gn_mlp_init_ex(&net, &cfg, max_batch, plan_gram_capacity(&plan), err, sizeof err) != 0)
         goto fail;
 
     /* Paired runs: parameters and batch order depend only on the seed (and
@@ -424,7 +362,7 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
     gn_rng_seed(&rng_batch, (uint64_t)r->seed, "batches");
     gn_mlp_init_params(&net, &rng_init);
 
-    opt = ops->create(&r->settings, &net, b, err, sizeof err);
+    opt = ops->create(r->hparams, &net, b, err, sizeof err);
     if (!opt) goto fail;
 
     long n_rows_max = iters / eval_every + 3;
@@ -449,7 +387,7 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
     long samples = 0;
     int raised_steps = 0;
     double max_damping = 0;
-    const char *status = "ok";
+    gn_run_status status = GN_RUN_OK;
     gn_step_info info;
     info_reset(&info);
 
@@ -461,19 +399,19 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
             eval_row(&net, loss, ds, it, samples, wall, &info, row);
             /* the previous evaluation's loss: plotting train_loss against it on
              * log axes shows the local order of convergence */
-            row->v[TC_PREV_LOSS] = n_rows > 1 ? rows[n_rows - 2].v[TC_TRAIN_LOSS] : NAN;
-            double tr = row->v[TC_TRAIN_LOSS];
+            row->v[GN_TC_PREV_LOSS] = n_rows > 1 ? rows[n_rows - 2].v[GN_TC_TRAIN_LOSS] : NAN;
+            double tr = row->v[GN_TC_TRAIN_LOSS];
             if (it == 0) loss0 = tr;
             res->final_train = tr;
-            res->final_test = row->v[TC_TEST_LOSS];
-            res->final_test_acc = row->v[TC_TEST_ACC];
+            res->final_test = row->v[GN_TC_TEST_LOSS];
+            res->final_test_acc = row->v[GN_TC_TEST_ACC];
             if (tr < best) best = tr;
             if (!isnan(target) && isnan(res->time_to_target) && tr <= target) {
                 res->time_to_target = wall;
                 res->iters_to_target = (double)it;
             }
             if (!isfinite(tr) || (it > 0 && tr > diverge * loss0 && tr > 1e-300)) {
-                status = "diverged";
+                status = GN_RUN_DIVERGED;
                 snprintf(err, sizeof err, "training loss %.3g at iteration %ld (initial %.3g)",
                          isnan(tr) ? NAN : tr, it, loss0);
                 break;
@@ -481,15 +419,15 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
         }
         if (last) break;
         if (wall > time_limit) {
-            status = "time_limit";
+            status = GN_RUN_TIME_LIMIT;
             snprintf(err, sizeof err, "stopped after %.1f s at iteration %ld", wall, it);
             if (it % eval_every != 0) { /* record the point where it stopped */
                 trace_row *row = &rows[n_rows++];
                 eval_row(&net, loss, ds, it, samples, wall, &info, row);
-                row->v[TC_PREV_LOSS] = n_rows > 1 ? rows[n_rows - 2].v[TC_TRAIN_LOSS] : NAN;
-                res->final_train = row->v[TC_TRAIN_LOSS];
-                res->final_test = row->v[TC_TEST_LOSS];
-                res->final_test_acc = row->v[TC_TEST_ACC];
+                row->v[GN_TC_PREV_LOSS] = n_rows > 1 ? rows[n_rows - 2].v[GN_TC_TRAIN_LOSS] : NAN;
+                res->final_train = row->v[GN_TC_TRAIN_LOSS];
+                res->final_test = row->v[GN_TC_TEST_LOSS];
+                res->final_test_acc = row->v[GN_TC_TEST_ACC];
                 if (res->final_train < best) best = res->final_train;
             }
             break;
@@ -544,7 +482,7 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
         res->step_s_median = it % 2 ? step_times[it / 2]
                                     : 0.5 * (step_times[it / 2 - 1] + step_times[it / 2]);
     }
-    snprintf(res->status, sizeof res->status, "%s", status);
+    res->status = status;
     res->damping_raised_steps = raised_steps;
     if (raised_steps)
         snprintf(res->message, sizeof res->message,
@@ -554,7 +492,7 @@ static void run_child(const gn_run_spec *r, const gn_dataset *ds, const char *tr
         snprintf(res->message, sizeof res->message, "%s", err);
     if (write_trace(trace_path, rows, n_rows, ds->n_test > 0, classify, ops->trace_columns, err,
                     sizeof err) != 0) {
-        snprintf(res->status, sizeof res->status, "error");
+        res->status = GN_RUN_ERROR;
         snprintf(res->message, sizeof res->message, "%s", err);
     }
     goto done;
@@ -571,7 +509,7 @@ fail_trace:
                     sizeof werr);
     }
 fail:
-    snprintf(res->status, sizeof res->status, "error");
+    res->status = GN_RUN_ERROR;
     snprintf(res->message, sizeof res->message, "%s", err);
 done:
     if (opt) ops->destroy(opt);
@@ -809,61 +747,76 @@ static void free_cells(sweep *sw, int i)
     sw->cells[i] = NULL;
 }
 
-static void fill_row(sweep *sw, int i, const run_result *res, double rss_mib,
+/* The text of a result cell of the type the schema gives (schema.h). */
+static char *result_cell(const gn_column *col, const run_result *res)
+{
+    const char *field = (const char *)res + col->offset;
+    char buf[64];
+    long l;
+    double v;
+    switch (col->type) {
+    case GN_COL_INT:
+        memcpy(&l, field, sizeof l);
+        snprintf(buf, sizeof buf, "%ld", l);
+        return dupstr(buf);
+    case GN_COL_TEXT:
+        return dupstr(field);
+    case GN_COL_TEXT_PTR: {
+        const char *t;
+        memcpy(&t, field, sizeof t);
+        return dupstr(t ? t : "");
+    }
+    default:
+        break;
+    }
+    memcpy(&v, field, sizeof v);
+    switch (col->type) {
+    case GN_COL_COUNT:
+        if (isnan(v)) return dupstr("");
+        snprintf(buf, sizeof buf, "%.0f", v);
+        return dupstr(buf);
+    case GN_COL_MIB:
+        snprintf(buf, sizeof buf, "%.1f", v);
+        return dupstr(buf);
+    case GN_COL_REAL_NAN:
+        return fmt_real_nan(v);
+    default:
+        return fmt_real(v);
+    }
+}
+
+/* The runs.csv row of run i: key columns, settings, results (schema.h). */
+static void fill_row(sweep *sw, int i, const run_result *result, double rss_mib,
                      const char *dataset_identity)
 {
     const gn_run_spec *r = &sw->ex->runs[i];
+    run_result res = *result;
+    res.peak_rss_mib = rss_mib;
+    res.dataset_identity = dataset_identity;
     free_cells(sw, i);
     char **c = calloc((size_t)sw->n_cols, sizeof *c);
     if (!c) return;
     int k = 0;
-    c[k++] = dupstr(r->run_id);
-    c[k++] = dupstr(res->status);
-    c[k++] = dupstr(r->optimizer);
     char buf[64];
+    c[k++] = dupstr(r->run_id);
+    c[k++] = dupstr(gn_run_status_name(res.status));
+    c[k++] = dupstr(r->optim->name);
     snprintf(buf, sizeof buf, "%ld", r->seed);
     c[k++] = dupstr(buf);
     for (int j = 0; j < sw->ex->n_columns; j++) {
         const char *key = sw->ex->columns[j];
-        if (strcmp(key, "train.batch") == 0 && res->batch > 0) {
-            snprintf(buf, sizeof buf, "%ld", res->batch);
+        if (strcmp(key, "train.batch") == 0 && res.batch > 0) { /* the batch the run used */
+            snprintf(buf, sizeof buf, "%ld", res.batch);
             c[k++] = dupstr(buf);
         } else {
             c[k++] = dupstr(gn_settings_get(&r->settings, key));
         }
     }
-    snprintf(buf, sizeof buf, "%ld", res->iterations);
-    c[k++] = dupstr(buf);
-    c[k++] = fmt_real(res->wall_s);
-    c[k++] = fmt_real(res->step_s_median);
-    c[k++] = fmt_real_nan(res->final_train);
-    c[k++] = fmt_real(res->final_test);
-    c[k++] = fmt_real(res->final_test_acc);
-    c[k++] = fmt_real_nan(res->best_train);
-    c[k++] = fmt_real(res->time_to_target);
-    if (isnan(res->iters_to_target))
-        c[k++] = dupstr("");
-    else {
-        snprintf(buf, sizeof buf, "%.0f", res->iters_to_target);
-        c[k++] = dupstr(buf);
-    }
-    snprintf(buf, sizeof buf, "%.1f", rss_mib);
-    c[k++] = dupstr(buf);
-    c[k++] = fmt_real(res->kernel_lambda_min);
-    c[k++] = fmt_real(res->kernel_cond);
-    snprintf(buf, sizeof buf, "%ld", res->rejected);
-    c[k++] = dupstr(buf);
-    snprintf(buf, sizeof buf, "%ld", res->damping_raised_steps);
-    c[k++] = dupstr(buf);
-    c[k++] = dupstr(dataset_identity);
-    c[k++] = dupstr(res->message);
+    for (const gn_column *col = gn_runs_result_columns; col->name; col++)
+        c[k++] = result_cell(col, &res);
     sw->cells[i] = c;
 }
 
-static int status_finished(const char *s)
-{
-    return strcmp(s, "ok") == 0 || strcmp(s, "diverged") == 0 || strcmp(s, "time_limit") == 0;
-}
 
 /* ---- the tables of a results folder ---- */
 
@@ -997,7 +950,7 @@ static int collect_rows(const gn_experiment *ex, char *const *header, int n_cols
                     continue;
                 }
                 int rank = 1;
-                if (status_finished(gn_table_cell(&t, row, cst))) {
+                if (gn_run_status_text_finished(gn_table_cell(&t, row, cst))) {
                     char tp[4400];
                     snprintf(tp, sizeof tp, "%s/traces/%s.csv", dirs[d], id);
                     rank = file_exists(tp) ? 2 : 0;
@@ -1041,14 +994,16 @@ static void load_previous(sweep *sw, const char *mine)
 
 static char **make_header(const gn_experiment *ex, int *n_cols)
 {
-    *n_cols = 4 + ex->n_columns + N_METRICS;
+    int n_key = 0, n_result = 0;
+    while (gn_runs_key_columns[n_key].name) n_key++;
+    while (gn_runs_result_columns[n_result].name) n_result++;
+    *n_cols = n_key + ex->n_columns + n_result;
     char **h = calloc((size_t)*n_cols, sizeof *h);
     if (!h) return NULL;
     int k = 0;
-    const char *fixed[] = {"run_id", "status", "optimizer", "seed"};
-    for (int j = 0; j < 4; j++) h[k++] = (char *)fixed[j];
+    for (int j = 0; j < n_key; j++) h[k++] = (char *)gn_runs_key_columns[j].name;
     for (int j = 0; j < ex->n_columns; j++) h[k++] = ex->columns[j];
-    for (int j = 0; j < N_METRICS; j++) h[k++] = (char *)metric_cols[j];
+    for (int j = 0; j < n_result; j++) h[k++] = (char *)gn_runs_result_columns[j].name;
     return h;
 }
 
@@ -1366,7 +1321,7 @@ int gn_runner_merge(const gn_experiment *ex, const gn_merge_options *o)
 static int matches_only(const gn_run_options *o, const gn_run_spec *r)
 {
     if (!o->only) return 1;
-    return fnmatch(o->only, r->run_id, 0) == 0 || fnmatch(o->only, r->optimizer, 0) == 0;
+    return fnmatch(o->only, r->run_id, 0) == 0 || fnmatch(o->only, r->optim->name, 0) == 0;
 }
 
 static double physical_mib(void)
@@ -1426,7 +1381,7 @@ static void install_stop_handlers(struct sigaction *old_int, struct sigaction *o
 static void run_failed(run_result *res, int st, int interrupted_by)
 {
     memset(res, 0, sizeof *res);
-    snprintf(res->status, sizeof res->status, "error");
+    res->status = GN_RUN_ERROR;
     res->final_train = res->final_test = res->best_train = res->step_s_median = NAN;
     res->final_test_acc = NAN;
     res->time_to_target = res->iters_to_target = res->wall_s = NAN;
@@ -1483,7 +1438,8 @@ static int prepare(const gn_experiment *ex, const gn_run_options *o, int mem_job
         o->memory_limit_mib > 0 ? o->memory_limit_mib : 0.8 * physical_mib() / mem_jobs;
     for (int i = 0; i < ex->n_runs; i++) {
         const gn_run_spec *r = &ex->runs[i];
-        char *key = dataset_key(&r->settings);
+        gn_dataset_request req = {ex->base_dir, gn_loss_targets(r->loss)};
+        char *key = dataset_key(&r->settings, req.targets);
         int k;
         if (!key) return 1;
         for (k = 0; k < pp->n_cache; k++)
@@ -1497,7 +1453,11 @@ static int prepare(const gn_experiment *ex, const gn_run_options *o, int mem_job
             }
             pp->cache = nc;
             memset(&pp->cache[k], 0, sizeof pp->cache[k]);
-            if (gn_dataset_load(&r->settings, ex->base_dir, &pp->cache[k].ds, err, sizeof err) != 0) {
+            gn_dataset_spec spec;
+            int rc = gn_dataset_spec_bind(&spec, &r->settings, err, sizeof err);
+            if (rc == 0) rc = gn_dataset_load(&spec, &req, &pp->cache[k].ds, err, sizeof err);
+            gn_dataset_spec_free(&spec);
+            if (rc != 0) {
                 if (!quiet) fprintf(stderr, "gnbench: %s: dataset: %s\n", ex->path, err);
                 free(key);
                 return 2;
@@ -1511,21 +1471,16 @@ static int prepare(const gn_experiment *ex, const gn_run_options *o, int mem_job
         const gn_dataset *ds = &pp->cache[k].ds;
         gn_mlp_config cfg;
         char err[256];
-        if (model_config(&r->settings, ds, &cfg, err, sizeof err) != 0) {
+        if (model_config(r, ds, &cfg, err, sizeof err) != 0) {
             if (!quiet) fprintf(stderr, "gnbench: %s: run %s: %s\n", ex->path, r->run_id, err);
             return 2;
         }
-        const gn_optim_ops *ops = gn_optim_find(r->optimizer);
-        int b = run_batch(r, ds), gb = ops->first_order ? -1 : run_gram_batch(r, b);
-        int mb = b > EVAL_CHUNK ? b : EVAL_CHUNK;
-        double rows = (double)(gb > 0 ? gb : 0) * ds->c, m = 0;
-        for (int l = 1; l <= cfg.n_layers; l++) m += (double)cfg.sizes[l] * (cfg.sizes[l - 1] + 1);
-        /* optimizer workspace: a few parameter-sized vectors, plus for the
-         * curvature methods the Gram matrix, its factor and a transform */
-        const char *solver = gn_settings_get(&r->settings, "opt.solver");
-        int matrix_free = solver && strcmp(solver, "cg") == 0;
-        double opt_bytes = 8.0 * (4 * m + (ops->first_order || matrix_free ? 0 : 3 * rows * rows));
-        double mib = (gn_mlp_bytes(&cfg, mb, gb) + opt_bytes) / 1048576.0;
+        int b = run_batch(r, ds), mb = b > EVAL_CHUNK ? b : EVAL_CHUNK;
+        gn_optim_plan plan;
+        run_plan(r, &cfg, b, &plan);
+        double rows = (double)plan.gram_batch * ds->c;
+        double mib =
+            (gn_mlp_bytes(&cfg, mb, plan_gram_capacity(&plan)) + plan.workspace_bytes) / 1048576.0;
         if (mib > mem_limit) {
             if (!quiet)
                 fprintf(stderr,
@@ -1941,7 +1896,7 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
         slots[s].pid = 0;
         active--;
         finished++;
-        if (strcmp(d.res.status, "error") == 0) errors++;
+        if (d.res.status == GN_RUN_ERROR) errors++;
         fill_row(&sw, i, &d.res, d.rss_mib, pp.cache[pp.ds_of[i]].ds.identity);
         write_runs(&sw);
         double per = busy / finished, eta = per * (n_todo - finished) / capacity;
@@ -1949,9 +1904,9 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o)
         fmt_duration(eta, etab, sizeof etab);
         fmt_duration(took, tookb, sizeof tookb);
         fprintf(stderr, "%s[%d/%d] %-40s %-10s loss %-10.3g %s  ETA %s%s", tty ? "\r\033[K" : "gnbench: ",
-                finished, n_todo, ex->runs[i].run_id, d.res.status, d.res.final_train, tookb, etab,
+                finished, n_todo, ex->runs[i].run_id, gn_run_status_name(d.res.status), d.res.final_train, tookb, etab,
                 tty && finished < n_todo ? "" : "\n");
-        if (strcmp(d.res.status, "error") == 0)
+        if (d.res.status == GN_RUN_ERROR)
             fprintf(stderr, "%sgnbench: run %s: %s\n", tty ? "\n" : "", ex->runs[i].run_id,
                     d.res.message);
     }

@@ -196,23 +196,29 @@ void gn_smw_subset(uint64_t seed, long iteration, int b, int b2, int *idx)
     }
 }
 
-int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_settings *s, gn_mlp *net,
+void gn_smw_plan(const void *hparams, const gn_optim_shape *sh, gn_optim_plan *out)
+{
+    const gn_smw_hparams *hp = hparams;
+    long b2 = hp->curvature_batch;
+    gn_optim_plan_gram(sh, b2 > 0 && b2 < sh->batch ? (int)b2 : sh->batch, out);
+}
+
+int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_smw_hparams *hp, gn_mlp *net,
                      int max_batch, char *err, size_t errlen)
 {
     memset(st, 0, sizeof *st);
     st->kind = kind;
-    st->lr = gn_settings_real(s, "opt.lr", 1.0);
-    st->lambda = gn_settings_real(s, "opt.damping", 1.0);
-    const char *rule = gn_settings_get(s, "opt.damping_rule");
-    st->lm = !rule || strcmp(rule, "fixed") != 0;
-    st->boost = gn_settings_real(s, "opt.boost", 1.01);
-    st->drop = gn_settings_real(s, "opt.drop", 0.99);
-    st->rho_low = gn_settings_real(s, "opt.rho_low", 0.25);
-    st->rho_high = gn_settings_real(s, "opt.rho_high", 0.75);
-    st->lambda_min = gn_settings_real(s, "opt.damping_min", 1e-8);
-    st->lambda_max = gn_settings_real(s, "opt.damping_max", 1e8);
-    st->b2_setting = (int)gn_settings_int(s, "opt.curvature_batch", 0);
-    st->seed = (uint64_t)gn_settings_int(s, "opt.seed", 0);
+    st->lr = hp->lr;
+    st->lambda = hp->damping;
+    st->lm = hp->damping_rule == GN_SMW_RULE_LM;
+    st->boost = hp->boost;
+    st->drop = hp->drop;
+    st->rho_low = hp->rho_low;
+    st->rho_high = hp->rho_high;
+    st->lambda_min = hp->damping_min;
+    st->lambda_max = hp->damping_max;
+    st->b2_setting = (int)hp->curvature_batch;
+    st->seed = (uint64_t)hp->seed;
     if (!(st->lambda > 0)) {
         snprintf(err, errlen, "damping must be > 0 (the SMW formula divides by it)");
         return -1;

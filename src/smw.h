@@ -85,31 +85,42 @@ typedef enum {
     GN_SMW_FISHER_TRUE       /* u_i = J_iᵀ dℓ(f_i, ŷ_i)/df_i, ŷ_i ~ the model's predictive */
 } gn_smw_curvature;
 
-/* The hyperparameters both optimizers share (entries of a gn_param table). */
+/* The hyperparameters of `sgn` and `ngd`, one struct for both (ngd alone
+ * binds `fisher`; GN_SMW_FISHER_* below, in that order after the first). */
+typedef struct gn_smw_hparams {
+    double lr, damping, boost, drop, rho_low, rho_high, damping_min, damping_max;
+    int damping_rule; /* GN_SMW_RULE_* */
+    int fisher;       /* 0 empirical, 1 true */
+    long curvature_batch, seed;
+} gn_smw_hparams;
+
+enum { GN_SMW_RULE_FIXED, GN_SMW_RULE_LM }; /* "fixed|lm" */
+
+/* The damping entries both tables share. */
 // clang-format off
 #define GN_SMW_DAMPING_PARAMS                                                                      \
-    {"damping", GN_PARAM_REAL, "1", GN_PARAM_POSITIVE, 1e12, NULL,                                 \
+    GN_P_REAL(gn_smw_hparams, damping, "1", GN_PARAM_POSITIVE, 1e12,                               \
      "initial damping lambda > 0 added to the curvature (raised automatically if Cholesky "        \
-     "fails)"},                                                                                    \
-    {"damping_rule", GN_PARAM_CHOICE, "lm", 0, 0, "fixed|lm",                                      \
-     "fixed: lambda stays; lm: Levenberg-Marquardt rule on the gain ratio rho"},                   \
-    {"boost", GN_PARAM_REAL, "1.01", 1, 1e6, NULL,                                                 \
-     "lm: lambda <- lambda * boost when rho < rho_low (the authors' code: 1.01)"},                 \
-    {"drop", GN_PARAM_REAL, "0.99", GN_PARAM_POSITIVE, 1, NULL,                                    \
-     "lm: lambda <- lambda * drop when rho > rho_high (the authors' code: 0.99)"},                 \
-    {"rho_low", GN_PARAM_REAL, "0.25", -1e6, 1, NULL, "lm: gain ratio below which lambda rises"},  \
-    {"rho_high", GN_PARAM_REAL, "0.75", 0, 1e6, NULL, "lm: gain ratio above which lambda falls"},  \
-    {"damping_min", GN_PARAM_REAL, "1e-8", GN_PARAM_POSITIVE, 1e12, NULL,                          \
-     "lm: lower bound of lambda"},                                                                 \
-    {"damping_max", GN_PARAM_REAL, "1e8", GN_PARAM_POSITIVE, 1e12, NULL,                           \
-     "lm: upper bound of lambda"},                                                                 \
-    {"curvature_batch", GN_PARAM_INT, "0", 0, 1e9, NULL,                                           \
+     "fails)"),                                                                                    \
+    GN_P_CHOICE(gn_smw_hparams, damping_rule, "lm", "fixed|lm",                                    \
+     "fixed: lambda stays; lm: Levenberg-Marquardt rule on the gain ratio rho"),                   \
+    GN_P_REAL(gn_smw_hparams, boost, "1.01", 1, 1e6,                                               \
+     "lm: lambda <- lambda * boost when rho < rho_low (the authors' code: 1.01)"),                 \
+    GN_P_REAL(gn_smw_hparams, drop, "0.99", GN_PARAM_POSITIVE, 1,                                  \
+     "lm: lambda <- lambda * drop when rho > rho_high (the authors' code: 0.99)"),                 \
+    GN_P_REAL(gn_smw_hparams, rho_low, "0.25", -1e6, 1, "lm: gain ratio below which lambda rises"), \
+    GN_P_REAL(gn_smw_hparams, rho_high, "0.75", 0, 1e6, "lm: gain ratio above which lambda falls"), \
+    GN_P_REAL(gn_smw_hparams, damping_min, "1e-8", GN_PARAM_POSITIVE, 1e12,                        \
+     "lm: lower bound of lambda"),                                                                 \
+    GN_P_REAL(gn_smw_hparams, damping_max, "1e8", GN_PARAM_POSITIVE, 1e12,                         \
+     "lm: upper bound of lambda"),                                                                 \
+    GN_P_INT(gn_smw_hparams, curvature_batch, "0", 0, 1e9,                                         \
      "b2: samples of the step batch used for the curvature (0 = all); the gradient always uses "   \
      "the whole step batch, so leaving train.batch unset (the whole training set) with a small "   \
-     "b2 gives the semi-stochastic variant"},                                                      \
-    {"seed", GN_PARAM_INT, "0", 0, 9007199254740992.0, NULL,                                       \
+     "b2 gives the semi-stochastic variant"),                                                      \
+    GN_P_INT(gn_smw_hparams, seed, "0", 0, 9007199254740992.0,                                     \
      "seed of the per-step draws (curvature subset, sampled Fisher targets), combined with the "   \
-     "iteration number"}
+     "iteration number")
 // clang-format on
 
 typedef struct gn_smw_step {
@@ -127,8 +138,10 @@ typedef struct gn_smw_step {
     int *idx;   /* (max_batch) curvature subset */
 } gn_smw_step;
 
-int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_settings *s, gn_mlp *net,
+int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_smw_hparams *hp, gn_mlp *net,
                      int max_batch, char *err, size_t errlen);
+/* The plan of `sgn` and `ngd`: the Gram of the curvature batch. */
+void gn_smw_plan(const void *hp, const gn_optim_shape *sh, gn_optim_plan *out);
 /* One step: g = ∇L_B(θ); d = −(G + λ I)⁻¹ g with G from the curvature
  * batch; θ ← θ + η d; then the gain ratio ρ and (rule lm) the new λ. */
 int gn_smw_step_run(gn_smw_step *st, const gn_step_ctx *ctx, gn_step_info *info);

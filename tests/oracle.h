@@ -91,7 +91,7 @@ static inline gn_optim *make_opt(const char *name, prob *p, ...)
     }
     va_end(ap);
     char err[256];
-    gn_optim *o = ops->create(&s, &p->net, p->n, err, sizeof err);
+    gn_optim *o = gn_optim_create(ops, &s, &p->net, p->n, err, sizeof err);
     gn_settings_free(&s);
     cr_assert_not_null(o, "%s", err);
     return o;

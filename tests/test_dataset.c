@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +50,26 @@ static void settings(gn_settings *s, ...)
     va_end(ap);
 }
 
+/* Binds s's dataset and loads it from base_dir with target encoding t, the
+ * way the runner does. Returns the status; err holds the message and ds is
+ * cleared on failure. */
+static int load_as(const gn_settings *s, const char *base_dir, gn_targets t, gn_dataset *ds,
+                   char *err, size_t len)
+{
+    gn_dataset_spec spec;
+    gn_dataset_request req = {base_dir, t};
+    err[0] = '\0';
+    memset(ds, 0, sizeof *ds);
+    int rc = gn_dataset_spec_bind(&spec, s, err, len);
+    if (rc == 0) rc = gn_dataset_load(&spec, &req, ds, err, len);
+    gn_dataset_spec_free(&spec);
+    return rc;
+}
+
 static void load_ok(gn_settings *s, gn_dataset *ds)
 {
     char err[1024] = "";
-    int rc = gn_dataset_load(s, csv_dir(), ds, err, sizeof err);
+    int rc = load_as(s, csv_dir(), GN_TARGETS_VALUES, ds, err, sizeof err);
     cr_assert_eq(rc, 0, "load failed: %s", err);
 }
 
@@ -62,7 +79,8 @@ static void load_fails(gn_settings *s, const char *file, int line, ...)
 {
     gn_dataset ds;
     char err[1024] = "";
-    cr_assert_eq(gn_dataset_load(s, csv_dir(), &ds, err, sizeof err), -1, "accepted (%s)", file);
+    cr_assert_eq(load_as(s, csv_dir(), GN_TARGETS_VALUES, &ds, err, sizeof err), -1,
+                 "accepted (%s)", file);
     cr_assert_null(ds.X_train);
     cr_assert_null(ds.Y_train);
     if (file) {
@@ -118,9 +136,300 @@ Test(dataset, unknown_name_and_bad_values_are_rejected)
     settings(&s, NULL);
     load_fails(&s, NULL, 0, "dataset.name", NULL);
     settings(&s, "dataset.name=teacher", "dataset.n_train=0", NULL);
-    load_fails(&s, NULL, 0, "dataset.n_train", "'0'", NULL);
+    load_fails(&s, NULL, 0, "dataset.n_train", "\"0\"", NULL);
     settings(&s, "dataset.name=teacher", "dataset.noise=-1", NULL);
     load_fails(&s, NULL, 0, "dataset.noise", NULL);
+}
+
+/* ---- typed options and the request ---- */
+
+static const char *e2e_file(const char *name)
+{
+    static char path[1024];
+    const char *d = getenv("GN_TEST_DATA");
+    if (d)
+        snprintf(path, sizeof path, "%s/e2e/%s", d, name);
+    else
+        snprintf(path, sizeof path, "%s/tests/data/e2e/%s", GN_SOURCE_ROOT, name);
+    return path;
+}
+
+/* A spec bound from "key=value" settings (ending with NULL); s must outlive it. */
+static void bind_ok(gn_dataset_spec *spec, gn_settings *s, ...)
+{
+    gn_settings_init(s);
+    va_list ap;
+    va_start(ap, s);
+    const char *kv;
+    while ((kv = va_arg(ap, const char *))) {
+        const char *eq = strchr(kv, '=');
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+        cr_assert_eq(gn_settings_set(s, key, eq + 1), 0);
+    }
+    va_end(ap);
+    char err[512] = "";
+    cr_assert_eq(gn_dataset_spec_bind(spec, s, err, sizeof err), 0, "%s", err);
+    cr_assert_not_null(spec->kind);
+    cr_assert_not_null(spec->opts);
+}
+
+Test(dataset, bind_fills_every_kind_with_its_table_defaults)
+{
+    for (int i = 0; gn_dataset_kinds[i].name; i++) {
+        const gn_dataset_kind *k = &gn_dataset_kinds[i];
+        char kv[96];
+        snprintf(kv, sizeof kv, "dataset.name=%s",
+                 strcmp(k->name, "fann:<set>") == 0 ? "fann:thyroid" : k->name);
+        gn_settings s;
+        gn_dataset_spec spec;
+        bind_ok(&spec, &s, kv, NULL);
+        cr_assert_eq(spec.kind, k, "%s", k->name);
+        cr_assert_gt(k->opts_size, 0, "%s", k->name);
+        const char *o = spec.opts;
+        for (const gn_param *p = k->params; p->name; p++) {
+            cr_assert_leq(p->offset, k->opts_size, "%s.%s", k->name, p->name);
+            const void *f = o + p->offset;
+            switch (p->type) {
+            case GN_PARAM_REAL:
+                cr_assert_eq(*(const double *)f, strtod(p->def, NULL), "%s.%s", k->name, p->name);
+                break;
+            case GN_PARAM_INT:
+                cr_assert_eq(*(const long *)f, p->def ? strtol(p->def, NULL, 10) : 0, "%s.%s",
+                             k->name, p->name);
+                break;
+            case GN_PARAM_BOOL:
+                cr_assert_eq(*(const int *)f, strcmp(p->def, "true") == 0, "%s.%s", k->name,
+                             p->name);
+                break;
+            case GN_PARAM_CHOICE:
+                cr_assert_eq(*(const int *)f, gn_param_choice_index(p, p->def), "%s.%s", k->name,
+                             p->name);
+                break;
+            case GN_PARAM_STRING:
+            case GN_PARAM_LIST:
+                cr_assert_null(*(const char *const *)f, "%s.%s", k->name, p->name);
+                break;
+            }
+        }
+        gn_dataset_spec_free(&spec);
+        cr_assert_null(spec.opts);
+        gn_settings_free(&s);
+    }
+}
+
+Test(dataset, bind_defaults_land_in_the_named_fields)
+{
+    gn_settings s;
+    gn_dataset_spec spec;
+    bind_ok(&spec, &s, "dataset.name=teacher", NULL);
+    const gn_ds_teacher_opts *t = spec.opts;
+    cr_assert(t->n_train == 256 && t->n_test == 256 && t->dim == 16 && t->outputs == 1);
+    cr_assert(t->teacher_width == 32 && t->noise == 0 && t->spectrum == 0 && t->seed == 0);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+
+    bind_ok(&spec, &s, "dataset.name=csv", NULL);
+    const gn_ds_csv_opts *c = spec.opts;
+    cr_assert(!c->train && !c->test && !c->target && c->target_columns == 0 && c->classes == 0);
+    cr_assert_eq(c->standardize, 1);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+
+    bind_ok(&spec, &s, "dataset.name=ntk", NULL);
+    const gn_ds_ntk_opts *n = spec.opts;
+    cr_assert(n->dim == 16 && n->teacher_width == 1024 && n->alpha == 1);
+    cr_assert_eq(n->activation, GN_DS_NTK_RELU);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+
+    bind_ok(&spec, &s, "dataset.name=clustered", NULL);
+    const gn_ds_clustered_opts *cl = spec.opts;
+    cr_assert(cl->clusters == 8 && cl->spread == 0.1 && cl->targets == GN_DS_CLUSTERED_TEACHER);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+
+    bind_ok(&spec, &s, "dataset.name=curves", NULL);
+    const gn_ds_curves_opts *cv = spec.opts;
+    cr_assert(cv->n_train == 20000 && cv->n_test == 10000 && cv->pen == 1);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+
+    bind_ok(&spec, &s, "dataset.name=fashion-mnist", NULL);
+    const gn_ds_fashion_opts *fm = spec.opts;
+    cr_assert(fm->task == GN_DS_FASHION_CLASSIFY && fm->n_train == 60000 && fm->n_test == 10000);
+    cr_assert(fm->scale == 1 && fm->standardize == 0 && fm->onehot == 1 && fm->max_angle == 180);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+
+    bind_ok(&spec, &s, "dataset.name=fann:parity8", NULL);
+    const gn_ds_fann_opts *fa = spec.opts;
+    cr_assert(fa->n_train == -1 && fa->n_test == -1 && fa->standardize == 1);
+    cr_assert_str_eq(spec.name, "fann:parity8");
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+
+    bind_ok(&spec, &s, "dataset.name=digits", NULL);
+    const gn_ds_digits_opts *dg = spec.opts;
+    cr_assert(dg->task == GN_DS_DIGITS_CLASSIFY && dg->n_train == 1500 && dg->n_test == 297);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+
+    bind_ok(&spec, &s, "dataset.name=diabetes", NULL);
+    const gn_ds_diabetes_opts *db = spec.opts;
+    cr_assert(db->n_train == 400 && db->n_test == 42 && db->standardize == 1);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+}
+
+Test(dataset, bind_takes_given_values_and_choices_in_table_order)
+{
+    gn_settings s;
+    gn_dataset_spec spec;
+    bind_ok(&spec, &s, "dataset.name=teacher", "dataset.spectrum=2.5", "dataset.seed=7",
+            "dataset.outputs=3", NULL);
+    const gn_ds_teacher_opts *t = spec.opts;
+    cr_assert(t->spectrum == 2.5 && t->seed == 7 && t->outputs == 3 && t->dim == 16);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+
+    bind_ok(&spec, &s, "dataset.name=csv", "dataset.train=a.csv", "dataset.target=y;z",
+            "dataset.standardize=false", "dataset.classes=4", NULL);
+    const gn_ds_csv_opts *c = spec.opts;
+    cr_assert_str_eq(c->train, "a.csv");
+    cr_assert_str_eq(c->target, "y;z");
+    cr_assert(c->standardize == 0 && c->classes == 4 && c->target_columns == 0);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+
+    /* each choice name binds to its enum value */
+    static const struct {
+        const char *name, *kv;
+        size_t offset;
+        int want;
+    } choices[] = {
+        {"ntk", "dataset.activation=tanh", offsetof(gn_ds_ntk_opts, activation), GN_DS_NTK_TANH},
+        {"clustered", "dataset.targets=random", offsetof(gn_ds_clustered_opts, targets),
+         GN_DS_CLUSTERED_RANDOM},
+        {"fashion-mnist", "dataset.task=autoencode", offsetof(gn_ds_fashion_opts, task),
+         GN_DS_FASHION_AUTOENCODE},
+        {"fashion-mnist", "dataset.task=rotation", offsetof(gn_ds_fashion_opts, task),
+         GN_DS_FASHION_ROTATION},
+        {"digits", "dataset.task=autoencode", offsetof(gn_ds_digits_opts, task),
+         GN_DS_DIGITS_AUTOENCODE},
+    };
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        char kv[64];
+        snprintf(kv, sizeof kv, "dataset.name=%s", choices[i].name);
+        bind_ok(&spec, &s, kv, choices[i].kv, NULL);
+        int got = *(const int *)((const char *)spec.opts + choices[i].offset);
+        cr_assert_eq(got, choices[i].want, "%s %s", choices[i].name, choices[i].kv);
+        gn_dataset_spec_free(&spec);
+        gn_settings_free(&s);
+    }
+    char b[16];
+    cr_assert_str_eq(gn_ds_choice_name(GN_DS_FASHION_TASKS, GN_DS_FASHION_ROTATION, b, sizeof b),
+                     "rotation");
+    cr_assert_str_eq(gn_ds_choice_name(GN_DS_NTK_ACTIVATIONS, GN_DS_NTK_RELU, b, sizeof b), "relu");
+    cr_assert_str_eq(gn_ds_choice_name(GN_DS_DIGITS_TASKS, 2, b, sizeof b), "?");
+    cr_assert_str_eq(gn_ds_choice_name(GN_DS_DIGITS_TASKS, -1, b, sizeof b), "?");
+}
+
+Test(dataset, bind_refuses_bad_values_and_names_with_the_spec_cleared)
+{
+    gn_settings s;
+    gn_dataset_spec spec;
+    char err[512];
+    settings(&s, "dataset.name=teacher", "dataset.dim=0", NULL);
+    cr_assert_eq(gn_dataset_spec_bind(&spec, &s, err, sizeof err), -1);
+    cr_assert(strstr(err, "dataset.dim") && strstr(err, "\"0\""), "%s", err);
+    cr_assert(!spec.kind && !spec.name && !spec.opts);
+    gn_dataset_spec_free(&spec); /* a cleared spec may be freed */
+    gn_settings_free(&s);
+    settings(&s, "dataset.name=nope", NULL);
+    cr_assert_eq(gn_dataset_spec_bind(&spec, &s, err, sizeof err), -1);
+    cr_assert(strstr(err, "unknown dataset"), "%s", err);
+    gn_settings_free(&s);
+    /* loading needs a bound spec */
+    gn_dataset ds;
+    cr_assert_eq(gn_dataset_load(&spec, NULL, &ds, err, sizeof err), -1);
+    cr_assert_null(ds.X_train);
+}
+
+Test(dataset, losses_ask_for_their_target_encoding)
+{
+    cr_assert_eq(gn_loss_targets(GN_LOSS_SQUARE), GN_TARGETS_VALUES);
+    cr_assert_eq(gn_loss_targets(GN_LOSS_XENT), GN_TARGETS_ONEHOT);
+    cr_assert_eq(gn_loss_targets(GN_LOSS_BXENT), GN_TARGETS_PROBS);
+}
+
+/* One spec, three requests: class labels 0..2 in one column. */
+Test(dataset, request_decides_one_hot_and_target_standardization)
+{
+    gn_settings s;
+    gn_dataset_spec spec;
+    bind_ok(&spec, &s, "dataset.name=csv", "dataset.target=label", NULL);
+    ((gn_ds_csv_opts *)spec.opts)->train = e2e_file("classes.csv"); /* absolute: no base dir */
+    char err[1024];
+    gn_dataset v, h, p;
+    gn_dataset_request rv = {NULL, GN_TARGETS_VALUES}, rh = {NULL, GN_TARGETS_ONEHOT},
+                       rp = {NULL, GN_TARGETS_PROBS};
+    cr_assert_eq(gn_dataset_load(&spec, &rv, &v, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(gn_dataset_load(&spec, &rh, &h, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(gn_dataset_load(&spec, &rp, &p, err, sizeof err), 0, "%s", err);
+    cr_assert(v.c == 1 && h.c == 3 && p.c == 1, "c = %d %d %d", v.c, h.c, p.c);
+    cr_assert(v.n_train == 48 && h.n_train == 48 && p.n_train == 48);
+    double mean, var;
+    column_stats(v.Y_train, v.n_train, 1, 0, &mean, &var); /* values: standardized */
+    cr_assert(fabs(mean) < 1e-14 && fabs(var - 1) < 1e-14, "%g %g", mean, var);
+    for (int i = 0; i < p.n_train; i++) {
+        double y = p.Y_train[i]; /* probabilities: as given, never standardized */
+        cr_assert(y == 0 || y == 1 || y == 2, "row %d: %g", i, y);
+        const double *r = h.Y_train + (size_t)i * 3;
+        cr_assert(r[0] + r[1] + r[2] == 1.0 && r[(int)y] == 1.0, "row %d", i);
+    }
+    for (int i = 0; i < v.n_train * v.d; i++) /* inputs are standardized alike */
+        cr_assert(v.X_train[i] == h.X_train[i] && v.X_train[i] == p.X_train[i]);
+    cr_assert(strstr(v.identity, "standardize=true") && !strstr(v.identity, "onehot"), "%s",
+              v.identity);
+    cr_assert(strstr(h.identity, "standardize=inputs onehot=3"), "%s", h.identity);
+    cr_assert(strstr(p.identity, "standardize=inputs") && !strstr(p.identity, "onehot"), "%s",
+              p.identity);
+    cr_assert_str_neq(v.identity, h.identity);
+    cr_assert_str_neq(v.identity, p.identity);
+    cr_assert_str_neq(h.identity, p.identity);
+    gn_dataset_free(&v);
+    gn_dataset_free(&h);
+    gn_dataset_free(&p);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+}
+
+/* A probability request keeps targets unstandardized even with standardize. */
+Test(dataset, probability_targets_are_never_standardized)
+{
+    gn_settings s;
+    gn_dataset_spec spec;
+    bind_ok(&spec, &s, "dataset.name=csv", "dataset.train=train.csv", "dataset.test=test.csv",
+            "dataset.target=y;z", "dataset.standardize=true", NULL);
+    char err[1024];
+    gn_dataset a, b;
+    gn_dataset_request values = {csv_dir(), GN_TARGETS_VALUES},
+                       probs = {csv_dir(), GN_TARGETS_PROBS};
+    cr_assert_eq(gn_dataset_load(&spec, &probs, &a, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(gn_dataset_load(&spec, &values, &b, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(a.c, 2);
+    int differ = 0;
+    for (int i = 0; i < a.n_train * a.c; i++)
+        differ |= a.Y_train[i] != b.Y_train[i];
+    cr_assert(differ, "the value request standardizes, the probability request must not");
+    double mean, var;
+    column_stats(a.Y_train, a.n_train, 2, 0, &mean, &var);
+    cr_assert(fabs(mean) > 1e-3 || fabs(var - 1) > 1e-3, "targets were standardized");
+    gn_dataset_free(&a);
+    gn_dataset_free(&b);
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
 }
 
 /* ---- teacher ---- */
@@ -407,9 +716,11 @@ Test(dataset, csv_standardizes_by_training_statistics)
     gn_dataset_free(&ds);
     gn_settings_free(&s);
 
-    /* cross-entropy targets are labels: inputs only (xent would make them one-hot) */
-    settings(&s, "dataset.name=csv", "dataset.train=train.csv", "loss=bxent", NULL);
-    load_ok(&s, &ds);
+    /* probability targets (bxent) are labels: inputs only (one-hot would
+     * also make them one-hot) */
+    settings(&s, "dataset.name=csv", "dataset.train=train.csv", NULL);
+    char err[1024];
+    cr_assert_eq(load_as(&s, csv_dir(), GN_TARGETS_PROBS, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.Y_train[0], -1);
     cr_assert(strstr(ds.identity, "standardize=inputs"), "%s", ds.identity);
     gn_dataset_free(&ds);
@@ -440,7 +751,8 @@ Test(dataset, csv_absolute_paths_ignore_base_dir)
     snprintf(kv, sizeof kv, "dataset.train=%s/train.csv", csv_dir());
     settings(&s, "dataset.name=csv", kv, NULL);
     char err[1024];
-    cr_assert_eq(gn_dataset_load(&s, "/nonexistent", &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_as(&s, "/nonexistent", GN_TARGETS_VALUES, &ds, err, sizeof err), 0, "%s",
+                 err);
     gn_dataset_free(&ds);
     gn_settings_free(&s);
 }
@@ -558,11 +870,11 @@ Test(dataset, csv_target_choices_must_leave_inputs)
 #define FANN "/usr/share/doc/libfann-dev/examples/datasets/"
 #define SK "/usr/lib/python3/dist-packages/sklearn/datasets/data/"
 
-/* Loads with the given settings; returns the status, err holds the message. */
+/* Loads with the given settings (value targets); returns the status, err
+ * holds the message. */
 static int try_load(gn_settings *s, gn_dataset *ds, char *err, size_t len)
 {
-    err[0] = '\0';
-    return gn_dataset_load(s, ".", ds, err, len);
+    return load_as(s, ".", GN_TARGETS_VALUES, ds, err, len);
 }
 
 /* Skips the test when a package's file is neither installed nor cached. */
@@ -1061,7 +1373,7 @@ Test(dataset, fann_census_house_regression)
     gn_settings s;
     gn_dataset ds;
     char err[1024];
-    settings(&s, "dataset.name=fann:census-house", "loss=square", NULL);
+    settings(&s, "dataset.name=fann:census-house", NULL);
     cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.n_train, 11392);
     cr_assert_eq(ds.n_test, 11392);
@@ -1118,21 +1430,20 @@ Test(dataset, fann_classes_are_one_hot_with_xent)
     gn_settings s;
     gn_dataset ds;
     char err[1024];
-    settings(&s, "dataset.name=fann:thyroid", "loss=xent", NULL);
-    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    settings(&s, "dataset.name=fann:thyroid", NULL);
+    cr_assert_eq(load_as(&s, ".", GN_TARGETS_ONEHOT, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.c, 3);
     for (int i = 0; i < ds.n_train; i++) cr_assert_eq(row_sum(ds.Y_train, 3, i), 1.0);
     cr_assert(strstr(ds.identity, "standardize=inputs"), "%s", ds.identity);
     gn_dataset_free(&ds);
     gn_settings_free(&s);
-    settings(&s, "dataset.name=fann:parity8", "loss=xent", NULL);
-    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    settings(&s, "dataset.name=fann:parity8", NULL);
+    cr_assert_eq(load_as(&s, ".", GN_TARGETS_ONEHOT, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.c, 2);
     for (int i = 0; i < ds.n_train; i++) cr_assert_eq(row_sum(ds.Y_train, 2, i), 1.0);
     cr_assert(strstr(ds.identity, "onehot=2"), "%s", ds.identity);
     gn_dataset_free(&ds);
-    gn_settings_set(&s, "loss", "bxent");
-    cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_as(&s, ".", GN_TARGETS_PROBS, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.c, 1);
     gn_dataset_free(&ds);
     gn_settings_free(&s);
@@ -1404,8 +1715,8 @@ Test(dataset, csv_class_indices_become_one_hot_with_xent, .init = scratch_init, 
     gn_settings s;
     gn_dataset ds;
     char err[1024];
-    settings(&s, "dataset.name=csv", "dataset.train=tr.csv", "dataset.test=te.csv", "loss=xent", NULL);
-    cr_assert_eq(gn_dataset_load(&s, scratch, &ds, err, sizeof err), 0, "%s", err);
+    settings(&s, "dataset.name=csv", "dataset.train=tr.csv", "dataset.test=te.csv", NULL);
+    cr_assert_eq(load_as(&s, scratch, GN_TARGETS_ONEHOT, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.c, 3);
     double want[] = {1, 0, 0, 0, 0, 1, 0, 1, 0};
     for (int i = 0; i < 9; i++) cr_assert_eq(ds.Y_train[i], want[i]);
@@ -1413,20 +1724,19 @@ Test(dataset, csv_class_indices_become_one_hot_with_xent, .init = scratch_init, 
     cr_assert(strstr(ds.identity, "onehot=3"), "%s", ds.identity);
     gn_dataset_free(&ds);
     gn_settings_set(&s, "dataset.classes", "5");
-    cr_assert_eq(gn_dataset_load(&s, scratch, &ds, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_as(&s, scratch, GN_TARGETS_ONEHOT, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.c, 5);
     gn_dataset_free(&ds);
     gn_settings_set(&s, "dataset.classes", "2");
-    cr_assert_eq(gn_dataset_load(&s, scratch, &ds, err, sizeof err), -1);
+    cr_assert_eq(load_as(&s, scratch, GN_TARGETS_ONEHOT, &ds, err, sizeof err), -1);
     cr_assert(strstr(err, "te.csv:2: column 'label': 2 is not a class index") || strstr(err, "tr.csv:3:"), "%s", err);
     gn_settings_set(&s, "dataset.classes", "3");
     gn_settings_set(&s, "dataset.train", "bad.csv");
     gn_settings_unset(&s, "dataset.test");
-    cr_assert_eq(gn_dataset_load(&s, scratch, &ds, err, sizeof err), -1);
+    cr_assert_eq(load_as(&s, scratch, GN_TARGETS_ONEHOT, &ds, err, sizeof err), -1);
     cr_assert(strstr(err, "bad.csv:3: column 'label': 1.5 is not a class index"), "%s", err);
-    /* square loss: the column stays a number */
-    gn_settings_set(&s, "loss", "square");
-    cr_assert_eq(gn_dataset_load(&s, scratch, &ds, err, sizeof err), 0, "%s", err);
+    /* value targets (square loss): the column stays a number */
+    cr_assert_eq(load_as(&s, scratch, GN_TARGETS_VALUES, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.c, 1);
     gn_dataset_free(&ds);
     gn_settings_free(&s);

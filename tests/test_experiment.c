@@ -107,7 +107,7 @@ Test(experiment, runs_order_global_sweeps_then_entries_then_seeds)
             for (int s = 1; s <= 3; s++, r++) {
                 cr_assert_lt(r, ex.n_runs);
                 cr_expect_str_eq(get(&ex.runs[r], "model.width"), width[w], "run %d", r);
-                cr_expect_str_eq(ex.runs[r].optimizer, opt[o], "run %d", r);
+                cr_expect_str_eq(ex.runs[r].optim->name, opt[o], "run %d", r);
                 cr_expect_str_eq(get(&ex.runs[r], "opt.lr"), lr[o], "run %d", r);
                 cr_expect_eq(ex.runs[r].seed, s, "run %d", r);
             }
@@ -143,7 +143,7 @@ Test(experiment, full_batch_optimizer_drops_the_global_batch)
     gn_experiment ex;
     load_data("good/spec-example.yaml", 0, &ex);
     for (int r = 0; r < ex.n_runs; r++) {
-        if (strcmp(ex.runs[r].optimizer, "ggn") == 0)
+        if (strcmp(ex.runs[r].optim->name, "ggn") == 0)
             cr_expect_null(get(&ex.runs[r], "train.batch"), "run %d", r);
         else
             cr_expect_str_eq(get(&ex.runs[r], "train.batch"), "64", "run %d", r);
@@ -158,11 +158,11 @@ Test(experiment, runs_are_paired_across_optimizers)
     /* Every sgd run has a ggn run with the same seed, data and model. */
     for (int r = 0; r < ex.n_runs; r++) {
         const gn_run_spec *a = &ex.runs[r];
-        if (strcmp(a->optimizer, "sgd") != 0) continue;
+        if (strcmp(a->optim->name, "sgd") != 0) continue;
         int found = 0;
         for (int q = 0; q < ex.n_runs && !found; q++) {
             const gn_run_spec *b = &ex.runs[q];
-            if (strcmp(b->optimizer, "ggn") != 0 || b->seed != a->seed) continue;
+            if (strcmp(b->optim->name, "ggn") != 0 || b->seed != a->seed) continue;
             int same = 1;
             for (int i = 0; i < a->settings.n; i++) {
                 const char *k = a->settings.v[i].key;
@@ -353,7 +353,7 @@ Test(experiment, entry_sweeps_apply_to_that_entry_only)
     cr_expect_eq(ex.runs[1].seed, 5);
     cr_expect_str_eq(get(&ex.runs[2], "opt.momentum"), "0.9");
     cr_expect_str_eq(get(&ex.runs[4], "opt.lr"), "0.2");
-    cr_expect_str_eq(ex.runs[8].optimizer, "ggn-mb");
+    cr_expect_str_eq(ex.runs[8].optim->name, "ggn-mb");
     cr_expect_str_eq(get(&ex.runs[8], "opt.damping"), "0.001");
     gn_experiment_free(&ex);
 }
@@ -364,14 +364,14 @@ Test(experiment, optimizer_train_override_applies_to_that_entry_only)
     load_data("good/train-overrides.yaml", 0, &ex);
     /* global batch [32, 64]; ggn is full-batch so it runs once, without batch */
     cr_assert_eq(ex.n_runs, 5);
-    cr_expect_str_eq(ex.runs[0].optimizer, "ggn");
+    cr_expect_str_eq(ex.runs[0].optim->name, "ggn");
     cr_expect_str_eq(get(&ex.runs[0], "train.iterations"), "50");
     cr_expect_null(get(&ex.runs[0], "train.batch"));
-    cr_expect_str_eq(ex.runs[1].optimizer, "sgd");
+    cr_expect_str_eq(ex.runs[1].optim->name, "sgd");
     cr_expect_str_eq(get(&ex.runs[1], "train.epochs"), "2");
     cr_expect_null(get(&ex.runs[1], "train.iterations"));
     cr_expect_str_eq(get(&ex.runs[1], "train.batch"), "32");
-    cr_expect_str_eq(ex.runs[2].optimizer, "ggn-mb");
+    cr_expect_str_eq(ex.runs[2].optim->name, "ggn-mb");
     cr_expect_str_eq(get(&ex.runs[2], "train.iterations"), "20");
     cr_expect_str_eq(get(&ex.runs[3], "train.batch"), "64");
     /* the union of columns includes the sgd-only train.epochs, in table order */
@@ -438,7 +438,7 @@ Test(experiment, run_ids_are_unique_and_name_optimizer_and_seed)
     load_data("good/spec-example.yaml", 0, &ex);
     for (int r = 0; r < ex.n_runs; r++) {
         char prefix[64];
-        snprintf(prefix, sizeof prefix, "%s-s%ld-", ex.runs[r].optimizer, ex.runs[r].seed);
+        snprintf(prefix, sizeof prefix, "%s-s%ld-", ex.runs[r].optim->name, ex.runs[r].seed);
         const char *id = ex.runs[r].run_id;
         cr_expect_eq(strncmp(id, prefix, strlen(prefix)), 0, "%s", id);
         cr_expect_eq(strlen(id), strlen(prefix) + 12, "%s", id);

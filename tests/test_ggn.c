@@ -55,7 +55,7 @@ static gn_optim *make_opt(const char *name, prob *p, const char *lr, const char 
     gn_settings_set(&s, "opt.lr", lr);
     gn_settings_set(&s, "opt.damping", damping);
     char err[128];
-    gn_optim *o = ops->create(&s, &p->net, p->n, err, sizeof err);
+    gn_optim *o = gn_optim_create(ops, &s, &p->net, p->n, err, sizeof err);
     gn_settings_free(&s);
     cr_assert_not_null(o, "%s", err);
     return o;

@@ -68,7 +68,7 @@ static gn_optim *make_opt(const char *name, prob *p, const char *const *kv)
     gn_settings_init(&s);
     for (; kv && kv[0]; kv += 2) gn_settings_set(&s, kv[0], kv[1]);
     char err[128];
-    gn_optim *o = ops->create(&s, &p->net, p->n, err, sizeof err);
+    gn_optim *o = gn_optim_create(ops, &s, &p->net, p->n, err, sizeof err);
     gn_settings_free(&s);
     cr_assert_not_null(o, "%s", err);
     return o;
@@ -511,9 +511,9 @@ Test(lm, declares_its_trace_column_and_square_loss_only)
     const gn_optim_ops *ops = gn_optim_find("lm");
     cr_assert_not_null(ops);
     cr_assert_not_null(ops->trace_columns);
-    cr_expect_str_eq(ops->trace_columns[0], "rejected");
-    cr_expect_null(ops->trace_columns[1]);
-    cr_expect_str_eq(ops->losses, "square");
+    cr_expect_str_eq(ops->trace_columns[0].name, "rejected");
+    cr_expect_null(ops->trace_columns[1].name);
+    cr_expect_eq(ops->losses, GN_LOSS_BIT(GN_LOSS_SQUARE));
     cr_expect_eq(ops->full_batch, 0);
     prob p;
     prob_make(&p, small_tanh, 2);

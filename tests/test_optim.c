@@ -93,9 +93,9 @@ ParameterizedTest(int *index, optim, conforms)
     gn_settings s;
     default_settings(ops, &s, 0.01);
     char err[256];
-    gn_optim *o1 = ops->create(&s, &f1.net, N, err, sizeof err);
+    gn_optim *o1 = gn_optim_create(ops, &s, &f1.net, N, err, sizeof err);
     cr_assert_not_null(o1, "%s: %s", *name, err);
-    gn_optim *o2 = ops->create(&s, &f2.net, N, err, sizeof err);
+    gn_optim *o2 = gn_optim_create(ops, &s, &f2.net, N, err, sizeof err);
     cr_assert_not_null(o2, "%s: %s", *name, err);
     gn_settings_free(&s);
     cr_expect_eq(o1->ops, ops, "instance does not point at its ops");

@@ -1,23 +1,34 @@
 /* test_params.c: parameter tables (lookup, validation, description) and
  * resolved settings. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dataset.h"
 #include "experiment.h"
+#include "model_spec.h"
 #include "optim.h"
 #include "params.h"
+#include "train.h"
+
+typedef struct bound {
+    double lr, epochs;
+    long width;
+    int bias, act;
+    const char *path, *cols;
+} bound;
 
 static const gn_param table[] = {
-    {"lr", GN_PARAM_REAL, "0.1", 0, 1e6, NULL, "learning rate"},
-    {"epochs", GN_PARAM_REAL, NULL, GN_PARAM_POSITIVE, 1e6, NULL, "passes over the data"},
-    {"width", GN_PARAM_INT, "256", 1, 1e6, NULL, "units per layer"},
-    {"bias", GN_PARAM_BOOL, "true", 0, 0, NULL, "use biases"},
-    {"act", GN_PARAM_CHOICE, "tanh", 0, 0, "relu|tanh|gelu", "activation"},
-    {"path", GN_PARAM_STRING, NULL, 0, 0, NULL, "a file"},
-    {"cols", GN_PARAM_LIST, NULL, 0, 0, NULL, "column names"},
-    {NULL, 0, NULL, 0, 0, NULL, NULL},
+    GN_P_REAL(bound, lr, "0.1", 0, 1e6, "learning rate"),
+    GN_P_REAL(bound, epochs, NULL, GN_PARAM_POSITIVE, 1e6, "passes over the data"),
+    GN_P_INT(bound, width, "256", 1, 1e6, "units per layer"),
+    GN_P_BOOL(bound, bias, "true", "use biases"),
+    GN_P_CHOICE(bound, act, "tanh", "relu|tanh|gelu", "activation"),
+    GN_P_STRING(bound, path, "a file"),
+    GN_P_LIST(bound, cols, "column names"),
+    GN_P_END,
 };
 
 static const gn_param *P(const char *name)
@@ -288,4 +299,112 @@ Test(params, settings_free_leaves_an_empty_reusable_list)
     cr_expect_eq(s.n, 1);
     gn_settings_free(&s);
     gn_settings_free(&s);
+}
+
+/* ---- binding into typed structs ---- */
+
+Test(params, bind_fills_every_field_from_text_or_the_table_default)
+{
+    gn_settings s;
+    gn_settings_init(&s);
+    gn_settings_set(&s, "x.lr", "0.25");
+    gn_settings_set(&s, "x.act", "gelu");
+    gn_settings_set(&s, "x.cols", "a;b");
+    gn_settings_set(&s, "y.width", "7"); /* another prefix: not ours */
+    bound b;
+    memset(&b, 0x55, sizeof b);
+    char err[256] = "";
+    cr_assert_eq(gn_params_bind(table, &s, "x.", &b, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(b.lr, 0.25);
+    cr_expect(isnan(b.epochs), "a REAL without default binds NaN");
+    cr_expect_eq(b.width, 256);
+    cr_expect_eq(b.bias, 1);
+    cr_expect_eq(b.act, 2, "choice index of gelu in relu|tanh|gelu");
+    cr_expect_null(b.path);
+    cr_expect_str_eq(b.cols, "a;b");
+    gn_settings_free(&s);
+}
+
+Test(params, bind_refuses_a_value_its_table_refuses_and_names_the_key)
+{
+    gn_settings s;
+    gn_settings_init(&s);
+    gn_settings_set(&s, "opt.width", "0");
+    bound b;
+    char err[256] = "";
+    cr_assert_eq(gn_params_bind(table, &s, "opt.", &b, err, sizeof err), -1);
+    cr_expect(strstr(err, "opt.width") && strstr(err, "\"0\""), "%s", err);
+    gn_settings_free(&s);
+}
+
+/* Every bound table: each entry has its own field, inside the struct. A
+ * table entry added without a field of its own (or two entries on one
+ * field) fails here; a misspelt field does not compile (GN_P_*). */
+static void check_layout(const char *what, const gn_param *t, size_t size)
+{
+    for (int i = 0; t && t[i].name; i++) {
+        size_t w = t[i].type == GN_PARAM_REAL   ? sizeof(double)
+                   : t[i].type == GN_PARAM_INT  ? sizeof(long)
+                   : t[i].type == GN_PARAM_BOOL || t[i].type == GN_PARAM_CHOICE ? sizeof(int)
+                                                : sizeof(const char *);
+        cr_expect_leq(t[i].offset + w, size, "%s.%s lies outside its struct", what, t[i].name);
+        for (int j = 0; j < i; j++)
+            cr_expect_neq(t[i].offset, t[j].offset, "%s.%s and %s.%s bind one field", what,
+                          t[i].name, what, t[j].name);
+    }
+}
+
+Test(params, every_bound_table_gives_each_entry_its_own_field)
+{
+    check_layout("model", gn_model_params, sizeof(gn_model_hparams));
+    check_layout("train", gn_train_params, sizeof(gn_train_cfg));
+    for (int i = 0; gn_optimizers[i]; i++) {
+        const gn_optim_ops *o = gn_optimizers[i];
+        cr_expect_gt(o->hparams_size, 0, "%s", o->name);
+        check_layout(o->name, o->params, o->hparams_size);
+    }
+}
+
+Test(params, every_optimizer_binds_its_table_defaults)
+{
+    char err[256];
+    for (int i = 0; gn_optimizers[i]; i++) {
+        void *hp = gn_optim_bind(gn_optimizers[i], NULL, err, sizeof err);
+        cr_expect_not_null(hp, "%s: %s", gn_optimizers[i]->name, err);
+        free(hp);
+    }
+    gn_model_hparams m;
+    cr_expect_eq(gn_params_bind(gn_model_params, NULL, "model.", &m, err, sizeof err), 0);
+    cr_expect_eq(m.depth, 1);
+    cr_expect_eq(m.width, 256);
+    cr_expect_eq(m.activation, GN_ACT_TANH);
+    cr_expect_eq(m.parameterization, GN_PARAM_NTK);
+    gn_train_cfg t;
+    cr_expect_eq(gn_params_bind(gn_train_params, NULL, "train.", &t, err, sizeof err), 0);
+    cr_expect_eq(t.iterations, 100);
+    cr_expect_eq(t.batch, 0, "absent batch: the whole training set");
+    cr_expect(isnan(t.epochs) && isnan(t.target_loss));
+}
+
+/* The activation choice binds to gn_act: the table lists the names in enum
+ * order. */
+Test(params, model_activation_choices_follow_the_gn_act_order)
+{
+    const gn_param *p = gn_param_find(gn_model_params, "activation");
+    for (int k = 0; k < GN_ACT_COUNT; k++)
+        cr_expect_eq(gn_param_choice_index(p, gn_act_names[k]), k, "%s", gn_act_names[k]);
+}
+
+Test(params, hidden_layer_lists_have_one_grammar)
+{
+    int w[40];
+    cr_expect_eq(gn_model_hidden_parse("1000-500-250", w, 40), 3);
+    cr_expect_eq(w[0], 1000);
+    cr_expect_eq(w[2], 250);
+    const char *bad[] = {"", "-5", "5-", "5--6", "+5", " 5", "5 ", "0", "1000001", "5-x", NULL};
+    for (int i = 0; bad[i]; i++)
+        cr_expect_eq(gn_model_hidden_parse(bad[i], w, 40), -1, "\"%s\"", bad[i]);
+    char many[200] = "1";
+    for (int i = 1; i < 31; i++) strcat(many, "-1");
+    cr_expect_eq(gn_model_hidden_parse(many, w, 40), -1, "31 layers is one more than depth allows");
 }
