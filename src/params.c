@@ -278,29 +278,6 @@ const char *gn_settings_get(const gn_settings *s, const char *key)
     return i >= 0 ? s->v[i].value : NULL;
 }
 
-double gn_settings_real(const gn_settings *s, const char *key, double fallback)
-{
-    const char *t = gn_settings_get(s, key);
-    double v;
-    return t && parse_real(t, &v) == 0 ? v : fallback;
-}
-
-long gn_settings_int(const gn_settings *s, const char *key, long fallback)
-{
-    const char *t = gn_settings_get(s, key);
-    long long v;
-    return t && parse_int(t, &v) == 0 ? (long)v : fallback;
-}
-
-int gn_settings_bool(const gn_settings *s, const char *key, int fallback)
-{
-    const char *t = gn_settings_get(s, key);
-    if (!t) return fallback;
-    if (strcmp(t, "true") == 0) return 1;
-    if (strcmp(t, "false") == 0) return 0;
-    return fallback;
-}
-
 /* ---- binding ---- */
 
 /* Stores the value of entry p, from text (NULL: absent), into out. */

@@ -3,11 +3,16 @@
  * One table format describes every setting a user can write: the dataset,
  * model and train sections of an experiment file and each optimizer's
  * hyperparameters. The same tables drive `gnbench list`, the validation of
- * experiment files and the lookup of values at run time.
+ * experiment files and the binding of every run into typed structs (below):
+ * code under the experiment parser reads struct fields, never a setting by
+ * name, so a misspelt setting does not compile.
  *
- * A resolved run is a flat list of settings addressed by dotted paths
- * ("model.width", "opt.lr", "dataset.n_train", "loss"), each value kept as
- * the text the user wrote (or the default), validated against its table. */
+ * A resolved run also keeps its settings as text, a flat list addressed by
+ * dotted paths ("model.width", "opt.lr", "dataset.n_train", "loss"), each
+ * value the text the user wrote (or the default): for what is written out
+ * (runs.csv cells, the run-id hash) and the figures, which name columns.
+ * There are no typed getters with fallbacks: binding is the only way from
+ * text to a value. */
 #ifndef GN_PARAMS_H
 #define GN_PARAMS_H
 
@@ -97,11 +102,6 @@ int gn_settings_copy(gn_settings *dst, const gn_settings *src);
 int gn_settings_set(gn_settings *s, const char *key, const char *value);
 /* Value text, or NULL when the key is absent. */
 const char *gn_settings_get(const gn_settings *s, const char *key);
-/* Typed getters: return `fallback` when the key is absent. Values were
- * validated when the experiment was loaded. */
-double gn_settings_real(const gn_settings *s, const char *key, double fallback);
-long gn_settings_int(const gn_settings *s, const char *key, long fallback);
-int gn_settings_bool(const gn_settings *s, const char *key, int fallback);
 /* Removes key when present. */
 void gn_settings_unset(gn_settings *s, const char *key);
 

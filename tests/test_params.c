@@ -237,24 +237,6 @@ Test(params, settings_get_returns_null_when_absent)
     gn_settings_free(&s);
 }
 
-Test(params, settings_typed_getters_parse_or_fall_back)
-{
-    gn_settings s;
-    gn_settings_init(&s);
-    gn_settings_set(&s, "r", "2.5e-3");
-    gn_settings_set(&s, "i", "4096");
-    gn_settings_set(&s, "t", "true");
-    gn_settings_set(&s, "f", "false");
-    cr_expect_eq(gn_settings_real(&s, "r", 0), 2.5e-3);
-    cr_expect_eq(gn_settings_real(&s, "missing", 7.0), 7.0);
-    cr_expect_eq(gn_settings_int(&s, "i", 0), 4096);
-    cr_expect_eq(gn_settings_int(&s, "missing", -1), -1);
-    cr_expect_eq(gn_settings_bool(&s, "t", 0), 1);
-    cr_expect_eq(gn_settings_bool(&s, "f", 1), 0);
-    cr_expect_eq(gn_settings_bool(&s, "missing", 1), 1);
-    gn_settings_free(&s);
-}
-
 Test(params, settings_copy_is_deep)
 {
     gn_settings a, b;
