@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "dataset.h"
+#include "data/dataset.h"
 
 static double now(void)
 {

@@ -35,12 +35,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "blas.h"
-#include "loss.h"
-#include "mlp.h"
-#include "optim.h"
-#include "params.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "model/loss.h"
+#include "model/mlp.h"
+#include "optim/optim.h"
+#include "core/params.h"
+#include "core/rng.h"
 
 #define DEPTH 2
 #define INPUT 784

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-#include "mlp.h"
-#include "optim.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "model/mlp.h"
+#include "optim/optim.h"
+#include "core/rng.h"
 
 static int cmp(const void *a, const void *b)
 {

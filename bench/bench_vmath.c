@@ -1,4 +1,4 @@
-/* bench_vmath.c: why src/vmath.c exists. Times tanh over a (batch x width)
+/* bench_vmath.c: why src/la/vmath.c exists. Times tanh over a (batch x width)
  * block of pre-activations, as the forward pass of a tanh layer does, with
  * libm's scalar tanh and with each libmvec variant this CPU runs, next to
  * the layer's own gemm (batch x width x width) measured in the same run.
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-#include "optim.h"
-#include "vmath.h"
+#include "la/blas.h"
+#include "optim/optim.h"
+#include "la/vmath.h"
 
 static int cmp(const void *a, const void *b)
 {

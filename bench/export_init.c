@@ -23,11 +23,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "blas.h"
-#include "mlp.h"
-#include "optim.h"
-#include "params.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "model/mlp.h"
+#include "optim/optim.h"
+#include "core/params.h"
+#include "core/rng.h"
 
 static int cmp_double(const void *a, const void *b)
 {

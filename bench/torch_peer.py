@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """torch_peer.py: the PyTorch peer of gnbench's sgd and ggn-mb steps.
 
-The same network as src/mlp.c (depth 2, tanh, NTK parameterization
+The same network as src/model/mlp.c (depth 2, tanh, NTK parameterization
 z_l = W_l a_{l-1} / sqrt(n_{l-1}) + b_l, biases, f = alpha z_L), the same
 initial parameters and batches (exported by bench/export_init through the
 real gn_mlp_init_params), float64, the same thread count and the same BLIS
-kernel architecture (chosen here from the CPU flags the way src/blas.c does,
+kernel architecture (chosen here from the CPU flags the way src/la/blas.c does,
 before torch loads libblas.so.3, which is BLIS on these machines).
 
 Three methods:
@@ -37,7 +37,7 @@ import time
 
 
 def blis_arch_for_cpu():
-    """BLIS_ARCH_TYPE as src/blas.c chooses it: 0 = skx with AVX-512 F, DQ,
+    """BLIS_ARCH_TYPE as src/la/blas.c chooses it: 0 = skx with AVX-512 F, DQ,
     BW, VL; 3 = haswell with AVX2 and FMA; None otherwise."""
     flags = set()
     try:
@@ -132,7 +132,7 @@ def load_problem(d):
                          dtype=torch.float64).reshape(steps, b, n0)
     Y = torch.frombuffer(bytearray(open(os.path.join(d, "Y.bin"), "rb").read()),
                          dtype=torch.float64).reshape(steps, b, c)
-    # theta layout (src/mlp.h): per layer W (n_l, n_{l-1}) row-major, then b (n_l)
+    # theta layout (src/model/mlp.h): per layer W (n_l, n_{l-1}) row-major, then b (n_l)
     params, off = [], 0
     for l in range(1, len(sizes)):
         nw = sizes[l] * sizes[l - 1]
@@ -145,7 +145,7 @@ def load_problem(d):
 
 
 class MLP:
-    """src/mlp.c's model: NTK scale s_l = 1/sqrt(n_{l-1}), tanh hidden layers."""
+    """src/model/mlp.c's model: NTK scale s_l = 1/sqrt(n_{l-1}), tanh hidden layers."""
 
     def __init__(self, sizes, alpha):
         self.sizes, self.alpha, self.L = sizes, alpha, len(sizes) - 1

@@ -23,10 +23,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "csvio.h"
-#include "dataset.h"
-#include "experiment.h"
-#include "params.h"
+#include "io/csvio.h"
+#include "data/dataset.h"
+#include "exp/experiment.h"
+#include "core/params.h"
 
 #define FM_DIR "/usr/share/datasets/fashion-mnist"
 #define FANN_DIR "/usr/share/doc/libfann-dev/examples/datasets"

@@ -1,5 +1,5 @@
 # Sourced by the end-to-end tests: hold run processes at gnbench's test stop
-# point (src/testhook.h) and learn, as an event, that they have started.
+# point (src/core/testhook.h) and learn, as an event, that they have started.
 #   hold_open FIFO   create FIFO and keep it open on fd 3 (read and write, so
 #                    neither side blocks on open)
 #   hold_wait        print the next "<run_id> <pid>" a held run reported;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "core/rng.h"
 #include "tolerances.h"
 
 static double *random_vec(size_t n, unsigned long seed)

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-#include "chol.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "la/chol.h"
+#include "core/rng.h"
 #include "tolerances.h"
 
 /* A = B Bᵀ + shift I for a random B (n, n): symmetric positive definite. */

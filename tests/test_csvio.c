@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csvio.h"
+#include "io/csvio.h"
 #include "tolerances.h"
 
 static char dir[64];

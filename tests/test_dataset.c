@@ -15,10 +15,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "dataset.h"
-#include "dataset_impl.h"
+#include "data/dataset.h"
+#include "data/dataset_impl.h"
 #include "gn_config.h"
-#include "rng.h"
+#include "core/rng.h"
 
 /* ---- helpers ---- */
 

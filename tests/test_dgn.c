@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-#include "loss.h"
-#include "mlp.h"
-#include "optim.h"
-#include "params.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "model/loss.h"
+#include "model/mlp.h"
+#include "optim/optim.h"
+#include "core/params.h"
+#include "core/rng.h"
 #include "tolerances.h"
 #include "oracle.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "experiment.h"
+#include "exp/experiment.h"
 
 static char err[4096];
 static char tmpdir[64];

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "core/fs.h"
 
 static char dir[] = "/tmp/gn_test_fs_XXXXXX";
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-#include "mlp.h"
-#include "optim.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "model/mlp.h"
+#include "optim/optim.h"
+#include "core/rng.h"
 #include "tolerances.h"
 #include "dense.h"
 

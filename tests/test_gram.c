@@ -4,9 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "blas.h"
-#include "mlp.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "model/mlp.h"
+#include "core/rng.h"
 #include "tolerances.h"
 
 static void check_gram(int depth, int c, int b, gn_act act, int ntk, int bias)

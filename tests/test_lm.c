@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-#include "chol.h"
-#include "loss.h"
-#include "mlp.h"
-#include "optim.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "la/chol.h"
+#include "model/loss.h"
+#include "model/mlp.h"
+#include "optim/optim.h"
+#include "core/rng.h"
 #include "tolerances.h"
 #include "dense.h"
 

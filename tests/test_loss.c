@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loss.h"
-#include "rng.h"
+#include "model/loss.h"
+#include "core/rng.h"
 #include "tolerances.h"
 
 static double rel_err(const double *a, const double *b, size_t n)

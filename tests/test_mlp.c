@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-#include "mlp.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "model/mlp.h"
+#include "core/rng.h"
 #include "tolerances.h"
 
 typedef struct case_ {

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-#include "loss.h"
-#include "mlp.h"
-#include "optim.h"
-#include "rng.h"
+#include "la/blas.h"
+#include "model/loss.h"
+#include "model/mlp.h"
+#include "optim/optim.h"
+#include "core/rng.h"
 #include "tolerances.h"
 
 enum { N = 12, D = 5, C = 2 };

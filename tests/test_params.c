@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dataset.h"
-#include "experiment.h"
-#include "model_spec.h"
-#include "optim.h"
-#include "params.h"
-#include "train.h"
+#include "data/dataset.h"
+#include "exp/experiment.h"
+#include "model/model_spec.h"
+#include "optim/optim.h"
+#include "core/params.h"
+#include "exp/train.h"
 
 typedef struct bound {
     double lr, epochs;

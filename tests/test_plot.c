@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plot.h"
+#include "plot/plot.h"
 
 static char tmpdir[256];
 

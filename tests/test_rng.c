@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
+#include "core/rng.h"
 
 Test(rng, xoshiro256ss_matches_reference_vector)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "tolerances.h"
-#include "vmath.h"
+#include "la/vmath.h"
 
 typedef void (*vfun)(double *, const double *, size_t);
 static const struct {

@@ -1,0 +1,86 @@
+/* experiment.h: experiment files (YAML) and their expansion into runs.
+ * The only module that includes <yaml.h>. See SPEC.md for the format. */
+#ifndef GN_EXPERIMENT_H
+#define GN_EXPERIMENT_H
+
+#include <stddef.h>
+
+#include "model/loss.h"
+#include "model/model_spec.h"
+#include "optim/optim.h"
+#include "core/params.h"
+#include "exp/train.h"
+
+
+/* One run of the grid, typed. Below the parser nothing reads a setting by
+ * name: the runner, the model and the optimizers take the bound fields. The
+ * text settings remain for what is written out (runs.csv cells, the run-id
+ * hash) and for the figures, which name columns. */
+typedef struct gn_run_spec {
+    char run_id[80]; /* stable id derived from the settings */
+    long seed;
+    const gn_optim_ops *optim; /* the optimizer (its name: optim->name) */
+    void *hparams;             /* its opt.* bound (optim->hparams_size bytes) */
+    gn_loss_kind loss;
+    gn_model_hparams model;    /* model.* bound (hidden points into settings) */
+    gn_train_cfg train;        /* train.* bound */
+    gn_settings settings;      /* every resolved setting by dotted path as text,
+                                  defaults included: dataset.*, model.*, train.*,
+                                  loss, opt.* */
+} gn_run_spec;
+
+typedef struct gn_figure {
+    char *name;   /* [a-z0-9_-]+ */
+    char *kind;   /* "trace" | "summary" */
+    char *x, *y;  /* trace: trace columns; summary: setting path / runs.csv column */
+    char *series; /* a setting path or "optimizer"; NULL = one line per config */
+    char *panels; /* a setting path or NULL */
+    char *title;  /* NULL = derived */
+    int logx, logy;
+    int line;     /* line in the file */
+    gn_settings where; /* only runs whose column (key) holds one of the values
+                          (value text; several joined by '\n'); empty = all */
+} gn_figure;
+
+typedef struct gn_experiment {
+    char *path;        /* file as given */
+    char *base_dir;    /* its folder */
+    char *text;        /* the file's bytes, NUL-terminated */
+    char *name;
+    char *description;
+    int quick;         /* quick overrides applied */
+    gn_run_spec *runs;
+    int n_runs;
+    char **columns;    /* setting paths in runs.csv column order (union over runs) */
+    int n_columns;
+    gn_figure *figures;
+    int n_figures;
+} gn_experiment;
+
+/* Parses and validates `path`, applies `quick:` overrides when quick != 0,
+ * and expands the run grid. On error returns -1 and writes
+ * "file:line: key: what was expected" into err. Does not load datasets.
+ *
+ * Runs are ordered: global sweeps (dataset, model, train, loss) outermost,
+ * in file order with the first swept key varying slowest; then optimizer
+ * entries in file order; then the entry's own sweeps; then seeds innermost.
+ * A global value an entry overrides or drops (train.batch for a full-batch
+ * optimizer) does not multiply that entry's runs. run_id is
+ * "<optimizer>-s<seed>-<12 hex digits>", the digits the top of the FNV-1a
+ * hash of the run's settings ("key=value\n", sorted by key), so seeds of
+ * one configuration share them. Error keys are dotted paths (model.width,
+ * optimizers[1].lr, figures[0].x; entries count from 0), prefixed "quick."
+ * when the value was written under quick:. Without quick the quick
+ * variant is validated too. On failure *ex is zeroed (gn_experiment_free
+ * on it is harmless). */
+int gn_experiment_load(const char *path, int quick, gn_experiment *ex,
+                       char *err, size_t errlen);
+/* The same from text in memory (len bytes, NUL bytes allowed and rejected
+ * like in a file): name stands for the file in errors and ex->path;
+ * relative dataset paths resolve against base_dir (NULL: the folder of
+ * name). The text is copied. */
+int gn_experiment_load_text(const char *name, const char *text, size_t len, const char *base_dir,
+                            int quick, gn_experiment *ex, char *err, size_t errlen);
+void gn_experiment_free(gn_experiment *ex);
+
+#endif

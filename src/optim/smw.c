@@ -1,0 +1,387 @@
+/* smw.c: see smw.h.
+ *
+ * Choices made in the shared step (documented here once for `sgn` and `ngd`):
+ * - The gradient is always the mean over the whole step batch; the
+ *   curvature uses b₂ samples of it, a subset drawn afresh every step from
+ *   (opt.seed, iteration) so it is deterministic even when the step batch is
+ *   the unshuffled training set (the semi-stochastic variant).
+ * - The gain ratio uses the step actually taken, s = η d:
+ *     ρ = (L_B(θ + s) − L_B(θ)) / (gᵀs + ½ sᵀ G s),  sᵀ G s = ‖U s‖² / b₂,
+ *   on the step batch, with the undamped model (as in Levenberg-Marquardt
+ *   codes); with η = 1 this is the formula of ALGORITHMS.md. It costs one
+ *   extra forward pass and one JVP and is recorded under both damping rules.
+ *   For η <= 2 the denominator is negative; when it is not (or the new
+ *   loss is not finite) ρ is recorded as NaN and rule lm raises λ.
+ * - When Cholesky fails, the raised λ is used for the whole direction (the
+ *   1/λ of the SMW formula included); rule lm continues from the raised
+ *   value, rule fixed returns to the configured λ next step. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "la/blas.h"
+#include "la/chol.h"
+#include "optim/smw.h"
+
+int gn_smw_init(gn_smw *s, const gn_mlp *net, int max_b2, int p_max, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->max_b2 = max_b2, s->c = net->c, s->p_max = p_max, s->m = net->m;
+    size_t rc = (size_t)max_b2 * net->c, rp = (size_t)max_b2 * p_max;
+    s->W = malloc(rc * p_max * sizeof(double));
+    s->K = malloc(rc * rc * sizeof(double));
+    s->T = malloc(rc * rp * sizeof(double));
+    s->S = malloc(rp * rp * sizeof(double));
+    s->Lf = malloc(rp * rp * sizeof(double));
+    s->jv = malloc(rc * sizeof(double));
+    s->wx = malloc(rc * sizeof(double));
+    s->y = malloc(rp * sizeof(double));
+    s->eig = malloc(rp * sizeof(double));
+    s->wd = malloc(rc * sizeof(double));
+    if (!s->W || !s->K || !s->T || !s->S || !s->Lf || !s->jv || !s->wx || !s->y || !s->eig ||
+        !s->wd) {
+        gn_smw_free(s);
+        snprintf(err, errlen, "out of memory for %zux%zu curvature matrices", rc, rc);
+        return -1;
+    }
+    return 0;
+}
+
+void gn_smw_free(gn_smw *s)
+{
+    free(s->W), free(s->K), free(s->T), free(s->S), free(s->Lf);
+    free(s->jv), free(s->wx), free(s->y), free(s->eig), free(s->wd);
+    s->W = s->K = s->T = s->S = s->Lf = s->jv = s->wx = s->y = s->eig = s->wd = NULL;
+}
+
+/* 1 when every W_i (c, c) is diagonal; its diagonals then go to wd. */
+static int diagonal_factors(gn_smw *s, int b)
+{
+    int c = s->c;
+    for (int i = 0; i < b; i++) {
+        const double *Wi = s->W + (size_t)i * c * c;
+        for (int k = 0; k < c; k++)
+            for (int a = 0; a < c; a++)
+                if (a != k && Wi[k * c + a] != 0) return 0;
+    }
+    for (int i = 0; i < b; i++)
+        for (int k = 0; k < c; k++) s->wd[(size_t)i * c + k] = s->W[((size_t)i * c + k) * c + k];
+    return 1;
+}
+
+void gn_smw_gram(gn_smw *s, gn_mlp *net, int p, int identity)
+{
+    int b = net->b, c = s->c, rc = b * c;
+    s->b2 = b;
+    s->identity = identity;
+    s->p = identity ? c : p;
+    s->diagonal = !identity && p == c && c > 1 && diagonal_factors(s, b);
+    if (identity) {
+        gn_mlp_gram(net, s->S);
+        return;
+    }
+    if (s->diagonal) {
+        /* S = diag(w) K diag(w) */
+        gn_mlp_gram(net, s->S);
+        for (int r = 0; r < rc; r++) {
+            double *Sr = s->S + (size_t)r * rc, wr = s->wd[r];
+            for (int q = 0; q < rc; q++) Sr[q] *= wr * s->wd[q];
+        }
+        return;
+    }
+    int rp = b * p;
+    gn_mlp_gram(net, s->K);
+    /* T (bc, bp): column block j = K[:, block j] (bc, c) W_j (c, p) */
+    for (int j = 0; j < b; j++)
+        gn_gemm(0, 0, rc, p, c, 1.0, s->K + (size_t)j * c, rc, s->W + (size_t)j * c * p, p, 0.0,
+                s->T + (size_t)j * p, rp);
+    /* S (bp, bp): row block i = W_iᵀ (p, c) T[block i, :] (c, bp) */
+    for (int i = 0; i < b; i++)
+        gn_gemm(1, 0, p, rp, c, 1.0, s->W + (size_t)i * c * p, p, s->T + (size_t)i * c * rp, rp,
+                0.0, s->S + (size_t)i * p * rp, rp);
+}
+
+void gn_smw_apply_u(gn_smw *s, gn_mlp *net, const double *v, double *out)
+{
+    int b = s->b2, c = s->c, p = s->p;
+    if (s->identity) {
+        gn_mlp_jvp(net, v, out);
+        return;
+    }
+    gn_mlp_jvp(net, v, s->jv);
+    if (s->diagonal) {
+        for (int r = 0; r < b * c; r++) out[r] = s->wd[r] * s->jv[r];
+        return;
+    }
+    for (int i = 0; i < b; i++) {
+        const double *Wi = s->W + (size_t)i * c * p, *ji = s->jv + (size_t)i * c;
+        for (int a = 0; a < p; a++) {
+            double t = 0;
+            for (int k = 0; k < c; k++)
+                t += Wi[k * p + a] * ji[k];
+            out[(size_t)i * p + a] = t;
+        }
+    }
+}
+
+void gn_smw_apply_ut(gn_smw *s, gn_mlp *net, const double *x, double *out)
+{
+    int b = s->b2, c = s->c, p = s->p;
+    if (s->identity) {
+        gn_mlp_jt_vec(net, x, out);
+        return;
+    }
+    if (s->diagonal) {
+        for (int r = 0; r < b * c; r++) s->wx[r] = s->wd[r] * x[r];
+        gn_mlp_jt_vec(net, s->wx, out);
+        return;
+    }
+    for (int i = 0; i < b; i++) {
+        const double *Wi = s->W + (size_t)i * c * p, *xi = x + (size_t)i * p;
+        for (int k = 0; k < c; k++) {
+            double t = 0;
+            for (int a = 0; a < p; a++)
+                t += Wi[k * p + a] * xi[a];
+            s->wx[(size_t)i * c + k] = t;
+        }
+    }
+    gn_mlp_jt_vec(net, s->wx, out);
+}
+
+int gn_smw_direction(gn_smw *s, gn_mlp *net, const double *g, double lambda, double *d,
+                     double *used, int *raises)
+{
+    int n = s->b2 * s->p, m = (int)s->m;
+    double shift;
+    *raises = 0;
+    if (gn_chol_factor_damped(n, s->S, s->b2 * lambda, s->Lf, &shift, raises) != 0) {
+        *used = NAN;
+        return -1;
+    }
+    double lam = *raises ? shift / s->b2 : lambda; /* exactly λ unless raised */
+    *used = lam;
+    gn_smw_apply_u(s, net, g, s->y);
+    gn_chol_solve(n, s->Lf, 1, s->y); /* y = (b₂λ I + U Uᵀ)⁻¹ U g */
+    gn_smw_apply_ut(s, net, s->y, d);
+    /* d = −(1/λ) (g − Uᵀ y) */
+    for (int j = 0; j < m; j++)
+        d[j] = (d[j] - g[j]) / lam;
+    return 0;
+}
+
+void gn_smw_step_rng(gn_rng *r, uint64_t seed, long iteration, const char *stream)
+{
+    gn_rng_seed(r, seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(iteration + 1), stream);
+}
+
+void gn_smw_subset(uint64_t seed, long iteration, int b, int b2, int *idx)
+{
+    for (int i = 0; i < b; i++)
+        idx[i] = i;
+    if (b2 >= b) return;
+    gn_rng r;
+    gn_smw_step_rng(&r, seed, iteration, "curvature-batch");
+    for (int j = 0; j < b2; j++) { /* partial Fisher-Yates */
+        int k = j + (int)gn_rng_below(&r, (uint64_t)(b - j));
+        int t = idx[j];
+        idx[j] = idx[k];
+        idx[k] = t;
+    }
+    for (int j = 1; j < b2; j++) { /* insertion sort: keeps the batch order */
+        int v = idx[j], q = j - 1;
+        while (q >= 0 && idx[q] > v)
+            idx[q + 1] = idx[q], q--;
+        idx[q + 1] = v;
+    }
+}
+
+void gn_smw_plan(const void *hparams, const gn_optim_shape *sh, gn_optim_plan *out)
+{
+    const gn_smw_hparams *hp = hparams;
+    long b2 = hp->curvature_batch;
+    gn_optim_plan_gram(sh, b2 > 0 && b2 < sh->batch ? (int)b2 : sh->batch, out);
+}
+
+int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_smw_hparams *hp, gn_mlp *net,
+                     int max_batch, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    st->kind = kind;
+    st->lr = hp->lr;
+    st->lambda = hp->damping;
+    st->lm = hp->damping_rule == GN_SMW_RULE_LM;
+    st->boost = hp->boost;
+    st->drop = hp->drop;
+    st->rho_low = hp->rho_low;
+    st->rho_high = hp->rho_high;
+    st->lambda_min = hp->damping_min;
+    st->lambda_max = hp->damping_max;
+    st->b2_setting = (int)hp->curvature_batch;
+    st->seed = (uint64_t)hp->seed;
+    if (!(st->lambda > 0)) {
+        snprintf(err, errlen, "damping must be > 0 (the SMW formula divides by it)");
+        return -1;
+    }
+    if (st->lambda_min > st->lambda_max) {
+        snprintf(err, errlen, "damping_min %g exceeds damping_max %g", st->lambda_min,
+                 st->lambda_max);
+        return -1;
+    }
+    st->max_batch = max_batch;
+    st->d_in = net->cfg.sizes[0];
+    int max_b2 = st->b2_setting > 0 && st->b2_setting < max_batch ? st->b2_setting : max_batch;
+    if (max_b2 > net->max_gram_batch) {
+        snprintf(
+            err, errlen,
+            "curvature batch %d exceeds the model's Gram capacity %d (set opt.curvature_batch)",
+            max_b2, net->max_gram_batch);
+        return -1;
+    }
+    int c = net->c, p = kind == GN_SMW_GAUSS_NEWTON ? c : 1;
+    if (gn_smw_init(&st->smw, net, max_b2, p, err, errlen) != 0) return -1;
+    st->R = malloc((size_t)max_batch * c * sizeof(double));
+    st->g = malloc(net->m * sizeof(double));
+    st->dir = malloc(net->m * sizeof(double));
+    st->Xc = malloc((size_t)max_b2 * st->d_in * sizeof(double));
+    st->Yc = malloc((size_t)max_b2 * c * sizeof(double));
+    st->Rc = malloc((size_t)max_b2 * c * sizeof(double));
+    st->us = malloc((size_t)max_b2 * c * sizeof(double));
+    st->idx = malloc((size_t)max_batch * sizeof(int));
+    if (!st->R || !st->g || !st->dir || !st->Xc || !st->Yc || !st->Rc || !st->us || !st->idx) {
+        gn_smw_step_free(st);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int gn_smw_step_run(gn_smw_step *st, const gn_step_ctx *ctx, gn_step_info *info)
+{
+    gn_mlp *net = ctx->model;
+    gn_smw *s = &st->smw;
+    int b = ctx->b, c = ctx->c, m = (int)net->m;
+    gn_loss_kind loss = ctx->loss;
+
+    /* gradient on the step batch */
+    double t0 = gn_now();
+    const double *F = gn_mlp_forward(net, ctx->X, b);
+    double L0 = gn_loss_value(loss, F, ctx->Y, b, c);
+    info->batch_loss = L0;
+    gn_loss_sample_grad(loss, F, ctx->Y, b, c, st->R);
+    double t1 = gn_now();
+    gn_mlp_vjp(net, st->R, st->g);
+    gn_scal(m, 1.0 / b, st->g); /* g = (1/b) Jᵀ R */
+    info->grad_norm = gn_nrm2(m, st->g);
+    double t2 = gn_now();
+
+    /* the curvature batch and its factors W_i */
+    int b2 = st->b2_setting > 0 && st->b2_setting < b ? st->b2_setting : b;
+    if (b2 > s->max_b2) {
+        snprintf(info->note, sizeof info->note, "curvature batch %d exceeds the workspace (%d)", b2,
+                 s->max_b2);
+        return -1;
+    }
+    const double *Fc = F, *Yc = ctx->Y, *Rc = st->R;
+    if (b2 < b) {
+        gn_smw_subset(st->seed, ctx->iteration, b, b2, st->idx);
+        for (int i = 0; i < b2; i++) {
+            memcpy(st->Xc + (size_t)i * st->d_in, ctx->X + (size_t)st->idx[i] * st->d_in,
+                   sizeof(double) * st->d_in);
+            memcpy(st->Yc + (size_t)i * c, ctx->Y + (size_t)st->idx[i] * c, sizeof(double) * c);
+        }
+        Fc = gn_mlp_forward(net, st->Xc, b2);
+        Yc = st->Yc;
+        Rc = NULL;
+    }
+    int identity = 0, p = c;
+    switch (st->kind) {
+    case GN_SMW_GAUSS_NEWTON:
+        if (loss == GN_LOSS_SQUARE)
+            identity = 1;
+        else
+            gn_loss_hess_factor(loss, Fc, b2, c, s->W); /* (b2, c, c) */
+        break;
+    case GN_SMW_FISHER_EMPIRICAL:
+        p = 1; /* W (b2, c, 1) = the per-sample gradients */
+        if (Rc)
+            memcpy(s->W, Rc, sizeof(double) * b2 * c);
+        else
+            gn_loss_sample_grad(loss, Fc, Yc, b2, c, s->W);
+        break;
+    case GN_SMW_FISHER_TRUE: {
+        p = 1;
+        gn_rng r;
+        gn_smw_step_rng(&r, st->seed, ctx->iteration, "fisher-targets");
+        gn_loss_sample_targets(loss, Fc, b2, c, &r, st->Rc);
+        gn_loss_sample_grad(loss, Fc, st->Rc, b2, c, s->W);
+        break;
+    }
+    }
+    gn_smw_gram(s, net, p, identity);
+    int n = b2 * s->p;
+    if (ctx->iteration == 0 && n <= 4096)
+        gn_kernel_spectrum(n, s->S, s->Lf, s->eig, &info->kernel_lambda_min, &info->kernel_cond);
+    double t3 = gn_now();
+
+    /* d = −(G + λ I)⁻¹ g */
+    double used;
+    int raises = 0;
+    if (gn_smw_direction(s, net, st->g, st->lambda, st->dir, &used, &raises) != 0) {
+        snprintf(info->note, sizeof info->note,
+                 "Cholesky of U Uᵀ + b2 lambda I failed for every damping up to the bound");
+        info->damping_raises = raises;
+        return -1;
+    }
+    double t4 = gn_now();
+
+    /* the step and the predicted decrease gᵀs + ½ sᵀGs, s = η d */
+    double eta = st->lr;
+    gn_smw_apply_u(s, net, st->dir, st->us);
+    double us2 = gn_dot(n, st->us, st->us);
+    double pred = eta * gn_dot(m, st->g, st->dir) + 0.5 * eta * eta * us2 / b2;
+    gn_axpy(m, eta, st->dir, net->theta);
+    info->step_norm = eta * gn_nrm2(m, st->dir);
+    double t5 = gn_now();
+
+    /* the gain ratio on the step batch, and the damping rule */
+    const double *F1 = gn_mlp_forward(net, ctx->X, b);
+    double L1 = gn_loss_value(loss, F1, ctx->Y, b, c);
+    /* ρ is undefined when the model predicts no decrease (possible for
+     * η > 2): recorded as NaN and treated as a bad step, as is a non-finite
+     * loss */
+    double rho = pred < 0 && isfinite(L1) ? (L1 - L0) / pred : NAN;
+    double t6 = gn_now();
+    if (st->lm) {
+        double next = used;
+        if (isnan(rho) || rho < st->rho_low)
+            next = used * st->boost;
+        else if (rho > st->rho_high)
+            next = used * st->drop;
+        if (next < st->lambda_min) next = st->lambda_min;
+        if (next > st->lambda_max) next = st->lambda_max;
+        st->lambda = next;
+    }
+
+    info->lr = eta;
+    info->damping = used;
+    info->gain_ratio = rho;
+    info->damping_raises = raises;
+    if (raises)
+        snprintf(info->note, sizeof info->note, "Cholesky failed; damping raised %d times to %.3g",
+                 raises, used);
+    info->t_forward = (t1 - t0) + (t6 - t5);
+    info->t_backward = (t2 - t1) + (t5 - t4);
+    info->t_curvature = t3 - t2;
+    info->t_solve = t4 - t3;
+    return 0;
+}
+
+void gn_smw_step_free(gn_smw_step *st)
+{
+    gn_smw_free(&st->smw);
+    free(st->R), free(st->g), free(st->dir), free(st->Xc), free(st->Yc), free(st->Rc);
+    free(st->us), free(st->idx);
+    st->R = st->g = st->dir = st->Xc = st->Yc = st->Rc = st->us = NULL;
+    st->idx = NULL;
+}
