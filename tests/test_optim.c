@@ -138,3 +138,52 @@ Test(optim, registry_names_are_unique_and_found)
     }
     cr_expect_null(gn_optim_find("no-such-optimizer"));
 }
+
+/* The plan a plugin reports before anything exists (the memory check and
+ * the shard cost model read it) matches what create() then allocates, for
+ * every plugin and the settings that change its workspace. */
+ParameterizedTestParameters(optim, plan_equals_the_allocated_workspace)
+{
+    int n = 0;
+    while (gn_optimizers[n] && n < 64) indices[n] = n, n++;
+    return cr_make_param_array(int, indices, n);
+}
+
+ParameterizedTest(int *index, optim, plan_equals_the_allocated_workspace)
+{
+    const gn_optim_ops *ops = gn_optimizers[*index];
+    /* settings that change a plugin's layout; each is tried where it exists */
+    static const char *const variants[][2] = {
+        {NULL, NULL},           {"opt.solver", "cg"},       {"opt.form", "primal"},
+        {"opt.fisher", "true"}, {"opt.curvature_batch", "5"}, {"opt.schedule", "constant"},
+    };
+    fixture f;
+    fixture_make(&f);
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        const char *key = variants[v][0];
+        if (key && !gn_param_find(ops->params, key + 4)) continue;
+        gn_settings s;
+        default_settings(ops, &s, 1);
+        if (key) gn_settings_set(&s, key, variants[v][1]);
+        char err[256];
+        void *hp = gn_optim_bind(ops, &s, err, sizeof err);
+        cr_assert_not_null(hp, "%s: %s", ops->name, err);
+        for (int b = 1; b <= N; b += N - 1) {
+            gn_optim_plan plan;
+            gn_optim_shape sh = gn_optim_shape_of(&f.net, b);
+            gn_optim_plan_for(ops, hp, &sh, &plan);
+            gn_optim *o = ops->create(hp, &f.net, b, err, sizeof err);
+            cr_assert_not_null(o, "%s %s: %s", ops->name, key ? key : "", err);
+            cr_expect_eq(plan.workspace_bytes, (double)o->workspace_bytes,
+                         "%s %s batch %d: plan %.0f bytes, create allocated %zu", ops->name,
+                         key ? key : "defaults", b, plan.workspace_bytes, o->workspace_bytes);
+            cr_expect_gt(o->workspace_bytes, 0, "%s", ops->name);
+            cr_expect_leq(plan.gram_batch, b, "%s: curvature batch beyond the step batch",
+                          ops->name);
+            cr_expect_gt(plan.step_flops, 0, "%s", ops->name);
+            ops->destroy(o);
+        }
+        free(hp);
+        gn_settings_free(&s);
+    }
+}

@@ -2,28 +2,45 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "la/blas.h"
 #include "la/chol.h"
 #include "optim/gram_step.h"
 
+void gn_gram_step_layout(gn_gram_step *g, gn_ws *ws, const gn_optim_shape *sh)
+{
+    size_t n = (size_t)sh->batch * sh->c;
+    g->r = gn_ws_doubles(ws, n);
+    g->K = gn_ws_doubles(ws, n * n);
+    g->Lf = gn_ws_doubles(ws, n * n);
+    g->Ka = gn_ws_doubles(ws, n);
+    g->eig = gn_ws_doubles(ws, n);
+}
+
+size_t gn_gram_step_bytes(const gn_optim_shape *sh)
+{
+    gn_gram_step tmp = {0};
+    gn_ws ws;
+    gn_ws_measure(&ws);
+    gn_gram_step_layout(&tmp, &ws, sh);
+    return ws.used;
+}
+
 int gn_gram_step_init(gn_gram_step *g, const gn_gram_hparams *hp, gn_mlp *net, int max_batch,
                       char *err, size_t errlen)
 {
+    memset(g, 0, sizeof *g);
     g->lr = hp->lr;
     g->damping = hp->damping;
     g->max_rows = max_batch * net->c;
-    size_t n = (size_t)g->max_rows;
-    g->r = malloc(n * sizeof(double));
-    g->K = malloc(n * n * sizeof(double));
-    g->Lf = malloc(n * n * sizeof(double));
-    g->Ka = malloc(n * sizeof(double));
-    g->eig = malloc(n * sizeof(double));
-    if (!g->r || !g->K || !g->Lf || !g->Ka || !g->eig) {
-        gn_gram_step_free(g);
+    gn_optim_shape sh = gn_optim_shape_of(net, max_batch);
+    if (gn_ws_alloc(&g->ws, gn_gram_step_bytes(&sh)) != 0) {
+        size_t n = (size_t)g->max_rows;
         snprintf(err, errlen, "out of memory for a %zux%zu Gram matrix", n, n);
         return -1;
     }
+    gn_gram_step_layout(g, &g->ws, &sh);
     return 0;
 }
 
@@ -87,6 +104,6 @@ double gn_gram_apply(gn_mlp *net, int n, const double *K, const double *alpha, d
 
 void gn_gram_step_free(gn_gram_step *g)
 {
-    free(g->r), free(g->K), free(g->Lf), free(g->Ka), free(g->eig);
+    gn_ws_free(&g->ws);
     g->r = g->K = g->Lf = g->Ka = g->eig = NULL;
 }

@@ -9,6 +9,7 @@
 #define GN_GRAM_STEP_H
 
 #include "optim/optim.h"
+#include "optim/ws.h"
 
 /* The hyperparameters of `ggn` and `ggn-mb` (their tables: opt_ggn.c). */
 typedef struct gn_gram_hparams {
@@ -17,11 +18,16 @@ typedef struct gn_gram_hparams {
 
 typedef struct gn_gram_step {
     double lr, damping;
+    gn_ws ws;              /* holds the buffers below */
     int max_rows;          /* max_batch * c */
     double *r, *K, *Lf;    /* (bc), (bc, bc), (bc, bc) */
     double *Ka;            /* (bc) K alpha, for the step norm */
     double *eig;           /* (bc) eigenvalues of K at initialization */
 } gn_gram_step;
+
+/* The step's buffers for shape sh (ws.h), and their bytes. */
+void gn_gram_step_layout(gn_gram_step *g, gn_ws *ws, const gn_optim_shape *sh);
+size_t gn_gram_step_bytes(const gn_optim_shape *sh);
 
 int gn_gram_step_init(gn_gram_step *g, const gn_gram_hparams *hp, gn_mlp *net, int max_batch,
                       char *err, size_t errlen);

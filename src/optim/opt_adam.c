@@ -13,6 +13,7 @@
 
 #include "la/blas.h"
 #include "optim/optim.h"
+#include "optim/ws.h"
 
 typedef struct adam_hparams {
     double lr, beta1, beta2, eps, weight_decay;
@@ -41,6 +42,7 @@ typedef struct adam {
     double c1, c2;           /* 1 / (1 − β₁ᵗ), 1 / (1 − β₂ᵗ) of this step */
     double *theta;           /* the model's parameters, for adam_chunk */
     size_t m;
+    gn_ws ws;                  /* holds the buffers below */
     double *g, *mom, *var, *G; /* (m), (m), (m), (max_batch, c) */
 } adam;
 
@@ -48,7 +50,28 @@ static void adam_destroy(gn_optim *opt)
 {
     adam *o = (adam *)opt;
     if (!o) return;
-    free(o->g), free(o->mom), free(o->var), free(o->G), free(o);
+    gn_ws_free(&o->ws);
+    free(o);
+}
+
+/* The buffers of a step of shape sh (ws.h): measured by plan, carved by create. */
+static void adam_layout(adam *o, gn_ws *ws, const gn_optim_shape *sh)
+{
+    o->g = gn_ws_doubles(ws, sh->m);
+    o->mom = gn_ws_doubles(ws, sh->m);
+    o->var = gn_ws_doubles(ws, sh->m);
+    o->G = gn_ws_doubles(ws, (size_t)sh->batch * sh->c);
+}
+
+static void adam_plan(const void *hp, const gn_optim_shape *sh, gn_optim_plan *out)
+{
+    (void)hp;
+    adam tmp = {0};
+    gn_ws ws;
+    gn_ws_measure(&ws);
+    adam_layout(&tmp, &ws, sh);
+    gn_optim_plan_first_order(sh, out);
+    out->workspace_bytes = (double)ws.used;
 }
 
 static gn_optim *adam_create(const void *hparams, gn_mlp *net, int max_batch, char *err,
@@ -68,11 +91,13 @@ static gn_optim *adam_create(const void *hparams, gn_mlp *net, int max_batch, ch
     o->wd = hp->weight_decay;
     o->beta1_t = o->beta2_t = 1.0;
     o->m = net->m;
-    o->g = calloc(net->m, sizeof(double));
-    o->mom = calloc(net->m, sizeof(double));
-    o->var = calloc(net->m, sizeof(double));
-    o->G = calloc((size_t)max_batch * net->c, sizeof(double));
-    if (!o->g || !o->mom || !o->var || !o->G) {
+    gn_optim_shape sh = gn_optim_shape_of(net, max_batch);
+    gn_ws_measure(&o->ws);
+    adam_layout(o, &o->ws, &sh);
+    int ok = gn_ws_alloc(&o->ws, o->ws.used) == 0;
+    if (ok) adam_layout(o, &o->ws, &sh);
+    o->base.workspace_bytes = o->ws.used;
+    if (!ok) {
         adam_destroy(&o->base);
         snprintf(err, errlen, "out of memory for Adam's moment vectors (%zu parameters)", net->m);
         return NULL;
@@ -136,4 +161,5 @@ const gn_optim_ops gn_opt_adam = {
     .create = adam_create,
     .step = adam_step,
     .destroy = adam_destroy,
+    .plan = adam_plan,
 };

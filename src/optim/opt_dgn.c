@@ -53,6 +53,7 @@
 #include "la/blas.h"
 #include "la/chol.h"
 #include "optim/optim.h"
+#include "optim/ws.h"
 
 typedef struct dgn_hparams {
     double lr, tol, momentum, adam_lr, beta1, beta2, eps;
@@ -109,6 +110,7 @@ typedef struct dgn {
     size_t m;
     /* (max_rows, max_rows), only with solver cholesky */
     double *K, *Lf, *eig;
+    gn_ws ws; /* holds every buffer of the step */
     /* (max_rows) each */
     double *a0, *al, *w, *z, *lb, *lbn, *an, *wn, *x, *xp, *res, *p, *q, *kx, *pr;
     /* (m) each */
@@ -120,12 +122,27 @@ static void dgn_destroy(gn_optim *opt)
 {
     dgn *o = (dgn *)opt;
     if (!o) return;
-    double **bufs[] = {&o->K,  &o->Lf, &o->eig, &o->a0, &o->al,  &o->w,  &o->z,  &o->lb, &o->lbn,
-                       &o->an, &o->wn, &o->x,   &o->xp, &o->res, &o->p,  &o->q,  &o->kx, &o->pr,
-                       &o->g,  &o->d,  &o->tmp, &o->cr, &o->cp,  &o->cq, &o->v1, &o->v2};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        free(*bufs[i]);
+    gn_ws_free(&o->ws);
     free(o);
+}
+
+/* The buffers of a step of shape sh (ws.h): measured by plan, carved by
+ * create. The Gram matrix, its factor and spectrum only when the dual form
+ * may be solved with Cholesky. */
+static void dgn_layout(dgn *o, gn_ws *ws, const dgn_hparams *hp, const gn_optim_shape *sh)
+{
+    size_t n = (size_t)sh->batch * sh->c, m = sh->m;
+    if (hp->solver == SOLVER_CHOLESKY && hp->form != FORM_PRIMAL) {
+        o->K = gn_ws_doubles(ws, n * n);
+        o->Lf = gn_ws_doubles(ws, n * n);
+        o->eig = gn_ws_doubles(ws, n);
+    }
+    double **rows[] = {&o->a0, &o->al, &o->w,   &o->z, &o->lb, &o->lbn, &o->an, &o->wn,
+                       &o->x,  &o->xp, &o->res, &o->p, &o->q,  &o->kx,  &o->pr};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) *rows[i] = gn_ws_doubles(ws, n);
+    double **params[] = {&o->g, &o->d, &o->tmp, &o->cr, &o->cp, &o->cq, &o->v1, &o->v2};
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+        *params[i] = gn_ws_doubles(ws, m);
 }
 
 static gn_optim *dgn_create(const void *hparams, gn_mlp *net, int max_batch, char *err,
@@ -156,31 +173,23 @@ static gn_optim *dgn_create(const void *hparams, gn_mlp *net, int max_batch, cha
     }
     o->m = net->m;
     o->max_rows = max_batch * net->c;
-    size_t n = (size_t)o->max_rows, m = net->m;
-    int ok = 1;
-    if (o->chol && o->form != FORM_PRIMAL) {
-        if (max_batch > net->max_gram_batch) {
-            snprintf(err, errlen, "batch %d exceeds the model's Gram capacity %d (use solver: cg)",
-                     max_batch, net->max_gram_batch);
-            free(o);
-            return NULL;
-        }
-        ok &= (o->K = malloc(n * n * sizeof(double))) != NULL;
-        ok &= (o->Lf = malloc(n * n * sizeof(double))) != NULL;
-        ok &= (o->eig = malloc(n * sizeof(double))) != NULL;
+    if (o->chol && o->form != FORM_PRIMAL && max_batch > net->max_gram_batch) {
+        snprintf(err, errlen, "batch %d exceeds the model's Gram capacity %d (use solver: cg)",
+                 max_batch, net->max_gram_batch);
+        free(o);
+        return NULL;
     }
-    double **vecs[] = {&o->a0, &o->al, &o->w,   &o->z, &o->lb, &o->lbn, &o->an, &o->wn,
-                       &o->x,  &o->xp, &o->res, &o->p, &o->q,  &o->kx,  &o->pr};
-    for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
-        ok &= (*vecs[i] = malloc(n * sizeof(double))) != NULL;
-    double **mvecs[] = {&o->g, &o->d, &o->tmp, &o->cr, &o->cp, &o->cq, &o->v1, &o->v2};
-    for (size_t i = 0; i < sizeof mvecs / sizeof mvecs[0]; i++)
-        ok &= (*mvecs[i] = calloc(m, sizeof(double))) != NULL;
-    if (!ok) {
-        snprintf(err, errlen, "out of memory for dgn workspace (%zu rows, %zu parameters)", n, m);
+    gn_optim_shape sh = gn_optim_shape_of(net, max_batch);
+    gn_ws_measure(&o->ws);
+    dgn_layout(o, &o->ws, hp, &sh);
+    if (gn_ws_alloc(&o->ws, o->ws.used) != 0) {
+        snprintf(err, errlen, "out of memory for dgn workspace (%d rows, %zu parameters)",
+                 o->max_rows, net->m);
         dgn_destroy(&o->base);
         return NULL;
     }
+    dgn_layout(o, &o->ws, hp, &sh);
+    o->base.workspace_bytes = o->ws.used;
     return &o->base;
 }
 
@@ -544,6 +553,12 @@ static void dgn_plan(const void *hparams, const gn_optim_shape *sh, gn_optim_pla
         gn_optim_plan_matrix_free(sh, sh->batch, hp->inner_iters, out);
     else
         gn_optim_plan_gram(sh, sh->batch, out);
+    dgn tmp;
+    memset(&tmp, 0, sizeof tmp);
+    gn_ws ws;
+    gn_ws_measure(&ws);
+    dgn_layout(&tmp, &ws, hp, sh);
+    out->workspace_bytes = (double)ws.used;
 }
 
 const gn_optim_ops gn_opt_dgn = {

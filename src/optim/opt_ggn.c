@@ -46,6 +46,7 @@ static gn_optim *ggn_new(const gn_optim_ops *ops, const void *hp, gn_mlp *net, i
         free(o);
         return NULL;
     }
+    o->base.workspace_bytes = o->gs.ws.used;
     return &o->base;
 }
 
@@ -64,6 +65,7 @@ static void ggn_plan(const void *hp, const gn_optim_shape *sh, gn_optim_plan *ou
 {
     (void)hp;
     gn_optim_plan_gram(sh, sh->batch, out);
+    out->workspace_bytes = (double)gn_gram_step_bytes(sh);
 }
 
 static int ggn_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)

@@ -40,6 +40,7 @@
 #include "la/chol.h"
 #include "optim/gram_step.h"
 #include "optim/optim.h"
+#include "optim/ws.h"
 
 typedef struct lm_hparams {
     double lr, damping, damping_min;
@@ -83,6 +84,7 @@ typedef struct lm {
     double lambda, nu; /* nielsen state */
     int max_rows;      /* max_batch * c */
     size_t m;
+    gn_ws ws;                        /* holds the buffers below */
     double *r, *K, *Lf, *alpha, *Ka; /* (bc), (bc, bc), (bc, bc), (bc), (bc) */
     double *theta0, *eig;            /* (m), (bc) */
 } lm;
@@ -91,9 +93,21 @@ static void lm_destroy(gn_optim *opt)
 {
     lm *o = (lm *)opt;
     if (!o) return;
-    free(o->r), free(o->K), free(o->Lf), free(o->alpha), free(o->Ka);
-    free(o->theta0), free(o->eig);
+    gn_ws_free(&o->ws);
     free(o);
+}
+
+/* The buffers of a step of shape sh (ws.h): measured by plan, carved by create. */
+static void lm_layout(lm *o, gn_ws *ws, const gn_optim_shape *sh)
+{
+    size_t n = (size_t)sh->batch * sh->c;
+    o->r = gn_ws_doubles(ws, n);
+    o->K = gn_ws_doubles(ws, n * n);
+    o->Lf = gn_ws_doubles(ws, n * n);
+    o->alpha = gn_ws_doubles(ws, n);
+    o->Ka = gn_ws_doubles(ws, n);
+    o->theta0 = gn_ws_doubles(ws, sh->m);
+    o->eig = gn_ws_doubles(ws, n);
 }
 
 static gn_optim *lm_create(const void *hparams, gn_mlp *net, int max_batch, char *err,
@@ -116,18 +130,16 @@ static gn_optim *lm_create(const void *hparams, gn_mlp *net, int max_batch, char
     o->max_rows = max_batch * net->c;
     o->m = net->m;
     size_t n = (size_t)o->max_rows;
-    o->r = malloc(n * sizeof(double));
-    o->K = malloc(n * n * sizeof(double));
-    o->Lf = malloc(n * n * sizeof(double));
-    o->alpha = malloc(n * sizeof(double));
-    o->Ka = malloc(n * sizeof(double));
-    o->theta0 = malloc(net->m * sizeof(double));
-    o->eig = malloc(n * sizeof(double));
-    if (!o->r || !o->K || !o->Lf || !o->alpha || !o->Ka || !o->theta0 || !o->eig) {
+    gn_optim_shape sh = gn_optim_shape_of(net, max_batch);
+    gn_ws_measure(&o->ws);
+    lm_layout(o, &o->ws, &sh);
+    if (gn_ws_alloc(&o->ws, o->ws.used) != 0) {
         lm_destroy(&o->base);
         snprintf(err, errlen, "out of memory for a %zux%zu Gram matrix", n, n);
         return NULL;
     }
+    lm_layout(o, &o->ws, &sh);
+    o->base.workspace_bytes = o->ws.used;
     return &o->base;
 }
 
@@ -317,7 +329,12 @@ static int lm_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
 static void lm_plan(const void *hp, const gn_optim_shape *sh, gn_optim_plan *out)
 {
     (void)hp;
+    lm tmp = {0};
+    gn_ws ws;
+    gn_ws_measure(&ws);
+    lm_layout(&tmp, &ws, sh);
     gn_optim_plan_gram(sh, sh->batch, out);
+    out->workspace_bytes = (double)ws.used;
 }
 
 const gn_optim_ops gn_opt_lm = {

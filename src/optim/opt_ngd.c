@@ -49,6 +49,7 @@ static gn_optim *ngd_create(const void *hparams, gn_mlp *net, int max_batch, cha
         free(o);
         return NULL;
     }
+    o->base.workspace_bytes = o->st.ws.used;
     return &o->base;
 }
 
@@ -76,5 +77,5 @@ const gn_optim_ops gn_opt_ngd = {
     .create = ngd_create,
     .step = ngd_step,
     .destroy = ngd_destroy,
-    .plan = gn_smw_plan,
+    .plan = gn_smw_plan_fisher,
 };

@@ -10,6 +10,7 @@
 
 #include "la/blas.h"
 #include "optim/optim.h"
+#include "optim/ws.h"
 
 typedef struct sgd_hparams {
     double lr, momentum, weight_decay;
@@ -31,8 +32,28 @@ typedef struct sgd {
     double lr, mu, wd;
     int nesterov;
     size_t m;
+    gn_ws ws;          /* holds the buffers below */
     double *g, *v, *G; /* (m), (m), (max_batch, c) */
 } sgd;
+
+/* The buffers of a step of shape sh (ws.h): measured by plan, carved by create. */
+static void sgd_layout(sgd *o, gn_ws *ws, const gn_optim_shape *sh)
+{
+    o->g = gn_ws_doubles(ws, sh->m);
+    o->v = gn_ws_doubles(ws, sh->m);
+    o->G = gn_ws_doubles(ws, (size_t)sh->batch * sh->c);
+}
+
+static void sgd_plan(const void *hp, const gn_optim_shape *sh, gn_optim_plan *out)
+{
+    (void)hp;
+    sgd tmp = {0};
+    gn_ws ws;
+    gn_ws_measure(&ws);
+    sgd_layout(&tmp, &ws, sh);
+    gn_optim_plan_first_order(sh, out);
+    out->workspace_bytes = (double)ws.used;
+}
 
 static gn_optim *sgd_create(const void *hparams, gn_mlp *net, int max_batch, char *err,
                             size_t errlen)
@@ -49,14 +70,16 @@ static gn_optim *sgd_create(const void *hparams, gn_mlp *net, int max_batch, cha
     o->wd = hp->weight_decay;
     o->nesterov = hp->nesterov;
     o->m = net->m;
-    o->g = calloc(net->m, sizeof(double));
-    o->v = calloc(net->m, sizeof(double));
-    o->G = calloc((size_t)max_batch * net->c, sizeof(double));
-    if (!o->g || !o->v || !o->G) {
-        free(o->g), free(o->v), free(o->G), free(o);
+    gn_optim_shape sh = gn_optim_shape_of(net, max_batch);
+    gn_ws_measure(&o->ws);
+    sgd_layout(o, &o->ws, &sh);
+    if (gn_ws_alloc(&o->ws, o->ws.used) != 0) {
+        free(o);
         snprintf(err, errlen, "out of memory for SGD's vectors (%zu parameters)", net->m);
         return NULL;
     }
+    sgd_layout(o, &o->ws, &sh);
+    o->base.workspace_bytes = o->ws.used;
     return &o->base;
 }
 
@@ -97,7 +120,8 @@ static void sgd_destroy(gn_optim *opt)
 {
     sgd *o = (sgd *)opt;
     if (!o) return;
-    free(o->g), free(o->v), free(o->G), free(o);
+    gn_ws_free(&o->ws);
+    free(o);
 }
 
 const gn_optim_ops gn_opt_sgd = {
@@ -111,4 +135,5 @@ const gn_optim_ops gn_opt_sgd = {
     .create = sgd_create,
     .step = sgd_step,
     .destroy = sgd_destroy,
+    .plan = sgd_plan,
 };

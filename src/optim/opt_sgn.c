@@ -40,6 +40,7 @@ static gn_optim *sgn_create(const void *hp, gn_mlp *net, int max_batch, char *er
         free(o);
         return NULL;
     }
+    o->base.workspace_bytes = o->st.ws.used;
     return &o->base;
 }
 
@@ -67,5 +68,5 @@ const gn_optim_ops gn_opt_sgn = {
     .create = sgn_create,
     .step = sgn_step,
     .destroy = sgn_destroy,
-    .plan = gn_smw_plan,
+    .plan = gn_smw_plan_gauss_newton,
 };

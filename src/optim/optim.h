@@ -51,6 +51,7 @@ typedef struct gn_optim gn_optim;
 /* The shape of the runs an optimizer is planned for. */
 typedef struct gn_optim_shape {
     int batch;   /* rows of a step batch */
+    int d;       /* inputs */
     int c;       /* outputs */
     uint64_t m;  /* parameters */
     uint64_t fan; /* sum over layers of fan-in + 1 + fan-out (the Gram cost per row pair) */
@@ -62,7 +63,7 @@ typedef struct gn_optim_shape {
 typedef struct gn_optim_plan {
     int gram_batch;         /* samples whose curvature products (Gram, Jᵀv) a step forms;
                                0: none (the model then allocates no curvature workspace) */
-    double workspace_bytes; /* the optimizer's own buffers */
+    double workspace_bytes; /* the optimizer's own buffers: its layout measured (ws.h) */
     uint64_t step_flops;    /* estimated per step */
 } gn_optim_plan;
 
@@ -99,11 +100,16 @@ typedef struct gn_optim_ops {
 
 struct gn_optim {
     const gn_optim_ops *ops;
+    size_t workspace_bytes; /* the block create() allocated (ws.h); plan() reports the same */
 };
 
 /* The registry: NULL-terminated. */
 extern const gn_optim_ops *const gn_optimizers[];
 const gn_optim_ops *gn_optim_find(const char *name);
+
+/* The shape of steps of up to max_batch rows on model (fan left 0: only the
+ * cost model needs it). */
+gn_optim_shape gn_optim_shape_of(const gn_mlp *model, int max_batch);
 
 /* ops->plan, or the first-order plan when it has none. */
 void gn_optim_plan_for(const gn_optim_ops *ops, const void *hp, const gn_optim_shape *sh,

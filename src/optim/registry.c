@@ -78,6 +78,13 @@ void gn_optim_plan_matrix_free(const gn_optim_shape *sh, int gram_batch, long in
     out->step_flops = sat_add(out->step_flops, sat_mul(per, inner > 0 ? (uint64_t)inner : 1));
 }
 
+gn_optim_shape gn_optim_shape_of(const gn_mlp *model, int max_batch)
+{
+    gn_optim_shape sh = {.batch = max_batch, .d = model->cfg.sizes[0], .c = model->c,
+                         .m = model->m};
+    return sh;
+}
+
 void gn_optim_plan_for(const gn_optim_ops *ops, const void *hp, const gn_optim_shape *sh,
                        gn_optim_plan *out)
 {

@@ -24,34 +24,39 @@
 #include "la/chol.h"
 #include "optim/smw.h"
 
+void gn_smw_layout(gn_smw *s, gn_ws *ws, int max_b2, int c, int p_max, size_t m)
+{
+    s->max_b2 = max_b2, s->c = c, s->p_max = p_max, s->m = m;
+    size_t rc = (size_t)max_b2 * c, rp = (size_t)max_b2 * p_max;
+    s->W = gn_ws_doubles(ws, rc * p_max);
+    s->K = gn_ws_doubles(ws, rc * rc);
+    s->T = gn_ws_doubles(ws, rc * rp);
+    s->S = gn_ws_doubles(ws, rp * rp);
+    s->Lf = gn_ws_doubles(ws, rp * rp);
+    s->jv = gn_ws_doubles(ws, rc);
+    s->wx = gn_ws_doubles(ws, rc);
+    s->y = gn_ws_doubles(ws, rp);
+    s->eig = gn_ws_doubles(ws, rp);
+    s->wd = gn_ws_doubles(ws, rc);
+}
+
 int gn_smw_init(gn_smw *s, const gn_mlp *net, int max_b2, int p_max, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    s->max_b2 = max_b2, s->c = net->c, s->p_max = p_max, s->m = net->m;
-    size_t rc = (size_t)max_b2 * net->c, rp = (size_t)max_b2 * p_max;
-    s->W = malloc(rc * p_max * sizeof(double));
-    s->K = malloc(rc * rc * sizeof(double));
-    s->T = malloc(rc * rp * sizeof(double));
-    s->S = malloc(rp * rp * sizeof(double));
-    s->Lf = malloc(rp * rp * sizeof(double));
-    s->jv = malloc(rc * sizeof(double));
-    s->wx = malloc(rc * sizeof(double));
-    s->y = malloc(rp * sizeof(double));
-    s->eig = malloc(rp * sizeof(double));
-    s->wd = malloc(rc * sizeof(double));
-    if (!s->W || !s->K || !s->T || !s->S || !s->Lf || !s->jv || !s->wx || !s->y || !s->eig ||
-        !s->wd) {
-        gn_smw_free(s);
+    gn_ws_measure(&s->ws);
+    gn_smw_layout(s, &s->ws, max_b2, net->c, p_max, net->m);
+    if (gn_ws_alloc(&s->ws, s->ws.used) != 0) {
+        size_t rc = (size_t)max_b2 * net->c;
         snprintf(err, errlen, "out of memory for %zux%zu curvature matrices", rc, rc);
         return -1;
     }
+    gn_smw_layout(s, &s->ws, max_b2, net->c, p_max, net->m);
     return 0;
 }
 
 void gn_smw_free(gn_smw *s)
 {
-    free(s->W), free(s->K), free(s->T), free(s->S), free(s->Lf);
-    free(s->jv), free(s->wx), free(s->y), free(s->eig), free(s->wd);
+    gn_ws_free(&s->ws);
     s->W = s->K = s->T = s->S = s->Lf = s->jv = s->wx = s->y = s->eig = s->wd = NULL;
 }
 
@@ -196,11 +201,50 @@ void gn_smw_subset(uint64_t seed, long iteration, int b, int b2, int *idx)
     }
 }
 
-void gn_smw_plan(const void *hparams, const gn_optim_shape *sh, gn_optim_plan *out)
+/* Samples of the curvature batch for steps of up to `batch` rows. */
+static int max_curvature_batch(const gn_smw_hparams *hp, int batch)
 {
-    const gn_smw_hparams *hp = hparams;
     long b2 = hp->curvature_batch;
-    gn_optim_plan_gram(sh, b2 > 0 && b2 < sh->batch ? (int)b2 : sh->batch, out);
+    return b2 > 0 && b2 < batch ? (int)b2 : batch;
+}
+
+/* Every buffer of the step (ws.h): measured by plan, carved by init. */
+static void step_layout(gn_smw_step *st, gn_ws *ws, gn_smw_curvature kind,
+                        const gn_optim_shape *sh, int max_b2)
+{
+    int c = sh->c, p = kind == GN_SMW_GAUSS_NEWTON ? c : 1;
+    gn_smw_layout(&st->smw, ws, max_b2, c, p, sh->m);
+    st->R = gn_ws_doubles(ws, (size_t)sh->batch * c);
+    st->g = gn_ws_doubles(ws, sh->m);
+    st->dir = gn_ws_doubles(ws, sh->m);
+    st->Xc = gn_ws_doubles(ws, (size_t)max_b2 * sh->d);
+    st->Yc = gn_ws_doubles(ws, (size_t)max_b2 * c);
+    st->Rc = gn_ws_doubles(ws, (size_t)max_b2 * c);
+    st->us = gn_ws_doubles(ws, (size_t)max_b2 * c);
+    st->idx = gn_ws_ints(ws, (size_t)sh->batch);
+}
+
+static void smw_plan(gn_smw_curvature kind, const void *hparams, const gn_optim_shape *sh,
+                     gn_optim_plan *out)
+{
+    int max_b2 = max_curvature_batch(hparams, sh->batch);
+    gn_smw_step tmp;
+    memset(&tmp, 0, sizeof tmp);
+    gn_ws ws;
+    gn_ws_measure(&ws);
+    step_layout(&tmp, &ws, kind, sh, max_b2);
+    gn_optim_plan_gram(sh, max_b2, out);
+    out->workspace_bytes = (double)ws.used;
+}
+
+void gn_smw_plan_gauss_newton(const void *hp, const gn_optim_shape *sh, gn_optim_plan *out)
+{
+    smw_plan(GN_SMW_GAUSS_NEWTON, hp, sh, out);
+}
+
+void gn_smw_plan_fisher(const void *hp, const gn_optim_shape *sh, gn_optim_plan *out)
+{
+    smw_plan(GN_SMW_FISHER_EMPIRICAL, hp, sh, out);
 }
 
 int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_smw_hparams *hp, gn_mlp *net,
@@ -230,7 +274,7 @@ int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_smw_hparam
     }
     st->max_batch = max_batch;
     st->d_in = net->cfg.sizes[0];
-    int max_b2 = st->b2_setting > 0 && st->b2_setting < max_batch ? st->b2_setting : max_batch;
+    int max_b2 = max_curvature_batch(hp, max_batch);
     if (max_b2 > net->max_gram_batch) {
         snprintf(
             err, errlen,
@@ -238,21 +282,15 @@ int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_smw_hparam
             max_b2, net->max_gram_batch);
         return -1;
     }
-    int c = net->c, p = kind == GN_SMW_GAUSS_NEWTON ? c : 1;
-    if (gn_smw_init(&st->smw, net, max_b2, p, err, errlen) != 0) return -1;
-    st->R = malloc((size_t)max_batch * c * sizeof(double));
-    st->g = malloc(net->m * sizeof(double));
-    st->dir = malloc(net->m * sizeof(double));
-    st->Xc = malloc((size_t)max_b2 * st->d_in * sizeof(double));
-    st->Yc = malloc((size_t)max_b2 * c * sizeof(double));
-    st->Rc = malloc((size_t)max_b2 * c * sizeof(double));
-    st->us = malloc((size_t)max_b2 * c * sizeof(double));
-    st->idx = malloc((size_t)max_batch * sizeof(int));
-    if (!st->R || !st->g || !st->dir || !st->Xc || !st->Yc || !st->Rc || !st->us || !st->idx) {
-        gn_smw_step_free(st);
-        snprintf(err, errlen, "out of memory");
+    gn_optim_shape sh = gn_optim_shape_of(net, max_batch);
+    gn_ws_measure(&st->ws);
+    step_layout(st, &st->ws, kind, &sh, max_b2);
+    if (gn_ws_alloc(&st->ws, st->ws.used) != 0) {
+        size_t rc = (size_t)max_b2 * net->c;
+        snprintf(err, errlen, "out of memory for %zux%zu curvature matrices", rc, rc);
         return -1;
     }
+    step_layout(st, &st->ws, kind, &sh, max_b2);
     return 0;
 }
 
@@ -379,9 +417,8 @@ int gn_smw_step_run(gn_smw_step *st, const gn_step_ctx *ctx, gn_step_info *info)
 
 void gn_smw_step_free(gn_smw_step *st)
 {
-    gn_smw_free(&st->smw);
-    free(st->R), free(st->g), free(st->dir), free(st->Xc), free(st->Yc), free(st->Rc);
-    free(st->us), free(st->idx);
+    gn_smw_free(&st->smw); /* its buffers live in st->ws */
+    gn_ws_free(&st->ws);
     st->R = st->g = st->dir = st->Xc = st->Yc = st->Rc = st->us = NULL;
     st->idx = NULL;
 }

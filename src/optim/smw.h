@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "optim/optim.h"
+#include "optim/ws.h"
 #include "core/rng.h"
 
 /* ---- the SMW core ---- */
@@ -43,7 +44,12 @@ typedef struct gn_smw {
     double *wx;   /* (max_b2 c) blockdiag(W) x */
     double *y;    /* (max_b2 p_max) U g, then the solution */
     double *eig;  /* (max_b2 p_max) eigenvalues for the spectrum */
+    gn_ws ws;     /* holds the buffers when gn_smw_init allocated them */
 } gn_smw;
+
+/* Lays out the buffers above in ws (ws.h) for curvature batches up to max_b2
+ * samples, c outputs, factors of width up to p_max, m parameters. */
+void gn_smw_layout(gn_smw *s, gn_ws *ws, int max_b2, int c, int p_max, size_t m);
 
 /* Allocates for curvature batches up to max_b2 samples (<= the model's
  * max_gram_batch) and factors of width up to p_max (c or 1). Returns 0, or
@@ -129,7 +135,8 @@ typedef struct gn_smw_step {
     int lm, b2_setting;
     uint64_t seed;
     int max_batch, d_in;
-    gn_smw smw;
+    gn_smw smw;      /* its buffers are in ws too */
+    gn_ws ws;        /* holds every buffer of the step */
     double *R;       /* (max_batch, c) per-sample loss gradients of the step batch */
     double *g, *dir; /* (m) gradient, direction */
     double *Xc, *Yc; /* (max_b2, d), (max_b2, c) the curvature batch when it is a subset */
@@ -140,8 +147,10 @@ typedef struct gn_smw_step {
 
 int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_smw_hparams *hp, gn_mlp *net,
                      int max_batch, char *err, size_t errlen);
-/* The plan of `sgn` and `ngd`: the Gram of the curvature batch. */
-void gn_smw_plan(const void *hp, const gn_optim_shape *sh, gn_optim_plan *out);
+/* The plans of `sgn` (Gauss-Newton factors) and `ngd` (Fisher): the Gram of
+ * the curvature batch, and the workspace the step lays out. */
+void gn_smw_plan_gauss_newton(const void *hp, const gn_optim_shape *sh, gn_optim_plan *out);
+void gn_smw_plan_fisher(const void *hp, const gn_optim_shape *sh, gn_optim_plan *out);
 /* One step: g = ∇L_B(θ); d = −(G + λ I)⁻¹ g with G from the curvature
  * batch; θ ← θ + η d; then the gain ratio ρ and (rule lm) the new λ. */
 int gn_smw_step_run(gn_smw_step *st, const gn_step_ctx *ctx, gn_step_info *info);
