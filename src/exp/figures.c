@@ -1,0 +1,274 @@
+/* figures.c: the `figures:` section (exp_internal.h), checked once the
+ * runs are expanded: keys, kind, axes against the result schema, series,
+ * panels and where against the settings columns and the values runs hold. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exp/exp_internal.h"
+#include "results/schema.h"
+
+static const char *const figure_keys[] = {"name",   "kind",  "x",    "y",    "series",
+                                          "panels", "title", "logx", "logy", "where", NULL};
+
+/* Figure axes come from the schema (schema.h): a trace's x is a trace
+ * column flagged GN_COL_X, its y any other trace column (an optimizer's
+ * included); a summary's y a numeric result column of runs.csv. */
+enum { AXIS_TRACE_X, AXIS_TRACE_Y, AXIS_SUMMARY_Y };
+
+static int axis_ok(int axis, const char *name)
+{
+    const gn_column *c;
+    switch (axis) {
+    case AXIS_TRACE_X:
+        c = gn_schema_trace_column(name);
+        return c && (c->flags & GN_COL_X);
+    case AXIS_TRACE_Y:
+        c = gn_schema_trace_column(name);
+        return c && !(c->flags & GN_COL_X);
+    default:
+        for (c = gn_runs_result_columns; c->name; c++)
+            if (strcmp(c->name, name) == 0)
+                return c->type != GN_COL_TEXT && c->type != GN_COL_TEXT_PTR;
+        return 0;
+    }
+}
+
+/* "a, b, c": the columns an axis accepts (the writers' own, not an
+ * optimizer's, as the message has always listed). */
+static void join_axis(int axis, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    const gn_column *t = axis == AXIS_SUMMARY_Y ? gn_runs_result_columns : gn_trace_columns;
+    int n = axis == AXIS_SUMMARY_Y ? -1 : GN_TC_COUNT;
+    for (int i = 0; (n < 0 ? t[i].name != NULL : i < n) && o < len; i++) {
+        if (!axis_ok(axis, t[i].name)) continue;
+        int w = snprintf(buf + o, len - o, "%s%s", o ? ", " : "", t[i].name);
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+}
+
+/* Whether s names a settings column, optimizer or seed. */
+static int is_column(const gn_experiment *ex, const char *s)
+{
+    if (strcmp(s, "optimizer") == 0 || strcmp(s, "seed") == 0) return 1;
+    for (int i = 0; i < ex->n_columns; i++)
+        if (strcmp(ex->columns[i], s) == 0) return 1;
+    return 0;
+}
+
+/* The settings columns, joined by ", ". */
+static void join_columns(const gn_experiment *ex, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < ex->n_columns && o < len; i++) {
+        int w = snprintf(buf + o, len - o, "%s%s", i ? ", " : "", ex->columns[i]);
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+}
+
+/* Value text of `key` in run r: its setting, or the optimizer or seed. */
+static const char *run_value(const gn_run_spec *r, const char *key, char *buf, size_t len)
+{
+    if (strcmp(key, "optimizer") == 0) return r->optim->name;
+    if (strcmp(key, "seed") == 0) {
+        snprintf(buf, len, "%ld", r->seed);
+        return buf;
+    }
+    return gn_settings_get(&r->settings, key);
+}
+
+/* figures[i].where: {column: value or [values]}; every column must be a
+ * settings column (or optimizer, seed) and every value must occur in some
+ * run, so a typo cannot silently empty a figure. */
+static int parse_where(ctx *c, const gn_experiment *ex, const ynode *w, int index, gn_settings *out)
+{
+    char path[160], list[768], got[80], buf[32];
+    snprintf(path, sizeof path, "figures[%d].where", index);
+    if (w->kind != Y_MAP || w->n == 0)
+        return gn_exp_fail(c, w->line, w->quick, path,
+                           "expected a mapping of columns to values, e.g. {optimizer: lm}, got %s",
+                           w->kind == Y_MAP ? "an empty mapping" : gn_exp_kind_name(w));
+    for (int i = 0; i < w->n; i++) {
+        const char *key = w->k[i];
+        const ynode *v = w->v[i];
+        snprintf(path, sizeof path, "figures[%d].where.%s", index, key);
+        if (!is_column(ex, key)) {
+            join_columns(ex, list, sizeof list);
+            return gn_exp_fail(c, w->kline[i], v->quick, path,
+                               "expected optimizer, seed or a settings column (%s)", list);
+        }
+        int nv = v->kind == Y_SEQ ? v->n : 1;
+        if (nv == 0 || (v->kind != Y_SCALAR && v->kind != Y_SEQ))
+            return gn_exp_fail(c, v->line, v->quick, path,
+                               "expected a value or a list of values, got %s",
+                               nv == 0 ? "an empty list" : gn_exp_kind_name(v));
+        size_t total = 1;
+        for (int j = 0; j < nv; j++) {
+            const ynode *e = v->kind == Y_SEQ ? v->v[j] : v;
+            if (e->kind != Y_SCALAR || e->null)
+                return gn_exp_fail(c, e->line, e->quick, path, "expected a value, got %s",
+                                   e->null ? "nothing" : gn_exp_kind_name(e));
+            int found = 0;
+            for (int r = 0; r < ex->n_runs && !found; r++) {
+                const char *rv = run_value(&ex->runs[r], key, buf, sizeof buf);
+                found = rv && strcmp(rv, e->str) == 0;
+            }
+            if (!found)
+                return gn_exp_fail(c, e->line, e->quick, path, "no run has %s = %s", key,
+                                   gn_exp_shown(e, got, sizeof got));
+            total += strlen(e->str) + 1;
+        }
+        char *joined = malloc(total);
+        if (!joined) return gn_exp_oom(c);
+        joined[0] = '\0';
+        for (int j = 0; j < nv; j++) {
+            const ynode *e = v->kind == Y_SEQ ? v->v[j] : v;
+            if (j) strcat(joined, "\n");
+            strcat(joined, e->str);
+        }
+        int rc = gn_settings_set(out, key, joined);
+        free(joined);
+        if (rc != 0) return gn_exp_oom(c);
+    }
+    return 0;
+}
+
+/* figures[index] validated into f. */
+static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn_figure *f)
+{
+    char list[768], got[80], path[64];
+    snprintf(path, sizeof path, "figures[%d]", index);
+    if (n->kind != Y_MAP)
+        return gn_exp_fail(c, n->line, n->quick, path,
+                           "expected a mapping such as {name: loss, kind: trace, x: iteration, y: "
+                           "train_loss}, got %s",
+                           gn_exp_kind_name(n));
+    f->line = n->line;
+    for (int i = 0; i < n->n; i++) {
+        snprintf(path, sizeof path, "figures[%d].%s", index, n->k[i]);
+        if (!gn_exp_in_list(figure_keys, n->k[i])) {
+            gn_exp_join(figure_keys, list, sizeof list);
+            return gn_exp_fail(c, n->kline[i], n->v[i]->quick, path,
+                               "unknown key; expected one of %s", list);
+        }
+        const ynode *v = n->v[i];
+        if (strcmp(n->k[i], "where") == 0) continue; /* checked below */
+        if (v->kind != Y_SCALAR || v->null)
+            return gn_exp_fail(c, v->line, v->quick, path, "expected a single value, got %s",
+                               v->null ? "nothing" : gn_exp_kind_name(v));
+    }
+    static const char *const req[] = {"name", "kind", "x", "y"};
+    for (int i = 0; i < 4; i++) {
+        if (!gn_exp_map_get(n, req[i], NULL)) {
+            snprintf(path, sizeof path, "figures[%d].%s", index, req[i]);
+            return gn_exp_fail(c, n->line, n->quick, path,
+                               "missing; a figure needs name, kind, x and y");
+        }
+    }
+    int kl;
+    const ynode *v = gn_exp_map_get(n, "name", &kl);
+    snprintf(path, sizeof path, "figures[%d].name", index);
+    if (!gn_exp_name_ok(v->str))
+        return gn_exp_fail(c, v->line, v->quick, path, "expected a name from [a-z0-9_-], got %s",
+                           gn_exp_shown(v, got, sizeof got));
+    for (int i = 0; i < ex->n_figures; i++)
+        if (strcmp(ex->figures[i].name, v->str) == 0)
+            return gn_exp_fail(c, v->line, v->quick, path,
+                               "duplicate figure name \"%s\" (first at line %d)", v->str,
+                               ex->figures[i].line);
+    const ynode *kind = gn_exp_map_get(n, "kind", NULL);
+    snprintf(path, sizeof path, "figures[%d].kind", index);
+    int trace = strcmp(kind->str, "trace") == 0;
+    if (!trace && strcmp(kind->str, "summary") != 0)
+        return gn_exp_fail(c, kind->line, kind->quick, path, "expected trace or summary, got %s",
+                           gn_exp_shown(kind, got, sizeof got));
+    const ynode *x = gn_exp_map_get(n, "x", NULL), *y = gn_exp_map_get(n, "y", NULL);
+    snprintf(path, sizeof path, "figures[%d].x", index);
+    if (trace && !axis_ok(AXIS_TRACE_X, x->str)) {
+        join_axis(AXIS_TRACE_X, list, sizeof list);
+        return gn_exp_fail(c, x->line, x->quick, path, "expected one of %s for a trace, got %s",
+                           list, gn_exp_shown(x, got, sizeof got));
+    }
+    if (!trace && !is_column(ex, x->str)) {
+        join_columns(ex, list, sizeof list);
+        return gn_exp_fail(c, x->line, x->quick, path,
+                           "expected optimizer, seed or a settings column (%s), got %s", list,
+                           gn_exp_shown(x, got, sizeof got));
+    }
+    snprintf(path, sizeof path, "figures[%d].y", index);
+    int yaxis = trace ? AXIS_TRACE_Y : AXIS_SUMMARY_Y;
+    if (!axis_ok(yaxis, y->str)) {
+        join_axis(yaxis, list, sizeof list);
+        return gn_exp_fail(c, y->line, y->quick, path, "expected one of %s for a %s, got %s", list,
+                           trace ? "trace" : "summary", gn_exp_shown(y, got, sizeof got));
+    }
+    static const char *const grouping[] = {"series", "panels"};
+    for (int i = 0; i < 2; i++) {
+        const ynode *g = gn_exp_map_get(n, grouping[i], NULL);
+        snprintf(path, sizeof path, "figures[%d].%s", index, grouping[i]);
+        if (g && !is_column(ex, g->str)) {
+            join_columns(ex, list, sizeof list);
+            return gn_exp_fail(c, g->line, g->quick, path,
+                               "expected optimizer, seed or a settings column (%s), got %s", list,
+                               gn_exp_shown(g, got, sizeof got));
+        }
+    }
+    static const char *const logs[] = {"logx", "logy"};
+    int logv[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        const ynode *g = gn_exp_map_get(n, logs[i], NULL);
+        snprintf(path, sizeof path, "figures[%d].%s", index, logs[i]);
+        if (!g) continue;
+        if (strcmp(g->str, "true") != 0 && strcmp(g->str, "false") != 0)
+            return gn_exp_fail(c, g->line, g->quick, path, "expected true or false, got %s",
+                               gn_exp_shown(g, got, sizeof got));
+        logv[i] = strcmp(g->str, "true") == 0;
+    }
+    const ynode *where = gn_exp_map_get(n, "where", NULL);
+    if (where && parse_where(c, ex, where, index, &f->where) != 0) return -1;
+    const ynode *series = gn_exp_map_get(n, "series", NULL),
+                *panels = gn_exp_map_get(n, "panels", NULL),
+                *title = gn_exp_map_get(n, "title", NULL);
+    f->name = strdup(v->str);
+    f->kind = strdup(kind->str);
+    f->x = strdup(x->str);
+    f->y = strdup(y->str);
+    f->series = series ? strdup(series->str) : NULL;
+    f->panels = panels ? strdup(panels->str) : NULL;
+    f->title = title ? strdup(title->str) : NULL;
+    f->logx = logv[0];
+    f->logy = logv[1];
+    if (!f->name || !f->kind || !f->x || !f->y || (series && !f->series) ||
+        (panels && !f->panels) || (title && !f->title))
+        return gn_exp_oom(c);
+    return 0;
+}
+
+void gn_exp_figure_free(gn_figure *f)
+{
+    free(f->name), free(f->kind), free(f->x), free(f->y);
+    free(f->series), free(f->panels), free(f->title);
+    gn_settings_free(&f->where);
+    memset(f, 0, sizeof *f);
+}
+
+int gn_exp_build_figures(ctx *c, const spec *sp, gn_experiment *ex)
+{
+    if (!sp->figures || sp->figures->n == 0) return 0;
+    ex->figures = calloc((size_t)sp->figures->n, sizeof *ex->figures);
+    if (!ex->figures) return gn_exp_oom(c);
+    for (int i = 0; i < sp->figures->n; i++) {
+        int rc = parse_figure(c, ex, sp->figures->v[i], i, &ex->figures[i]);
+        if (rc != 0) {
+            gn_exp_figure_free(&ex->figures[i]);
+            return -1;
+        }
+        ex->n_figures++;
+    }
+    return 0;
+}
