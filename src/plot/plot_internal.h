@@ -1,0 +1,190 @@
+/* plot_internal.h: what the files of plot/ share; not part of the public
+ * interface (that is plot.h). The figure pipeline, file by file:
+ *
+ *   results.c  reads <results>/runs.csv (plot_ctx) and the traces
+ *   groups.c   groups the runs of one figure and reduces them (fig_ctx)
+ *   dat.c      writes <figure>.dat, gp.c writes <figure>.gp
+ *   gnuplot.c  writes files atomically and runs gnuplot
+ *   sbuf.c     the text buffer and the one quoting of strings for gnuplot
+ *   plot.c     gn_plot_experiment: one figure after the other
+ *
+ * Terms used below:
+ *   configuration: all settings of a run (optimizer and every setting
+ *     column) except the seed; the seeds of a configuration are its repeats.
+ *   group: the runs drawn as one line. For kind trace a group is one
+ *     configuration; for kind summary it is a configuration minus the x
+ *     setting, and each x value of the group becomes one point.
+ *   panel: one sub-plot per value of the `panels` setting.
+ *
+ * Functions returning int give 0, or -1 with a message in msg (len bytes)
+ * unless stated otherwise. */
+#ifndef GN_PLOT_INTERNAL_H
+#define GN_PLOT_INTERNAL_H
+
+#include <stddef.h>
+
+#include "exp/experiment.h"
+#include "io/csvio.h"
+
+/* ---- sbuf.c: text buffer and gnuplot strings ----------------------------- */
+
+/* Growable text buffer; `oom` latches an allocation failure. */
+typedef struct sbuf {
+    char *s;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void sb_printf(sbuf *b, const char *fmt, ...);
+void sb_putc(sbuf *b, char c);
+/* Releases the text and clears the buffer (also its oom flag). */
+void sb_free(sbuf *b);
+/* The text so far; "" for an empty buffer. */
+const char *sb_str(const sbuf *b);
+/* Appends s as a gnuplot string expression whose value is exactly s: the
+ * one way a string enters a script (gn_plot_quote is this into a new
+ * string). */
+void sb_gpstring(sbuf *b, const char *s);
+/* Appends text escaped for enhanced text mode, so that it prints literally;
+ * not quoted (see sb_gpmarkup). */
+void sb_enhanced(sbuf *b, const char *text);
+/* Appends enhanced-text markup as a gnuplot string (sb_gpstring). */
+void sb_gpmarkup(sbuf *b, const char *markup);
+/* Appends a gnuplot string that shows text literally (a label, a title). */
+void sb_gplabel(sbuf *b, const char *text);
+/* Appends text for a comment line of the .dat/.gp files (control characters
+ * become spaces). */
+void sb_comment_text(sbuf *b, const char *text);
+
+/* ---- results.c: the results folder --------------------------------------- */
+
+typedef struct plot_ctx {
+    const gn_experiment *ex;
+    const char *results_dir, *plots_dir, *format;
+    char *runs_path;
+    gn_table runs;
+    int c_run_id, c_status, c_optimizer, c_seed;
+    int *set_cols; /* columns that define a configuration, optimizer first */
+    int n_set;
+    int *live; /* rows with status ok|diverged|time_limit */
+    int n_live;
+} plot_ctx;
+
+static inline const char *cell(const plot_ctx *pc, int row, int col)
+{
+    const char *s = gn_table_cell(&pc->runs, row, col);
+    return s ? s : "";
+}
+
+static inline int has_col(const int *cols, int n, int c)
+{
+    for (int i = 0; i < n; i++)
+        if (cols[i] == c)
+            return 1;
+    return 0;
+}
+
+/* Reads pc->results_dir/runs.csv into pc: the key columns, the setting
+ * columns and the rows with status ok, diverged or time_limit. pc holds
+ * ex, the folders and the format, and -1 in the c_* columns. */
+int plot_ctx_open(plot_ctx *pc, char *msg, size_t len);
+/* Frees what plot_ctx_open allocated, also after it failed. */
+void plot_ctx_close(plot_ctx *pc);
+/* The runs.csv column called name in *col; -1 when runs.csv has none. */
+int plot_need_col(const plot_ctx *pc, const char *name, int *col, char *msg,
+                  size_t len);
+/* 1 when s is a finite number (then in *v), else 0. */
+int plot_num_finite(const char *s, double *v);
+/* Order of setting values: finite numbers numerically, then words
+ * alphabetically, then empty cells. */
+int plot_value_cmp(const char *a, const char *b);
+/* Whether rows r1 and r2 of runs.csv agree in the columns cols[0..n-1]. */
+int plot_rows_equal(const plot_ctx *pc, int r1, int r2, const int *cols, int n);
+/* Orders rows r1 and r2 by the columns cols[0..n-1] (plot_value_cmp). */
+int plot_rows_cmp(const plot_ctx *pc, int r1, int r2, const int *cols, int n);
+/* Appends "value" (the optimizer column) or "name=value" for column col of
+ * row; full: the whole column name, else the short one. */
+void sb_setting(sbuf *b, const plot_ctx *pc, int row, int col, int full);
+
+/* ---- groups.c: the lines of one figure ----------------------------------- */
+
+typedef struct point {
+    double x, med, lo, hi;
+    int n;         /* values reduced */
+    int row;       /* trace: row index; summary: x category */
+    int gap_before;
+} point;
+
+typedef struct group {
+    int *rows; /* runs.csv rows of the group */
+    int n_rows;
+    int rep;   /* first row: the group's settings */
+    int panel;
+    char *label;
+    int color;
+    point *pts;
+    int n_pts;
+    int n_seeds; /* trace: traces that entered the reduction */
+    int block;   /* gnuplot data block, -1 = nothing to draw */
+} group;
+
+typedef struct fig_ctx {
+    plot_ctx *pc;
+    const gn_figure *fig;
+    int summary;
+    int c_x, c_y;          /* summary: runs.csv columns */
+    int c_series, c_panel; /* -1 = none */
+    int *key;              /* grouping columns */
+    int n_key;
+    int *xkey;             /* summary: columns naming an x category */
+    int n_xkey;
+    group *g;
+    int n_g;
+    int *panel_rep; /* a row holding each panel's value, sorted */
+    int n_panels;
+    int *cat_rep;   /* summary: a row per x category, sorted */
+    char **cat_label;
+    int n_cat;
+    int x_numeric;
+    int n_blocks;
+    sbuf notes; /* skipped traces, for the .dat header */
+    int n_skipped;
+    char **labels; /* distinct labels in colour order */
+    int n_labels;
+} fig_ctx;
+
+/* Fills fc (pc, fig and summary set by the caller): the figure's columns,
+ * its groups, panels, labels and colours, the x categories (kind summary)
+ * and each group's reduced points; *n_pts is the number of points. */
+int plot_fig_build(fig_ctx *fc, int *n_pts, char *msg, size_t len);
+/* Frees what plot_fig_build allocated, also after it failed. */
+void plot_fig_free(fig_ctx *fc);
+/* Reads the trace of runs.csv row r into t, with the figure's x and y
+ * columns in *cx and *cy (results.c). 1 = read; 0 = skipped: missing,
+ * empty or unreadable, logged to stderr and noted in fc->notes; -1 = error
+ * (the trace lacks x or y, out of memory). */
+int plot_trace_load(fig_ctx *fc, int r, gn_table *t, int *cx, int *cy,
+                    char *msg, size_t len);
+
+/* ---- dat.c, gp.c: the files of a figure ---------------------------------- */
+
+/* Appends <figure>.dat for fc to b and numbers the data blocks (g->block). */
+void plot_dat_write(fig_ctx *fc, sbuf *b);
+/* Appends <figure>.gp for fc to b (after plot_dat_write); why != NULL draws
+ * one placeholder panel saying why there is nothing to draw. */
+void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why);
+
+/* ---- gnuplot.c: files and the gnuplot program ---------------------------- */
+
+/* Writes b to path through "<path>.tmp.<pid>" and a rename (gn_fs_write_atomic). */
+int plot_write_atomic(const char *path, const sbuf *b, char *msg, size_t len);
+/* Full path of prog found in $PATH, or NULL (the caller frees). */
+char *plot_find_program(const char *prog);
+/* Runs `gnuplot script` in dir; -1 with gnuplot's error output in msg. */
+int plot_run_gnuplot(const char *gnuplot, const char *dir,
+                     const char *script, char *msg, size_t len);
+
+#endif
