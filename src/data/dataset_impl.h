@@ -1,5 +1,6 @@
-/* dataset_impl.h: helpers shared by the dataset loaders (dataset*.c); not
- * part of the public interface.
+/* dataset_impl.h: what the files of the dataset module share (registry.c,
+ * the helpers of common.c and dataset_io.c, the loaders of teacher.c, csv.c
+ * and dataset_*.c); not part of the public interface.
  *
  * Arrays are (rows, columns) row-major doubles unless stated otherwise. */
 #ifndef GN_DATASET_IMPL_H
@@ -178,10 +179,14 @@ typedef struct gn_ds_diabetes_opts {
     int standardize;
 } gn_ds_diabetes_opts;
 
-/* ---- loaders (dataset_*.c) ----
+/* ---- loaders (teacher.c, csv.c, dataset_*.c) ----
  *
  * Each takes a spec of its own kind (spec->opts is the struct above). */
 
+int gn_ds_load_teacher(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                       char *err, size_t errlen);
+int gn_ds_load_csv(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
+                   char *err, size_t errlen);
 int gn_ds_load_fashion(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
                        char *err, size_t errlen);
 int gn_ds_load_fann(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
@@ -197,8 +202,9 @@ int gn_ds_load_clustered(const gn_dataset_spec *spec, const gn_dataset_request *
 int gn_ds_load_curves(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
                       char *err, size_t errlen);
 
-extern const gn_param gn_ds_fashion_params[], gn_ds_fann_params[], gn_ds_digits_params[],
-    gn_ds_diabetes_params[], gn_ds_ntk_params[], gn_ds_clustered_params[], gn_ds_curves_params[];
+extern const gn_param gn_ds_teacher_params[], gn_ds_csv_params[], gn_ds_fashion_params[],
+    gn_ds_fann_params[], gn_ds_digits_params[], gn_ds_diabetes_params[], gn_ds_ntk_params[],
+    gn_ds_clustered_params[], gn_ds_curves_params[];
 
 /* The FANN example sets libfann-doc ships. */
 typedef struct gn_fann_set {

@@ -1,0 +1,179 @@
+/* cmd_run.c: `gnbench run` (a sweep, also under an MPI launcher) and
+ * `gnbench check` (validate the experiment file, print the expanded run
+ * grid). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "exp/experiment.h"
+#include "run/runner.h"
+#ifdef GN_HAVE_MPI
+#include "run/mpi_sched.h"
+#endif
+
+/* `check`'s output: the experiment, one line per run (its id and
+ * settings) and one per figure. */
+static void print_grid(const gn_experiment *ex)
+{
+    printf("experiment %s: %d runs%s\n", ex->name, ex->n_runs, ex->quick ? " (quick)" : "");
+    for (int i = 0; i < ex->n_runs; i++) {
+        const gn_run_spec *r = &ex->runs[i];
+        printf("%s", r->run_id);
+        for (int j = 0; j < r->settings.n; j++)
+            printf(" %s=%s", r->settings.v[j].key, r->settings.v[j].value);
+        printf("\n");
+    }
+    for (int f = 0; f < ex->n_figures; f++)
+        printf("figure %s: %s %s vs %s\n", ex->figures[f].name, ex->figures[f].kind,
+               ex->figures[f].y, ex->figures[f].x);
+}
+
+/* gnbench run FILE [options] (check = 0): the sweep, then the figures;
+ * gnbench check FILE [--quick] (check = 1): the expanded run grid. */
+int gn_cmd_run_or_check(int argc, char **argv, int check)
+{
+    int no_plot = 0;
+    const char *file = NULL, *out = NULL, *plots = NULL, *only = NULL, *format = "png";
+    gn_run_options o = {0};
+    o.jobs = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--quick") == 0) o.quick = 1;
+        else if (check) {
+            if (a[0] == '-') return gn_cli_usage_error("check: unknown option \"%s\"", a);
+            if (file) return gn_cli_usage_error("check: more than one experiment file (\"%s\")", a);
+            file = a;
+        } else if (strcmp(a, "--out") == 0 && val) out = val, i++;
+        else if (strcmp(a, "--plots") == 0 && val) plots = val, i++;
+        else if (strcmp(a, "--only") == 0 && val) only = val, i++;
+        else if (strcmp(a, "--format") == 0 && val) format = val, i++;
+        else if (strcmp(a, "--jobs") == 0) {
+            if (gn_cli_parse_count("--jobs", val, &o.jobs) != 0) return 2;
+            i++;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (gn_cli_parse_count("--threads", val, &o.threads) != 0) return 2;
+            i++;
+        } else if (strcmp(a, "--memory-limit") == 0) {
+            char *end;
+            double v = val ? strtod(val, &end) : 0;
+            if (!val || *end || !(v >= 1) || v > 1e9)
+                return gn_cli_usage_error("--memory-limit expects MiB, a number >= 1, got \"%s\"",
+                                          val ? val : "(nothing)");
+            o.memory_limit_mib = v;
+            i++;
+        } else if (strcmp(a, "--shard") == 0) {
+            if (gn_cli_parse_shard(val, &o.shard_k, &o.shard_n) != 0) return 2;
+            i++;
+        } else if (strcmp(a, "--fresh") == 0) o.fresh = 1;
+        else if (strcmp(a, "--no-plot") == 0) no_plot = 1;
+        else if (strcmp(a, "--dry-run") == 0) o.dry_run = 1;
+        else if (a[0] == '-')
+            return gn_cli_usage_error("run: unknown option or missing value: \"%s\"", a);
+        else if (file)
+            return gn_cli_usage_error("run: more than one experiment file (\"%s\")", a);
+        else
+            file = a;
+    }
+    if (!file) return gn_cli_usage_error("%s: missing EXPERIMENT.yaml", check ? "check" : "run");
+    if (!gn_cli_check_format(format))
+        return gn_cli_usage_error("--format: expected png, svg or pdf, got \"%s\"", format);
+
+    gn_experiment ex;
+    char err[1024];
+    int bad = gn_experiment_load(file, o.quick, &ex, err, sizeof err) != 0;
+#ifdef GN_HAVE_MPI
+    if (!check && gn_mpi_active()) { /* every rank stops, rank 0 says why */
+        int any = gn_mpi_agree(bad);
+        if (any) {
+            if (bad && gn_mpi_rank() == 0) fprintf(stderr, "gnbench: %s\n", err);
+            if (!bad) gn_experiment_free(&ex);
+            return 2;
+        }
+    }
+#endif
+    if (bad) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        return 2;
+    }
+    if (check) {
+        print_grid(&ex);
+        gn_experiment_free(&ex);
+        return 0;
+    }
+    char out_buf[4096], plots_buf[4096];
+    if (!out) snprintf(out_buf, sizeof out_buf, "results/%s", ex.name), out = out_buf;
+    if (!plots) snprintf(plots_buf, sizeof plots_buf, "plots/%s", ex.name), plots = plots_buf;
+    o.out_dir = out;
+    o.only = only;
+    char *cmd = gn_cli_join_args(argc, argv);
+    o.command_line = cmd ? cmd : "";
+    int ready = 0;
+    int rc = gn_runner_run(&ex, &o, &ready);
+    if (ready && !no_plot && gn_cli_draw_figures(&ex, out, plots, format) != 0) rc = 1;
+    free(cmd);
+    gn_experiment_free(&ex);
+    return rc;
+}
+
+/* Ranks reported by an MPI launcher in the environment (Open MPI, MPICH's
+ * Hydra, PMIx/Slurm); 0 when not started by one; *rank its rank. */
+static int launcher_ranks(int *rank)
+{
+    const char *size_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", NULL};
+    const char *rank_vars[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", NULL};
+    int size = 0;
+    *rank = 0;
+    for (int i = 0; size_vars[i]; i++) {
+        const char *v = getenv(size_vars[i]);
+        if (v && atoi(v) > 0) {
+            size = atoi(v);
+            break;
+        }
+    }
+    for (int i = 0; rank_vars[i]; i++) {
+        const char *v = getenv(rank_vars[i]);
+        if (v) {
+            *rank = atoi(v);
+            if (!size) { /* e.g. srun --mpi=pmix: Slurm knows the step's size */
+                const char *n = getenv("SLURM_STEP_NUM_TASKS");
+                size = n && atoi(n) > 0 ? atoi(n) : -1; /* -1: a launcher, size unknown */
+            }
+            break;
+        }
+    }
+    return size;
+}
+
+/* `run` under an MPI launcher: with MPI, start it (every rank then runs
+ * gn_runner_run, which schedules on rank 0); without, refuse clearly,
+ * since every rank would run the whole sweep into the same folder. */
+int gn_cmd_run_launched(int argc, char **argv)
+{
+    int rank, size = launcher_ranks(&rank);
+    if (size == 0 || size == 1) return gn_cmd_run_or_check(argc, argv, 0);
+#ifdef GN_HAVE_MPI
+    char err[256];
+    if (gn_mpi_init(&argc, &argv, err, sizeof err) != 0) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        return 1;
+    }
+    int rc = gn_cmd_run_or_check(argc, argv, 0);
+    gn_mpi_finalize(rc < 128);
+    return rc;
+#else
+    char nbuf[32];
+    snprintf(nbuf, sizeof nbuf, size > 0 ? "%d" : "several", size);
+    if (rank == 0)
+        fprintf(stderr,
+                "gnbench: started by an MPI launcher (%s ranks), but this gnbench was built without "
+                "MPI: every rank would run the whole sweep into the same folder, so none does.\n"
+                "gnbench: install MPI (Debian: apt-get install libopenmpi-dev openmpi-bin) and "
+                "rebuild (meson setup --reconfigure build -Dmpi=enabled && ninja -C build), or run "
+                "without mpirun: --jobs N on one machine, --shard K/N across machines "
+                "(docs/SCALING.md).\n",
+                nbuf);
+    return 2;
+#endif
+}

@@ -1,0 +1,312 @@
+/* cmd_slurm.c: `gnbench slurm EXPERIMENT.yaml`, a bash script that submits
+ * the sweep to Slurm as a job array (one shard per task) and a merge job
+ * that depends on it (docs/SCALING.md). Every value the script holds is
+ * shell-quoted, and one with a line break is refused. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "exp/experiment.h"
+
+/* The options of one `gnbench slurm` call. */
+typedef struct slurm_args {
+    const char *file, *out, *plots, *output, *format; /* NULL: not given */
+    int quick, shards, threads;                       /* 0: not given */
+    char **sbatch; /* (n_sb) the sbatch options after "--", into argv; the array is malloc'd */
+    int n_sb;
+} slurm_args;
+
+/* The absolute paths the script names. */
+typedef struct slurm_paths {
+    char self[PATH_MAX];  /* this gnbench program */
+    char exp[PATH_MAX];   /* EXPERIMENT.yaml */
+    char cwd[PATH_MAX];   /* the jobs' working folder */
+    char out[PATH_MAX];   /* the results folder */
+    char plots[PATH_MAX]; /* the figures folder */
+} slurm_paths;
+
+/* Writes s to f, quoted for a POSIX shell when it needs it. */
+static void put_quoted(FILE *f, const char *s)
+{
+    int plain = *s != 0;
+    for (const char *p = s; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=,+-@%", *p))
+            plain = 0;
+    if (plain) {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
+    for (const char *p = s; *p; p++)
+        if (*p == '\'') fputs("'\\''", f);
+        else fputc(*p, f);
+    fputc('\'', f);
+}
+
+static void absolute(const char *path, char *buf, size_t len)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd)) snprintf(buf, len, "%s", path);
+    else if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len) buf[len - 1] = 0;
+}
+
+/* A value the Slurm script would hold (a path, an sbatch option): refused
+ * when it contains a line break, which no quoting keeps harmless there: in a
+ * here-document a line equal to its delimiter ends it, in a comment the rest
+ * of the line runs as commands. Returns 0, or 2 with a message naming what. */
+static int slurm_value_check(const char *what, const char *s)
+{
+    if (!strpbrk(s, "\n\r")) return 0;
+    fprintf(stderr, "gnbench: slurm: %s \"", what);
+    for (const char *p = s; *p; p++)
+        if (*p == '\n') fputs("\\n", stderr);
+        else if (*p == '\r') fputs("\\r", stderr);
+        else fputc(*p, stderr);
+    fprintf(stderr, "\" contains a line break, which a Slurm script cannot hold safely\n");
+    return 2;
+}
+
+/* 0 when every value of the script is free of line breaks, else 2 (the
+ * first that is not is named on stderr). */
+static int slurm_values_check(const char *cwd, const char *self, const char *exp_abs,
+                              const char *out_abs, const char *plots_abs, char **sbatch,
+                              int n_sb)
+{
+    int rc = slurm_value_check("the current folder", cwd);
+    if (!rc) rc = slurm_value_check("the gnbench program path", self);
+    if (!rc) rc = slurm_value_check("EXPERIMENT.yaml", exp_abs);
+    if (!rc) rc = slurm_value_check("--out", out_abs);
+    if (!rc) rc = slurm_value_check("--plots", plots_abs);
+    for (int i = 0; i < n_sb && !rc; i++) rc = slurm_value_check("sbatch option", sbatch[i]);
+    return rc;
+}
+
+/* Reads the options of argv into *a: 0, or the exit status after a usage
+ * message (1 when out of memory). a->sbatch is the caller's to free either
+ * way. */
+static int parse_args(int argc, char **argv, slurm_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->format = "png";
+    a->sbatch = calloc((size_t)argc, sizeof *a->sbatch);
+    if (!a->sbatch) return 1;
+    for (int i = 2; i < argc; i++) {
+        const char *s = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(s, "--") == 0) {
+            for (int j = i + 1; j < argc; j++) a->sbatch[a->n_sb++] = argv[j];
+            break;
+        } else if (strcmp(s, "--quick") == 0) a->quick = 1;
+        else if (strcmp(s, "--array-size") == 0) {
+            if (gn_cli_parse_count("--array-size", val, &a->shards) != 0) return 2;
+            i++;
+        } else if (strcmp(s, "--threads") == 0) {
+            if (gn_cli_parse_count("--threads", val, &a->threads) != 0) return 2;
+            i++;
+        } else if (strcmp(s, "--out") == 0 && val) a->out = val, i++;
+        else if (strcmp(s, "--plots") == 0 && val) a->plots = val, i++;
+        else if (strcmp(s, "--output") == 0 && val) a->output = val, i++;
+        else if (strcmp(s, "--format") == 0 && val) a->format = val, i++;
+        else if (s[0] == '-')
+            return gn_cli_usage_error("slurm: unknown option or missing value: \"%s\" (sbatch "
+                                      "options go after --)",
+                                      s);
+        else if (a->file)
+            return gn_cli_usage_error("slurm: more than one experiment file (\"%s\")", s);
+        else a->file = s;
+    }
+    if (!a->file) return gn_cli_usage_error("slurm: missing %s", "EXPERIMENT.yaml");
+    if (!gn_cli_check_format(a->format))
+        return gn_cli_usage_error("--format: expected png, svg or pdf, got \"%s\"", a->format);
+    return 0;
+}
+
+/* The number of array tasks: --array-size, by default one per run up to
+ * 32, never more than the runs (said on stderr), at least 1. */
+static int shard_count(int asked, int n_runs)
+{
+    int shards = asked;
+    if (shards <= 0) shards = n_runs < 32 ? n_runs : 32;
+    if (shards > n_runs) {
+        fprintf(stderr, "gnbench: slurm: --array-size %d is more than the %d runs; using %d\n",
+                shards, n_runs, n_runs);
+        shards = n_runs;
+    }
+    if (shards < 1) shards = 1;
+    return shards;
+}
+
+/* Absolute paths of the program, the experiment file, the working folder
+ * and the results and figures folders (default results/NAME, plots/NAME). */
+static void resolve_paths(const char *argv0, const slurm_args *a, const gn_experiment *ex,
+                          slurm_paths *p)
+{
+    char buf[PATH_MAX]; /* results/NAME, plots/NAME: cut to the size of the result */
+    ssize_t n = readlink("/proc/self/exe", p->self, sizeof p->self - 1);
+    if (n > 0) p->self[n] = 0;
+    else absolute(argv0, p->self, sizeof p->self);
+    if (!realpath(a->file, p->exp)) absolute(a->file, p->exp, sizeof p->exp);
+    if (!getcwd(p->cwd, sizeof p->cwd)) snprintf(p->cwd, sizeof p->cwd, ".");
+    snprintf(buf, sizeof buf, "results/%s", ex->name);
+    absolute(a->out ? a->out : buf, p->out, sizeof p->out);
+    snprintf(buf, sizeof buf, "plots/%s", ex->name);
+    absolute(a->plots ? a->plots : buf, p->plots, sizeof p->plots);
+}
+
+/* The script's first part: what it does (as comments, with the command
+ * line cmd that generated it), the sbatch options given after "--" and the
+ * log folder. */
+static void put_preamble(FILE *f, const slurm_args *a, const gn_experiment *ex, int shards,
+                         const char *cmd, const slurm_paths *p)
+{
+    char buf[PATH_MAX + 64];
+    fprintf(f,
+            "#!/usr/bin/env bash\n"
+            "# Submits the gnbench experiment \"%s\" (%d runs%s) to Slurm: a job array of %d\n"
+            "# tasks, each running one shard of the run grid (gnbench run FILE --shard K/%d with\n"
+            "# K = SLURM_ARRAY_TASK_ID + 1), and a merge job that starts after the whole array\n"
+            "# (afterany: also when a task failed), writes runs.csv and manifest.csv and draws\n"
+            "# the figures. A shard resumes what it finished before, so resubmitting this\n"
+            "# script (or requeueing a task) redoes only the missing runs.\n"
+            "# Generated by: %s\n"
+            "# Usage: bash THIS_SCRIPT [more sbatch options for both jobs]\n"
+            "# Results: %s  figures: %s  logs: %s/slurm-logs/\n"
+            "set -euo pipefail\n\n",
+            ex->name, ex->n_runs, a->quick ? ", --quick" : "", shards, shards, cmd ? cmd : "",
+            p->out, p->plots, p->out);
+    fprintf(f, "sbatch_options=(");
+    for (int i = 0; i < a->n_sb; i++) {
+        if (i) fputc(' ', f);
+        put_quoted(f, a->sbatch[i]);
+    }
+    fprintf(f, ")\n");
+    fprintf(f, "mkdir -p ");
+    snprintf(buf, sizeof buf, "%s/slurm-logs", p->out);
+    put_quoted(f, buf);
+}
+
+/* Part 1: the job array; task i runs shard i+1 of shards, without figures. */
+static void put_shard_job(FILE *f, const slurm_args *a, const char *name, int shards,
+                          const slurm_paths *p)
+{
+    char buf[PATH_MAX + 64];
+    fprintf(f, "\n\n# 1. the shards: array task i runs shard i+1 of %d\n", shards);
+    fprintf(f, "array_job=$(sbatch --parsable --job-name=");
+    put_quoted(f, name);
+    fprintf(f, " --array=0-%d --chdir=", shards - 1);
+    put_quoted(f, p->cwd);
+    fprintf(f, " \\\n  --output=");
+    snprintf(buf, sizeof buf, "%s/slurm-logs/shard-%%a-of-%d.%%A.out", p->out, shards);
+    put_quoted(f, buf);
+    fprintf(f, " ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" <<'GNBENCH_SHARD'\n");
+    fprintf(f, "#!/usr/bin/env bash\nset -eu\nexec ");
+    put_quoted(f, p->self);
+    fprintf(f, " run ");
+    put_quoted(f, p->exp);
+    fprintf(f, "%s --shard $((SLURM_ARRAY_TASK_ID + 1))/%d --out ", a->quick ? " --quick" : "",
+            shards);
+    put_quoted(f, p->out);
+    fprintf(f, " --no-plot");
+    if (a->threads > 0) fprintf(f, " --threads %d", a->threads);
+    fprintf(f, "\nGNBENCH_SHARD\n)\narray_job=${array_job%%%%;*}\n\n");
+}
+
+/* Part 2: the merge job, after every task of the array (also failed ones),
+ * which merges the shard tables and draws the figures; then the line that
+ * reports both job ids. */
+static void put_merge_job(FILE *f, const slurm_args *a, const gn_experiment *ex, const char *name,
+                          int shards, const slurm_paths *p)
+{
+    char buf[PATH_MAX + 64];
+    fprintf(f, "# 2. the merge and the figures, after every task of the array\n");
+    fprintf(f, "merge_job=$(sbatch --parsable --job-name=");
+    put_quoted(f, name);
+    fprintf(f, "-merge --dependency=afterany:\"$array_job\" --chdir=");
+    put_quoted(f, p->cwd);
+    fprintf(f, " \\\n  --output=");
+    snprintf(buf, sizeof buf, "%s/slurm-logs/merge.%%j.out", p->out);
+    put_quoted(f, buf);
+    fprintf(f, " ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" <<'GNBENCH_MERGE'\n");
+    fprintf(f, "#!/usr/bin/env bash\nset -eu\nexec ");
+    put_quoted(f, p->self);
+    fprintf(f, " merge ");
+    put_quoted(f, p->out);
+    fprintf(f, "%s --plots ", a->quick ? " --quick" : "");
+    put_quoted(f, p->plots);
+    fprintf(f, " --format %s\nGNBENCH_MERGE\n)\nmerge_job=${merge_job%%%%;*}\n\n", a->format);
+    fprintf(f, "echo \"gnbench: submitted job array $array_job (%d shards of %s) and merge job "
+               "$merge_job (afterany:$array_job)\"\n",
+            shards, ex->name);
+}
+
+/* Writes the whole script to stdout, or to a->output through a temporary
+ * file renamed into place (made executable). Returns 0, or 1 with the
+ * reason on stderr. */
+static int write_script(int argc, char **argv, const slurm_args *a, const gn_experiment *ex,
+                        int shards, const slurm_paths *p)
+{
+    FILE *f = stdout;
+    char tmp[PATH_MAX + 32];
+    if (a->output) {
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", a->output, (long)getpid());
+        f = fopen(tmp, "w");
+        if (!f) {
+            fprintf(stderr, "gnbench: cannot write %s: %s\n", a->output, strerror(errno));
+            return 1;
+        }
+    }
+    char *cmd = gn_cli_join_args(argc, argv);
+    for (char *c = cmd; c && *c; c++) /* it goes into a comment line */
+        if (*c == '\n' || *c == '\r') *c = ' ';
+    char name[160];
+    snprintf(name, sizeof name, "gnbench-%s", ex->name);
+    put_preamble(f, a, ex, shards, cmd, p);
+    put_shard_job(f, a, name, shards, p);
+    put_merge_job(f, a, ex, name, shards, p);
+    free(cmd);
+    int rc = 0;
+    if (a->output) {
+        if (fclose(f) != 0 || chmod(tmp, 0755) != 0 || rename(tmp, a->output) != 0) {
+            fprintf(stderr, "gnbench: cannot write %s: %s\n", a->output, strerror(errno));
+            unlink(tmp);
+            rc = 1;
+        } else {
+            fprintf(stderr, "gnbench: wrote %s (%d shards of %d runs); submit with: bash %s\n",
+                    a->output, shards, ex->n_runs, a->output);
+        }
+    } else if (fflush(stdout) != 0) {
+        rc = 1;
+    }
+    return rc;
+}
+
+/* gnbench slurm FILE: a script that submits a job array (one shard per
+ * task) and a merge job that depends on it (docs/SCALING.md). */
+int gn_cmd_slurm(int argc, char **argv)
+{
+    slurm_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0) {
+        free(a.sbatch);
+        return rc;
+    }
+    gn_experiment ex;
+    char err[1024];
+    if (gn_experiment_load(a.file, a.quick, &ex, err, sizeof err) != 0) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        free(a.sbatch);
+        return 2;
+    }
+    int shards = shard_count(a.shards, ex.n_runs);
+    slurm_paths p;
+    resolve_paths(argv[0], &a, &ex, &p);
+    rc = slurm_values_check(p.cwd, p.self, p.exp, p.out, p.plots, a.sbatch, a.n_sb);
+    if (rc == 0) rc = write_script(argc, argv, &a, &ex, shards, &p);
+    gn_experiment_free(&ex);
+    free(a.sbatch);
+    return rc;
+}
