@@ -107,8 +107,10 @@ struct gn_optim {
 extern const gn_optim_ops *const gn_optimizers[];
 const gn_optim_ops *gn_optim_find(const char *name);
 
-/* The shape of steps of up to max_batch rows on model (fan left 0: only the
- * cost model needs it). */
+/* The shape of steps of up to max_batch rows on a network of configuration
+ * cfg, or on model: one function, so a run's plan (before the model exists)
+ * and its optimizer's allocation see the same shape. */
+gn_optim_shape gn_optim_shape_of_config(const gn_mlp_config *cfg, int max_batch);
 gn_optim_shape gn_optim_shape_of(const gn_mlp *model, int max_batch);
 
 /* ops->plan, or the first-order plan when it has none. */

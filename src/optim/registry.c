@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/gn_assert.h"
 #include "la/blas.h"
 #include "optim/optim.h"
 
@@ -78,10 +79,20 @@ void gn_optim_plan_matrix_free(const gn_optim_shape *sh, int gram_batch, long in
     out->step_flops = sat_add(out->step_flops, sat_mul(per, inner > 0 ? (uint64_t)inner : 1));
 }
 
+gn_optim_shape gn_optim_shape_of_config(const gn_mlp_config *cfg, int max_batch)
+{
+    gn_optim_shape sh = {.batch = max_batch, .d = cfg->sizes[0], .c = cfg->sizes[cfg->n_layers]};
+    for (int l = 1; l <= cfg->n_layers; l++) {
+        sh.m += (uint64_t)cfg->sizes[l] * ((uint64_t)cfg->sizes[l - 1] + (cfg->bias ? 1 : 0));
+        sh.fan += (uint64_t)cfg->sizes[l - 1] + 1 + (uint64_t)cfg->sizes[l];
+    }
+    return sh;
+}
+
 gn_optim_shape gn_optim_shape_of(const gn_mlp *model, int max_batch)
 {
-    gn_optim_shape sh = {.batch = max_batch, .d = model->cfg.sizes[0], .c = model->c,
-                         .m = model->m};
+    gn_optim_shape sh = gn_optim_shape_of_config(&model->cfg, max_batch);
+    GN_ASSERT(sh.m == model->m); /* the model counts its parameters the same way */
     return sh;
 }
 

@@ -1,0 +1,83 @@
+/* sched_local.c: runs on this machine, one forked child process per run
+ * (at most `jobs` at a time, one slot each), collected with wait4 so that
+ * each run's peak memory is its own; and the SIGINT/SIGTERM handlers every
+ * scheduler shares. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "run/run_internal.h"
+
+volatile sig_atomic_t gn_run_stop_signal = 0;
+
+static void on_stop_signal(int sig)
+{
+    gn_run_stop_signal = sig;
+}
+
+void gn_stop_handlers_install(struct sigaction *old_int, struct sigaction *old_term)
+{
+    gn_run_stop_signal = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: wait4 returns EINTR */
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
+}
+
+void gn_stop_handlers_restore(const struct sigaction *old_int, const struct sigaction *old_term)
+{
+    sigaction(SIGINT, old_int, NULL);
+    sigaction(SIGTERM, old_term, NULL);
+}
+
+static int local_launch(gn_sched *sc, int s, int i)
+{
+    const char *what;
+    int fd;
+    pid_t pid = gn_child_spawn(sc->sw->ex, sc->pp, sc->tdir, sc->sw->threads, i, &fd, &what);
+    if (pid < 0) {
+        fprintf(stderr, "gnbench: %s: %s\n", what, strerror(errno));
+        return 1;
+    }
+    sc->slots[s] = (slot){pid, fd, i, gn_now()};
+    return 0;
+}
+
+static int local_wait(gn_sched *sc, int stopping, int *s, run_done *d)
+{
+    int st;
+    struct rusage ru;
+    pid_t pid = wait4(-1, &st, 0, &ru);
+    if (pid < 0) return errno == EINTR ? GN_SCHED_AGAIN : GN_SCHED_END;
+    int k;
+    for (k = 0; k < sc->capacity; k++)
+        if (sc->slots[k].pid == pid) break;
+    if (k == sc->capacity) return GN_SCHED_AGAIN;
+    gn_child_collect(sc->slots[k].fd, 1, st, stopping ? gn_run_stop_signal : 0, &d->res);
+    close(sc->slots[k].fd);
+    d->rss_mib = ru.ru_maxrss / 1024.0;
+    *s = k;
+    return GN_SCHED_GOT;
+}
+
+/* Asks every running child to end; wait collects them as interrupted. */
+static int local_stop(gn_sched *sc)
+{
+    for (int s = 0; s < sc->capacity; s++)
+        if (sc->slots[s].pid > 0) kill(sc->slots[s].pid, SIGTERM);
+    return 0;
+}
+
+const gn_sched_ops gn_sched_local_ops = {
+    .launch = local_launch,
+    .wait = local_wait,
+    .stop = local_stop,
+};
