@@ -233,6 +233,34 @@ static void fm_convert(const gn_blob *img, const int *idx, int n, const double *
     }
 }
 
+/* The per-pixel map x -> a x + b that standardizes the n chosen training
+ * images (idx) of img, scaled by sc: exact statistics from the bytes, in
+ * integers. Returns 0, or -1 when out of memory. */
+static int fm_standardizer(const gn_blob *img, const int *idx, int n, double sc, double *a,
+                           double *b)
+{
+    const unsigned char *pix = img->data + 16;
+    uint64_t *s1 = calloc(2 * FM_PIX, sizeof *s1), *s2 = s1 + FM_PIX;
+    if (!s1) return -1;
+    for (int i = 0; i < n; i++) {
+        const unsigned char *x = pix + (size_t)idx[i] * FM_PIX;
+        for (int j = 0; j < FM_PIX; j++) {
+            s1[j] += x[j];
+            s2[j] += (uint64_t)x[j] * x[j];
+        }
+    }
+    for (int j = 0; j < FM_PIX; j++) {
+        /* n² var = n Σv² − (Σv)², exact in 64 bits for n <= 60000 */
+        double nvar = (double)((uint64_t)n * s2[j] - s1[j] * s1[j]);
+        double mean = (double)s1[j] / n, sd = sqrt(nvar) / n * sc;
+        double inv = sd > 0 ? 1.0 / sd : 1.0;
+        a[j] = sc * inv;
+        b[j] = -mean * sc * inv;
+    }
+    free(s1);
+    return 0;
+}
+
 int gn_ds_load_fashion(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
                        char *err, size_t errlen)
 {
@@ -269,29 +297,9 @@ int gn_ds_load_fashion(const gn_dataset_spec *spec, const gn_dataset_request *re
                 files, sizeof files, err, errlen))
         goto done;
     for (int j = 0; j < FM_PIX; j++) a[j] = sc, b[j] = 0.0;
-    if (stdz && !rot) { /* exact statistics from the bytes, in integers */
-        const unsigned char *pix = img.data + 16;
-        uint64_t *s1 = calloc(2 * FM_PIX, sizeof *s1), *s2 = s1 + FM_PIX;
-        if (!s1) {
-            gn_ds_err(err, errlen, "fashion-mnist: out of memory");
-            goto done;
-        }
-        for (int i = 0; i < n_train; i++) {
-            const unsigned char *x = pix + (size_t)idx_tr[i] * FM_PIX;
-            for (int j = 0; j < FM_PIX; j++) {
-                s1[j] += x[j];
-                s2[j] += (uint64_t)x[j] * x[j];
-            }
-        }
-        for (int j = 0; j < FM_PIX; j++) {
-            /* n² var = n Σv² − (Σv)², exact in 64 bits for n <= 60000 */
-            double nvar = (double)((uint64_t)n_train * s2[j] - s1[j] * s1[j]);
-            double mean = (double)s1[j] / n_train, sd = sqrt(nvar) / n_train * sc;
-            double inv = sd > 0 ? 1.0 / sd : 1.0;
-            a[j] = sc * inv;
-            b[j] = -mean * sc * inv;
-        }
-        free(s1);
+    if (stdz && !rot && fm_standardizer(&img, idx_tr, n_train, sc, a, b) != 0) {
+        gn_ds_err(err, errlen, "fashion-mnist: out of memory");
+        goto done;
     }
     fm_convert(&img, idx_tr, n_train, ang_tr, a, b, ds->X_train);
     gn_blob_free(&img);
