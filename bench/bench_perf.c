@@ -82,7 +82,8 @@ static void cpu_model(char *buf, size_t len)
             char *p = strchr(line, ':');
             if (p) {
                 p++;
-                while (*p == ' ') p++;
+                while (*p == ' ')
+                    p++;
                 p[strcspn(p, "\n")] = 0;
                 for (char *q = p; *q; q++)
                     if (*q == ',') *q = ';';
@@ -95,10 +96,11 @@ static void cpu_model(char *buf, size_t len)
 
 static gn_mlp_config make_config(int width, int c)
 {
-    gn_mlp_config cfg = {.n_layers = DEPTH + 1, .act = GN_ACT_TANH, .ntk = 1, .bias = 1,
-                         .output_scale = 1};
+    gn_mlp_config cfg = {
+        .n_layers = DEPTH + 1, .act = GN_ACT_TANH, .ntk = 1, .bias = 1, .output_scale = 1};
     cfg.sizes[0] = INPUT;
-    for (int l = 1; l <= DEPTH; l++) cfg.sizes[l] = width;
+    for (int l = 1; l <= DEPTH; l++)
+        cfg.sizes[l] = width;
     cfg.sizes[DEPTH + 1] = c;
     return cfg;
 }
@@ -161,7 +163,8 @@ static double step_flops(const char *name, const gn_mlp_config *cfg, int b)
     double gemv = 2.0 * R * R;
 
     if (!strcmp(name, "sgd") || !strcmp(name, "adam")) return fwd + vjp;
-    if (!strcmp(name, "ggn") || !strcmp(name, "ggn-mb")) return fwd + bpo + gram + chol + trsv + jtv;
+    if (!strcmp(name, "ggn") || !strcmp(name, "ggn-mb"))
+        return fwd + bpo + gram + chol + trsv + jtv;
     /* lm (nielsen, trial accepted): the ggn step plus K α for the predicted
      * decrease and one trial forward */
     if (!strcmp(name, "lm")) return fwd + bpo + gram + chol + trsv + jtv + gemv + fwd;
@@ -209,8 +212,10 @@ static int problem_init(problem *p, int width, int b, int c, char *err, size_t e
         return -1;
     }
     memcpy(p->theta0, p->net.theta, sizeof(double) * p->net.m);
-    for (size_t j = 0; j < (size_t)b * INPUT; j++) p->X[j] = gn_rng_normal(&rng);
-    for (size_t j = 0; j < (size_t)b * c; j++) p->Y[j] = gn_rng_normal(&rng);
+    for (size_t j = 0; j < (size_t)b * INPUT; j++)
+        p->X[j] = gn_rng_normal(&rng);
+    for (size_t j = 0; j < (size_t)b * c; j++)
+        p->Y[j] = gn_rng_normal(&rng);
     return 0;
 }
 
@@ -230,8 +235,13 @@ static void info_clear(gn_step_info *info)
  * step on its initialization-only diagnostics (the spectrum of K). */
 static double timed_step(problem *p, gn_optim *o, long iteration, gn_step_info *info, int *ok)
 {
-    gn_step_ctx ctx = {.model = &p->net, .loss = GN_LOSS_SQUARE, .X = p->X, .Y = p->Y,
-                       .b = p->b, .c = p->c, .iteration = iteration};
+    gn_step_ctx ctx = {.model = &p->net,
+                       .loss = GN_LOSS_SQUARE,
+                       .X = p->X,
+                       .Y = p->Y,
+                       .b = p->b,
+                       .c = p->c,
+                       .iteration = iteration};
     memcpy(p->net.theta, p->theta0, sizeof(double) * p->net.m);
     info_clear(info);
     double t0 = gn_now();
@@ -284,8 +294,7 @@ static double measure_memory(const char *self, int width, int b, int c, const ch
     /* ru_maxrss of a forked child would include the pages it shared with
      * this process before exec; VmHWM of the exec'd image does not */
     char cmd[4400];
-    snprintf(cmd, sizeof cmd, "'%s' --mem-child %d %d %d %s %d", self, width, b, c, name,
-             threads);
+    snprintf(cmd, sizeof cmd, "'%s' --mem-child %d %d %d %s %d", self, width, b, c, name, threads);
     FILE *p = popen(cmd, "r");
     if (!p) return NAN;
     long kib = -1;
@@ -311,7 +320,8 @@ typedef struct opt_slot {
 static int n_registered(void)
 {
     int k = 0;
-    while (gn_optimizers[k] && k < MAX_OPT) k++;
+    while (gn_optimizers[k] && k < MAX_OPT)
+        k++;
     return k;
 }
 
@@ -395,15 +405,15 @@ static int time_config(problem *p, opt_slot *slot, int n_opt, double budget, int
         if (!strcmp(slot[k].ops->name, "sgd")) isgd = k;
     for (int k = 0; k < n_opt; k++) {
         for (int r = 0; r < reps; r++)
-            ratio[k * reps + r] =
-                isgd >= 0 ? t[k * reps + r] / t[isgd * reps + r] : NAN;
+            ratio[k * reps + r] = isgd >= 0 ? t[k * reps + r] / t[isgd * reps + r] : NAN;
         res[k].reps = reps;
         res[k].ok = slot[k].o != NULL;
         res[k].ratio = median(ratio + (size_t)k * reps, reps);
         for (int j = 0; j < 4; j++) {
             double v[256];
             int nn = reps < 256 ? reps : 256;
-            for (int r = 0; r < nn; r++) v[r] = split[((size_t)k * reps + r) * 4 + j];
+            for (int r = 0; r < nn; r++)
+                v[r] = split[((size_t)k * reps + r) * 4 + j];
             res[k].t_split[j] = median(v, nn);
         }
         res[k].med = median(t + (size_t)k * reps, reps);
@@ -454,7 +464,8 @@ static FILE *open_out(const char *dir, const char *name)
 static double gemm_rate(void)
 {
     double v[3];
-    for (int i = 0; i < 3; i++) v[i] = gn_blas_gemm_gflops(1024, 3);
+    for (int i = 0; i < 3; i++)
+        v[i] = gn_blas_gemm_gflops(1024, 3);
     return median(v, 3);
 }
 
@@ -468,13 +479,20 @@ int main(int argc, char **argv)
     double budget = 3.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--quick")) quick = 1;
-        else if (!strcmp(a, "--no-memory")) do_mem = 0;
-        else if (!strcmp(a, "--no-threads")) do_threads = 0;
-        else if (v && !strcmp(a, "--out")) out = v, i++;
-        else if (v && !strcmp(a, "--threads")) threads = atoi(v), i++;
-        else if (v && !strcmp(a, "--budget")) budget = atof(v), i++;
-        else if (v && !strcmp(a, "--max-reps")) max_reps = atoi(v), i++;
+        if (!strcmp(a, "--quick"))
+            quick = 1;
+        else if (!strcmp(a, "--no-memory"))
+            do_mem = 0;
+        else if (!strcmp(a, "--no-threads"))
+            do_threads = 0;
+        else if (v && !strcmp(a, "--out"))
+            out = v, i++;
+        else if (v && !strcmp(a, "--threads"))
+            threads = atoi(v), i++;
+        else if (v && !strcmp(a, "--budget"))
+            budget = atof(v), i++;
+        else if (v && !strcmp(a, "--max-reps"))
+            max_reps = atoi(v), i++;
         else {
             fprintf(stderr, "bench_perf: unknown or incomplete option %s\n", a);
             return 2;
@@ -486,8 +504,10 @@ int main(int argc, char **argv)
     }
     char self[4096];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (sl <= 0) do_mem = 0;
-    else self[sl] = 0;
+    if (sl <= 0)
+        do_mem = 0;
+    else
+        self[sl] = 0;
 
     gn_blas_init(threads);
     int n_opt = n_registered();
@@ -503,7 +523,8 @@ int main(int argc, char **argv)
     int np = 0;
     for (int ci = 0; ci < 2; ci++) {
         int c = ci ? 10 : 1;
-        for (int i = 0; i < nW; i++) pts[np++] = (point){"width", W[i], 128, c};
+        for (int i = 0; i < nW; i++)
+            pts[np++] = (point){"width", W[i], 128, c};
         for (int i = 0; i < nB; i++) {
             if (c == 10 && B[i] > 256) continue;
             pts[np++] = (point){"batch", 1024, B[i], c};
@@ -515,7 +536,8 @@ int main(int argc, char **argv)
     cpu_model(cpu, sizeof cpu);
     double load_start = load1();
     double gemm_start = gemm_rate();
-    fprintf(stderr, "bench_perf: %s, BLIS %s arch %s (%s), %d thread(s), dgemm %.1f GFLOP/s, load %.2f\n",
+    fprintf(stderr,
+            "bench_perf: %s, BLIS %s arch %s (%s), %d thread(s), dgemm %.1f GFLOP/s, load %.2f\n",
             cpu, gn_blas_version(), gn_blas_arch(), gn_blas_arch_source(), threads, gemm_start,
             load_start);
 
@@ -544,7 +566,9 @@ int main(int argc, char **argv)
         for (int k = 0; k < n_opt; k++) {
             result *r = res + k;
             double gf = r->gflop / r->med;
-            fprintf(fs, "%s,%d,%d,%d,%zu,%d,%s,%s,%d,%.6g,%.4f,%.6g,%.3f,%.1f,%.4f,%.6g,%.6g,%.6g,%.6g,%.2f\n",
+            fprintf(fs,
+                    "%s,%d,%d,%d,%zu,%d,%s,%s,%d,%.6g,%.4f,%.6g,%.3f,%.1f,%.4f,%.6g,%.6g,%.6g,%.6g,"
+                    "%.2f\n",
                     pts[i].sweep, pts[i].width, pts[i].batch, pts[i].c, p.net.m, threads,
                     slot[k].ops->name, r->ok ? "ok" : slot[k].note, r->ok ? reps : 0,
                     r->ok ? r->med : NAN, r->ok ? r->ratio : NAN, r->gflop, r->ok ? gf : NAN,
@@ -586,9 +610,8 @@ int main(int argc, char **argv)
                         int off = h ? n / 2 : 0, used;
                         if (h && n - off < 3) continue;
                         double e = loglog_slope(x + off, y + off, n - off, &used);
-                        fprintf(fx, "%s,%d,%s,%s,%g-%g,%d,%.3f\n", gn_optimizers[k]->name, c,
-                                name, sw ? "width=1024" : "batch=128", x[off], x[n - 1], used,
-                                e);
+                        fprintf(fx, "%s,%d,%s,%s,%g-%g,%d,%.3f\n", gn_optimizers[k]->name, c, name,
+                                sw ? "width=1024" : "batch=128", x[off], x[n - 1], used, e);
                     }
                 }
             }
@@ -600,7 +623,9 @@ int main(int argc, char **argv)
         FILE *ft = open_out(out, "threads.csv");
         if (ft) {
             fprintf(ft, "width,batch,outputs,optimizer,reps,t1_s,t2_s,speedup,load1\n");
-            point tp[] = {{"t", 1024, 128, 1}, {"t", 1024, 128, 10}, {"t", 2048, 128, 1},
+            point tp[] = {{"t", 1024, 128, 1},
+                          {"t", 1024, 128, 10},
+                          {"t", 2048, 128, 1},
                           {"t", 4096, 128, 1}};
             int ntp = quick ? 1 : (int)(sizeof tp / sizeof tp[0]);
             for (int i = 0; i < ntp; i++) {
@@ -663,17 +688,17 @@ int main(int argc, char **argv)
             fprintf(fm, "sweep,width,batch,outputs,optimizer,maxrss_mib,model_only_mib,"
                         "optimizer_extra_mib,gn_mlp_bytes_mib\n");
             for (int i = 0; i < np; i++) {
-                double base = measure_memory(self, pts[i].width, pts[i].batch, pts[i].c, "none",
-                                             threads);
+                double base =
+                    measure_memory(self, pts[i].width, pts[i].batch, pts[i].c, "none", threads);
                 gn_mlp_config cfg = make_config(pts[i].width, pts[i].c);
                 double est = gn_mlp_bytes(&cfg, pts[i].batch, 0) / 1048576.0;
                 for (int k = 0; k < n_opt; k++) {
                     if (!all[(size_t)i * n_opt + k].ok) continue;
                     double mx = measure_memory(self, pts[i].width, pts[i].batch, pts[i].c,
                                                gn_optimizers[k]->name, threads);
-                    fprintf(fm, "%s,%d,%d,%d,%s,%.1f,%.1f,%.1f,%.1f\n", pts[i].sweep,
-                            pts[i].width, pts[i].batch, pts[i].c, gn_optimizers[k]->name, mx,
-                            base, mx - base, est);
+                    fprintf(fm, "%s,%d,%d,%d,%s,%.1f,%.1f,%.1f,%.1f\n", pts[i].sweep, pts[i].width,
+                            pts[i].batch, pts[i].c, gn_optimizers[k]->name, mx, base, mx - base,
+                            est);
                 }
                 fflush(fm);
             }

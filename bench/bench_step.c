@@ -36,23 +36,31 @@ int main(int argc, char **argv)
     long iteration = 1;
     const char *csv = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--width")) width = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--batch")) batch = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--outputs")) c = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--csv")) csv = argv[i + 1];
-        else if (!strcmp(argv[i], "--iteration")) iteration = atol(argv[i + 1]);
+        if (!strcmp(argv[i], "--width"))
+            width = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--batch"))
+            batch = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--outputs"))
+            c = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--reps"))
+            reps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads"))
+            threads = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--csv"))
+            csv = argv[i + 1];
+        else if (!strcmp(argv[i], "--iteration"))
+            iteration = atol(argv[i + 1]);
         else {
             fprintf(stderr, "bench_step: unknown option %s\n", argv[i]);
             return 2;
         }
     }
     gn_blas_init(threads);
-    gn_mlp_config cfg = {.n_layers = depth + 1, .act = GN_ACT_TANH, .ntk = 1, .bias = 1,
-                         .output_scale = 1};
+    gn_mlp_config cfg = {
+        .n_layers = depth + 1, .act = GN_ACT_TANH, .ntk = 1, .bias = 1, .output_scale = 1};
     cfg.sizes[0] = d;
-    for (int l = 1; l <= depth; l++) cfg.sizes[l] = width;
+    for (int l = 1; l <= depth; l++)
+        cfg.sizes[l] = width;
     cfg.sizes[depth + 1] = c;
     gn_mlp net;
     char err[256];
@@ -66,8 +74,10 @@ int main(int argc, char **argv)
     double *theta0 = malloc(sizeof(double) * net.m);
     memcpy(theta0, net.theta, sizeof(double) * net.m);
     double *X = malloc(sizeof(double) * batch * d), *Y = malloc(sizeof(double) * batch * c);
-    for (int j = 0; j < batch * d; j++) X[j] = gn_rng_normal(&rng);
-    for (int j = 0; j < batch * c; j++) Y[j] = gn_rng_normal(&rng);
+    for (int j = 0; j < batch * d; j++)
+        X[j] = gn_rng_normal(&rng);
+    for (int j = 0; j < batch * c; j++)
+        Y[j] = gn_rng_normal(&rng);
 
     const char *names[2] = {"sgd", "ggn-mb"};
     gn_optim *opt[2];
@@ -84,7 +94,12 @@ int main(int argc, char **argv)
     }
     gn_settings_free(&s);
     double *t[2] = {malloc(sizeof(double) * reps), malloc(sizeof(double) * reps)};
-    gn_step_ctx ctx = {.model = &net, .loss = GN_LOSS_SQUARE, .X = X, .Y = Y, .b = batch, .c = c,
+    gn_step_ctx ctx = {.model = &net,
+                       .loss = GN_LOSS_SQUARE,
+                       .X = X,
+                       .Y = Y,
+                       .b = batch,
+                       .c = c,
                        .iteration = iteration};
     gn_step_info info;
     /* interleave the two optimizers so drifts in machine load hit both */
@@ -115,7 +130,8 @@ int main(int argc, char **argv)
             fclose(f);
         }
     }
-    for (int k = 0; k < 2; k++) opt[k]->ops->destroy(opt[k]), free(t[k]);
+    for (int k = 0; k < 2; k++)
+        opt[k]->ops->destroy(opt[k]), free(t[k]);
     free(theta0), free(X), free(Y);
     gn_mlp_free(&net);
     return 0;

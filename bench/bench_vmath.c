@@ -23,9 +23,12 @@ int main(int argc, char **argv)
 {
     int width = 1024, batch = 128, reps = 50;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--width")) width = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--batch")) batch = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
+        if (!strcmp(argv[i], "--width"))
+            width = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--batch"))
+            batch = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--reps"))
+            reps = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "bench_vmath: unknown option %s\n", argv[i]);
             return 2;
@@ -40,14 +43,17 @@ int main(int argc, char **argv)
     double *Z = malloc(n * sizeof *Z), *A = malloc(n * sizeof *A);
     double *W = malloc((size_t)width * width * sizeof *W), *t = malloc(reps * sizeof *t);
     if (!Z || !A || !W || !t) return 1;
-    for (size_t i = 0; i < n; i++) Z[i] = sin(0.37 * (double)i) * 2.5; /* typical range */
-    for (size_t i = 0; i < (size_t)width * width; i++) W[i] = cos(0.11 * (double)i);
+    for (size_t i = 0; i < n; i++)
+        Z[i] = sin(0.37 * (double)i) * 2.5; /* typical range */
+    for (size_t i = 0; i < (size_t)width * width; i++)
+        W[i] = cos(0.11 * (double)i);
 
     /* rows: scalar libm, then every vector variant; last the layer's gemm.
      * Interleaved: each repetition times every row once. */
     const char *names[] = {"libm scalar", "scalar", "sse2", "avx2", "avx512", "gemm"};
     int usable[6] = {1, 1, 0, 0, 0, 1};
-    for (int v = 2; v <= 4; v++) usable[v] = gn_vmath_select(names[v]) == 0;
+    for (int v = 2; v <= 4; v++)
+        usable[v] = gn_vmath_select(names[v]) == 0;
     double med[6] = {0};
     double *all = malloc(6 * (size_t)reps * sizeof *all);
     for (int r = 0; r < reps; r++)
@@ -55,7 +61,8 @@ int main(int argc, char **argv)
             if (!usable[v]) continue;
             double t0 = gn_now();
             if (v == 0)
-                for (size_t i = 0; i < n; i++) A[i] = tanh(Z[i]);
+                for (size_t i = 0; i < n; i++)
+                    A[i] = tanh(Z[i]);
             else if (v == 5)
                 gn_gemm(0, 1, batch, width, width, 1.0, Z, width, W, width, 0.0, A, width);
             else {

@@ -48,8 +48,7 @@ static int write_bin(const char *dir, const char *name, const double *v, size_t 
     return fclose(f);
 }
 
-static gn_optim *make_opt(const char *name, gn_mlp *net, int b, const char *lr,
-                          const char *damping)
+static gn_optim *make_opt(const char *name, gn_mlp *net, int b, const char *lr, const char *damping)
 {
     gn_settings s;
     gn_settings_init(&s);
@@ -69,17 +68,28 @@ int main(int argc, char **argv)
     const char *out = NULL, *lr_sgd = "0.5", *lr_ggn = "0.5", *damping = "0.1";
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
-        if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--width")) width = atoi(v);
-        else if (!strcmp(a, "--batch")) batch = atoi(v);
-        else if (!strcmp(a, "--outputs")) c = atoi(v);
-        else if (!strcmp(a, "--steps")) steps = atoi(v);
-        else if (!strcmp(a, "--seed")) seed = atol(v);
-        else if (!strcmp(a, "--threads")) threads = atoi(v);
-        else if (!strcmp(a, "--time")) time_reps = atoi(v);
-        else if (!strcmp(a, "--lr-sgd")) lr_sgd = v;
-        else if (!strcmp(a, "--lr-ggn")) lr_ggn = v;
-        else if (!strcmp(a, "--damping")) damping = v;
+        if (!strcmp(a, "--out"))
+            out = v;
+        else if (!strcmp(a, "--width"))
+            width = atoi(v);
+        else if (!strcmp(a, "--batch"))
+            batch = atoi(v);
+        else if (!strcmp(a, "--outputs"))
+            c = atoi(v);
+        else if (!strcmp(a, "--steps"))
+            steps = atoi(v);
+        else if (!strcmp(a, "--seed"))
+            seed = atol(v);
+        else if (!strcmp(a, "--threads"))
+            threads = atoi(v);
+        else if (!strcmp(a, "--time"))
+            time_reps = atoi(v);
+        else if (!strcmp(a, "--lr-sgd"))
+            lr_sgd = v;
+        else if (!strcmp(a, "--lr-ggn"))
+            lr_ggn = v;
+        else if (!strcmp(a, "--damping"))
+            damping = v;
         else {
             fprintf(stderr, "export_init: unknown option %s\n", a);
             return 2;
@@ -92,10 +102,11 @@ int main(int argc, char **argv)
     if (steps < 1) steps = 1;
     gn_blas_init(threads);
     const int d = 784, depth = 2;
-    gn_mlp_config cfg = {.n_layers = depth + 1, .act = GN_ACT_TANH, .ntk = 1, .bias = 1,
-                         .output_scale = 1};
+    gn_mlp_config cfg = {
+        .n_layers = depth + 1, .act = GN_ACT_TANH, .ntk = 1, .bias = 1, .output_scale = 1};
     cfg.sizes[0] = d;
-    for (int l = 1; l <= depth; l++) cfg.sizes[l] = width;
+    for (int l = 1; l <= depth; l++)
+        cfg.sizes[l] = width;
     cfg.sizes[depth + 1] = c;
     gn_mlp net;
     char err[256];
@@ -111,8 +122,10 @@ int main(int argc, char **argv)
            *Y = malloc(sizeof(double) * ny);
     if (!theta0 || !X || !Y) return 1;
     memcpy(theta0, net.theta, sizeof(double) * net.m);
-    for (size_t j = 0; j < nx; j++) X[j] = gn_rng_normal(&rng);
-    for (size_t j = 0; j < ny; j++) Y[j] = gn_rng_normal(&rng);
+    for (size_t j = 0; j < nx; j++)
+        X[j] = gn_rng_normal(&rng);
+    for (size_t j = 0; j < ny; j++)
+        Y[j] = gn_rng_normal(&rng);
 
     const char *names[2] = {"sgd", "ggn-mb"};
     if (time_reps > 0) {
@@ -120,8 +133,8 @@ int main(int argc, char **argv)
                           make_opt("ggn-mb", &net, batch, "1e-6", "1")};
         if (!o[0] || !o[1]) return 1;
         double *t = malloc(sizeof(double) * 2 * time_reps);
-        gn_step_ctx ctx = {.model = &net, .loss = GN_LOSS_SQUARE, .X = X, .Y = Y, .b = batch,
-                           .c = c};
+        gn_step_ctx ctx = {
+            .model = &net, .loss = GN_LOSS_SQUARE, .X = X, .Y = Y, .b = batch, .c = c};
         gn_step_info info;
         for (int r = -1; r < time_reps; r++)
             for (int k = 0; k < 2; k++) {
@@ -134,8 +147,8 @@ int main(int argc, char **argv)
         for (int k = 0; k < 2; k++) {
             double *v = t + (size_t)k * time_reps;
             qsort(v, (size_t)time_reps, sizeof *v, cmp_double);
-            double med = time_reps % 2 ? v[time_reps / 2]
-                                       : 0.5 * (v[time_reps / 2 - 1] + v[time_reps / 2]);
+            double med =
+                time_reps % 2 ? v[time_reps / 2] : 0.5 * (v[time_reps / 2 - 1] + v[time_reps / 2]);
             printf("gnbench,%s,%.6g\n", names[k], med);
             o[k]->ops->destroy(o[k]);
         }
@@ -149,9 +162,10 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/meta.txt", out);
         FILE *f = fopen(path, "w");
         if (!f) return 1;
-        fprintf(f, "input %d\nwidth %d\ndepth %d\noutputs %d\nbatch %d\nsteps %d\nparams %zu\n"
-                   "activation tanh\nntk 1\nbias 1\noutput_scale %.17g\nseed %ld\n"
-                   "lr_sgd %s\nlr_ggn %s\ndamping %s\nblis_arch %s\nthreads %d\n",
+        fprintf(f,
+                "input %d\nwidth %d\ndepth %d\noutputs %d\nbatch %d\nsteps %d\nparams %zu\n"
+                "activation tanh\nntk 1\nbias 1\noutput_scale %.17g\nseed %ld\n"
+                "lr_sgd %s\nlr_ggn %s\ndamping %s\nblis_arch %s\nthreads %d\n",
                 d, width, depth, c, batch, steps, net.m, cfg.output_scale, seed, lr_sgd, lr_ggn,
                 damping, gn_blas_arch(), threads);
         fclose(f);
@@ -168,15 +182,17 @@ int main(int argc, char **argv)
             if (!o) return 1;
             memcpy(net.theta, theta0, sizeof(double) * net.m);
             for (int s = 0; s < steps; s++) {
-                gn_step_ctx ctx = {.model = &net, .loss = GN_LOSS_SQUARE,
+                gn_step_ctx ctx = {.model = &net,
+                                   .loss = GN_LOSS_SQUARE,
                                    .X = X + (size_t)s * batch * d,
-                                   .Y = Y + (size_t)s * batch * c, .b = batch, .c = c,
+                                   .Y = Y + (size_t)s * batch * c,
+                                   .b = batch,
+                                   .c = c,
                                    .iteration = s + 1};
                 gn_step_info info;
                 memset(&info, 0, sizeof info);
                 if (o->ops->step(o, &ctx, &info) != 0) {
-                    fprintf(stderr, "export_init: %s step %d failed: %s\n", names[k], s,
-                            info.note);
+                    fprintf(stderr, "export_init: %s step %d failed: %s\n", names[k], s, info.note);
                     return 1;
                 }
                 if (info.damping_raises)

@@ -44,23 +44,43 @@ static void fuzz_check(int ok, const char *what)
 /* Removes the files the targets write (the folder tree is fixed). */
 static void work_cleanup(void)
 {
-    static const char *const files[] = {
-        "exp.yaml", "table.csv", "train.csv", "test.csv",
-        "root" FM_DIR "/train-labels-idx1-ubyte.gz", "root" FM_DIR "/train-images-idx3-ubyte.gz",
-        "root" FM_DIR "/t10k-labels-idx1-ubyte.gz", "root" FM_DIR "/t10k-images-idx3-ubyte.gz",
-        "root" FANN_DIR "/two-spiral.train", "root" FANN_DIR "/two-spiral.test",
-        "root" FANN_DIR "/abelone.train", "root" FANN_DIR "/abelone.test",
-        "root" FANN_DIR "/diabetes.train", "root" FANN_DIR "/diabetes.test",
-        "root" FANN_DIR "/building.train", "root" FANN_DIR "/building.test",
-        "root" SK_DIR "/digits.csv.gz", "root" SK_DIR "/diabetes_data_raw.csv.gz",
-        "root" SK_DIR "/diabetes_target.csv.gz", NULL};
-    static const char *const dirs[] = {
-        "root" FM_DIR, "root/usr/share/datasets", "root" FANN_DIR,
-        "root/usr/share/doc/libfann-dev/examples", "root/usr/share/doc/libfann-dev",
-        "root/usr/share/doc", "root/usr/share", "root" SK_DIR,
-        "root/usr/lib/python3/dist-packages/sklearn/datasets",
-        "root/usr/lib/python3/dist-packages/sklearn", "root/usr/lib/python3/dist-packages",
-        "root/usr/lib/python3", "root/usr/lib", "root/usr", "root", "cache", NULL};
+    static const char *const files[] = {"exp.yaml",
+                                        "table.csv",
+                                        "train.csv",
+                                        "test.csv",
+                                        "root" FM_DIR "/train-labels-idx1-ubyte.gz",
+                                        "root" FM_DIR "/train-images-idx3-ubyte.gz",
+                                        "root" FM_DIR "/t10k-labels-idx1-ubyte.gz",
+                                        "root" FM_DIR "/t10k-images-idx3-ubyte.gz",
+                                        "root" FANN_DIR "/two-spiral.train",
+                                        "root" FANN_DIR "/two-spiral.test",
+                                        "root" FANN_DIR "/abelone.train",
+                                        "root" FANN_DIR "/abelone.test",
+                                        "root" FANN_DIR "/diabetes.train",
+                                        "root" FANN_DIR "/diabetes.test",
+                                        "root" FANN_DIR "/building.train",
+                                        "root" FANN_DIR "/building.test",
+                                        "root" SK_DIR "/digits.csv.gz",
+                                        "root" SK_DIR "/diabetes_data_raw.csv.gz",
+                                        "root" SK_DIR "/diabetes_target.csv.gz",
+                                        NULL};
+    static const char *const dirs[] = {"root" FM_DIR,
+                                       "root/usr/share/datasets",
+                                       "root" FANN_DIR,
+                                       "root/usr/share/doc/libfann-dev/examples",
+                                       "root/usr/share/doc/libfann-dev",
+                                       "root/usr/share/doc",
+                                       "root/usr/share",
+                                       "root" SK_DIR,
+                                       "root/usr/lib/python3/dist-packages/sklearn/datasets",
+                                       "root/usr/lib/python3/dist-packages/sklearn",
+                                       "root/usr/lib/python3/dist-packages",
+                                       "root/usr/lib/python3",
+                                       "root/usr/lib",
+                                       "root/usr",
+                                       "root",
+                                       "cache",
+                                       NULL};
     char p[512];
     if (!work_dir[0]) return;
     for (int i = 0; files[i]; i++) {
@@ -189,8 +209,8 @@ int gn_fuzz_experiment(const uint8_t *data, size_t size, char *err, size_t errle
 {
     gn_experiment ex;
     err[0] = '\0';
-    int rc = gn_experiment_load_text("fuzz.yaml", (const char *)data, size, work(), 0, &ex, err,
-                                     errlen);
+    int rc =
+        gn_experiment_load_text("fuzz.yaml", (const char *)data, size, work(), 0, &ex, err, errlen);
     if (rc != 0) {
         fuzz_check(err[0] != '\0', "experiment refused without a message");
         fuzz_check(ex.runs == NULL && ex.n_runs == 0, "experiment not cleared on failure");
@@ -202,8 +222,8 @@ int gn_fuzz_experiment(const uint8_t *data, size_t size, char *err, size_t errle
                    "run without dataset.name");
     gn_experiment_free(&ex);
     /* the quick variant, which the first load validated */
-    rc = gn_experiment_load_text("fuzz.yaml", (const char *)data, size, work(), 1, &ex, err,
-                                 errlen);
+    rc =
+        gn_experiment_load_text("fuzz.yaml", (const char *)data, size, work(), 1, &ex, err, errlen);
     fuzz_check(rc == 0, "quick variant refused after it was validated");
     gn_experiment_free(&ex);
     return 0;
@@ -250,9 +270,15 @@ int gn_fuzz_csv_dataset(const uint8_t *data, size_t size, char *err, size_t errl
     gn_targets t = o & 1 ? GN_TARGETS_ONEHOT : GN_TARGETS_VALUES;
     if (o & 2) gn_settings_set(&s, "dataset.standardize", "false");
     switch ((o >> 2) & 3) {
-    case 1: gn_settings_set(&s, "dataset.target_columns", "2"); break;
-    case 2: gn_settings_set(&s, "dataset.target", "y"); break;
-    case 3: gn_settings_set(&s, "dataset.target", "a;b"); break;
+    case 1:
+        gn_settings_set(&s, "dataset.target_columns", "2");
+        break;
+    case 2:
+        gn_settings_set(&s, "dataset.target", "y");
+        break;
+    case 3:
+        gn_settings_set(&s, "dataset.target", "a;b");
+        break;
     }
     if (o & 16) gn_settings_set(&s, "dataset.classes", "3");
     put_file("train.csv", data + 1, na);
@@ -354,8 +380,11 @@ int gn_fuzz_sklearn(const uint8_t *data, size_t size, char *err, size_t errlen)
 }
 
 const gn_fuzz_target gn_fuzz_targets[] = {
-    {"experiment", gn_fuzz_experiment},   {"csv_table", gn_fuzz_csv_table},
-    {"csv_dataset", gn_fuzz_csv_dataset}, {"idx", gn_fuzz_idx},
-    {"fann", gn_fuzz_fann},               {"sklearn", gn_fuzz_sklearn},
+    {"experiment", gn_fuzz_experiment},
+    {"csv_table", gn_fuzz_csv_table},
+    {"csv_dataset", gn_fuzz_csv_dataset},
+    {"idx", gn_fuzz_idx},
+    {"fann", gn_fuzz_fann},
+    {"sklearn", gn_fuzz_sklearn},
     {NULL, NULL},
 };

@@ -118,11 +118,11 @@ static inline double loss_now(prob *p)
     return gn_loss_value(p->loss, F, p->Y, p->n, p->c);
 }
 
-
 /* The output Hessian of sample i's loss, written out from its definition
  * (not from gn_loss_hess_factor): square I; xent s (diag p − p pᵀ) with
  * s = Σ y; bxent diag(σ(1 − σ)). H (c, c). */
-static inline void dense_hessian(gn_loss_kind loss, const double *f, const double *y, int c, double *H)
+static inline void dense_hessian(gn_loss_kind loss, const double *f, const double *y, int c,
+                                 double *H)
 {
     double mx = f[0], z = 0, s = 0, p[64];
     for (int k = 1; k < c; k++)

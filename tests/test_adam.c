@@ -26,20 +26,28 @@ typedef struct prob {
 static void prob_make(prob *p, gn_loss_kind k, uint64_t seed)
 {
     gn_blas_init(1);
-    gn_mlp_config cfg = {.n_layers = 3, .sizes = {D, 5, 4, C}, .act = GN_ACT_TANH, .ntk = 1,
-                         .bias = 1, .output_scale = 1};
+    gn_mlp_config cfg = {.n_layers = 3,
+                         .sizes = {D, 5, 4, C},
+                         .act = GN_ACT_TANH,
+                         .ntk = 1,
+                         .bias = 1,
+                         .output_scale = 1};
     char err[128];
     cr_assert_eq(gn_mlp_init(&p->net, &cfg, N, err, sizeof err), 0, "%s", err);
     gn_rng r;
     gn_rng_seed(&r, seed, "adam");
     gn_mlp_init_params(&p->net, &r);
-    for (int j = 0; j < N * D; j++) p->X[j] = gn_rng_normal(&r);
+    for (int j = 0; j < N * D; j++)
+        p->X[j] = gn_rng_normal(&r);
     for (int i = 0; i < N; i++)
         for (int j = 0; j < C; j++) {
             double *y = &p->Y[i * C + j];
-            if (k == GN_LOSS_XENT) *y = j == i % C;
-            else if (k == GN_LOSS_BXENT) *y = gn_rng_uniform(&r);
-            else *y = gn_rng_normal(&r);
+            if (k == GN_LOSS_XENT)
+                *y = j == i % C;
+            else if (k == GN_LOSS_BXENT)
+                *y = gn_rng_uniform(&r);
+            else
+                *y = gn_rng_normal(&r);
         }
 }
 
@@ -49,7 +57,8 @@ static gn_optim *make_adam(prob *p, const char *const *kv)
     cr_assert_not_null(ops);
     gn_settings s;
     gn_settings_init(&s);
-    for (; kv && kv[0]; kv += 2) gn_settings_set(&s, kv[0], kv[1]);
+    for (; kv && kv[0]; kv += 2)
+        gn_settings_set(&s, kv[0], kv[1]);
     char err[128];
     gn_optim *o = gn_optim_create(ops, &s, &p->net, N, err, sizeof err);
     gn_settings_free(&s);
@@ -59,8 +68,8 @@ static gn_optim *make_adam(prob *p, const char *const *kv)
 
 static void do_step(gn_optim *o, prob *p, gn_loss_kind k, long it, gn_step_info *info)
 {
-    gn_step_ctx ctx = {.model = &p->net, .loss = k, .X = p->X, .Y = p->Y, .b = N, .c = C,
-                       .iteration = it};
+    gn_step_ctx ctx = {
+        .model = &p->net, .loss = k, .X = p->X, .Y = p->Y, .b = N, .c = C, .iteration = it};
     memset(info, 0, sizeof *info);
     cr_assert_eq(o->ops->step(o, &ctx, info), 0, "%s", info->note);
 }
@@ -104,12 +113,14 @@ static void oracle_grad(oracle *q, prob *p, gn_loss_kind k)
     memcpy(p->net.theta, q->theta, sizeof(double) * q->m);
     const double *F = gn_mlp_forward(&p->net, p->X, N);
     if (k == GN_LOSS_SQUARE)
-        for (int j = 0; j < N * C; j++) G[j] = (F[j] - p->Y[j]) / N;
+        for (int j = 0; j < N * C; j++)
+            G[j] = (F[j] - p->Y[j]) / N;
     else
         gn_loss_grad(k, F, p->Y, N, C, G);
     gn_mlp_vjp(&p->net, G, q->g);
     memcpy(p->net.theta, q->save, sizeof(double) * q->m);
-    for (size_t j = 0; j < q->m; j++) q->g[j] += q->wd * q->theta[j];
+    for (size_t j = 0; j < q->m; j++)
+        q->g[j] += q->wd * q->theta[j];
 }
 
 static void oracle_step(oracle *q, prob *p, gn_loss_kind k)
@@ -142,7 +153,10 @@ typedef struct acase {
 } acase;
 
 static acase rec_cases[] = {
-    {GN_LOSS_SQUARE, 0}, {GN_LOSS_SQUARE, 0.05}, {GN_LOSS_XENT, 0}, {GN_LOSS_BXENT, 0.01},
+    {GN_LOSS_SQUARE, 0},
+    {GN_LOSS_SQUARE, 0.05},
+    {GN_LOSS_XENT, 0},
+    {GN_LOSS_BXENT, 0.01},
 };
 
 ParameterizedTestParameters(adam, steps_follow_the_kingma_ba_recurrence)
@@ -156,8 +170,8 @@ ParameterizedTest(acase *tc, adam, steps_follow_the_kingma_ba_recurrence)
     prob_make(&p, tc->loss, 4);
     char wd[32];
     snprintf(wd, sizeof wd, "%.17g", tc->wd);
-    const char *kv[] = {"opt.lr", "0.01", "opt.beta1", "0.8", "opt.beta2", "0.95", "opt.eps",
-                        "1e-6", "opt.weight_decay", wd, NULL};
+    const char *kv[] = {"opt.lr",  "0.01", "opt.beta1",        "0.8", "opt.beta2", "0.95",
+                        "opt.eps", "1e-6", "opt.weight_decay", wd,    NULL};
     gn_optim *o = make_adam(&p, kv);
     oracle q;
     oracle_init(&q, &p.net, 0.01, 0.8, 0.95, 1e-6, tc->wd);
@@ -231,8 +245,11 @@ Test(adam, defaults_match_the_paper)
 {
     const gn_optim_ops *ops = gn_optim_find("adam");
     cr_assert_not_null(ops);
-    const char *want[][2] = {{"lr", "0.001"}, {"beta1", "0.9"}, {"beta2", "0.999"},
-                             {"eps", "1e-8"}, {"weight_decay", "0"}};
+    const char *want[][2] = {{"lr", "0.001"},
+                             {"beta1", "0.9"},
+                             {"beta2", "0.999"},
+                             {"eps", "1e-8"},
+                             {"weight_decay", "0"}};
     for (int i = 0; i < 5; i++) {
         const gn_param *p = gn_param_find(ops->params, want[i][0]);
         cr_assert_not_null(p, "no %s", want[i][0]);
@@ -256,7 +273,8 @@ ParameterizedTest(gn_loss_kind *k, adam, descends_on_every_loss)
     const double *F = gn_mlp_forward(&p.net, p.X, N);
     double l0 = gn_loss_value(*k, F, p.Y, N, C);
     gn_step_info info;
-    for (int t = 0; t < 50; t++) do_step(o, &p, *k, t, &info);
+    for (int t = 0; t < 50; t++)
+        do_step(o, &p, *k, t, &info);
     F = gn_mlp_forward(&p.net, p.X, N);
     double l1 = gn_loss_value(*k, F, p.Y, N, C);
     cr_expect_lt(l1, 0.9 * l0, "%s: loss %.5g -> %.5g after 50 steps", gn_loss_name(*k), l0, l1);

@@ -17,7 +17,8 @@ static double *random_vec(size_t n, unsigned long seed)
     gn_rng r;
     gn_rng_seed(&r, seed, "test_blas");
     double *v = malloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++) v[i] = gn_rng_normal(&r);
+    for (size_t i = 0; i < n; i++)
+        v[i] = gn_rng_normal(&r);
     return v;
 }
 
@@ -81,15 +82,17 @@ Test(blas, level1_passes_match_plain_loops_with_one_and_two_threads)
 
         memcpy(y, y0, n * sizeof *y);
         double nx = gn_axpy_nrm2(n, 2.5, x, y);
-        cr_expect_leq(fabs(nx - (double)sqrtl(xx)), GN_TOL_EXACT_REL * nx, "T=%d axpy_nrm2 norm", T);
+        cr_expect_leq(fabs(nx - (double)sqrtl(xx)), GN_TOL_EXACT_REL * nx, "T=%d axpy_nrm2 norm",
+                      T);
         for (int i = 0; i < n; i++)
             cr_assert_leq(fabs(y[i] - (y0[i] + 2.5 * x[i])),
-                          GN_TOL_EXACT_REL * (fabs(y0[i]) + fabs(x[i])), "T=%d axpy_nrm2[%d]",
-                          T, i);
+                          GN_TOL_EXACT_REL * (fabs(y0[i]) + fabs(x[i])), "T=%d axpy_nrm2[%d]", T,
+                          i);
 
         memcpy(y, y0, n * sizeof *y);
         gn_scal(n, -3.0, y);
-        for (int i = 0; i < n; i++) cr_assert_eq(y[i], -3.0 * y0[i], "T=%d scal[%d]", T, i);
+        for (int i = 0; i < n; i++)
+            cr_assert_eq(y[i], -3.0 * y0[i], "T=%d scal[%d]", T, i);
     }
     free(x), free(y0), free(y);
 }
@@ -99,13 +102,13 @@ Test(blas, norms_survive_overflow_of_the_square)
     gn_blas_init(1);
     const int n = 100000;
     double *x = malloc(n * sizeof *x), *y = calloc(n, sizeof *y);
-    for (int i = 0; i < n; i++) x[i] = 1e200;
+    for (int i = 0; i < n; i++)
+        x[i] = 1e200;
     double want = 1e200 * sqrt((double)n);
     for (int T = 1; T <= 2; T++) {
         gn_blas_set_threads(T);
         cr_expect_leq(fabs(gn_nrm2(n, x) - want), GN_TOL_EXACT_REL * want, "T=%d", T);
-        cr_expect_leq(fabs(gn_axpy_nrm2(n, 0.0, x, y) - want), GN_TOL_EXACT_REL * want,
-                      "T=%d", T);
+        cr_expect_leq(fabs(gn_axpy_nrm2(n, 0.0, x, y) - want), GN_TOL_EXACT_REL * want, "T=%d", T);
     }
     free(x), free(y);
 }
@@ -116,7 +119,8 @@ static void naive_gram(int N, int K, double alpha, const double *A, double *C)
     for (int i = 0; i < N; i++)
         for (int j = 0; j < N; j++) {
             double s = 0;
-            for (int k = 0; k < K; k++) s += A[(size_t)i * K + k] * A[(size_t)j * K + k];
+            for (int k = 0; k < K; k++)
+                s += A[(size_t)i * K + k] * A[(size_t)j * K + k];
             C[(size_t)i * N + j] = alpha * s;
         }
 }
@@ -137,8 +141,10 @@ static void check_pair(int N1, int K1, int N2, int K2, int threads)
     naive_gram(N1, K1, 0.5, A1, R1);
     naive_gram(N2, K2, 2.0, A2, R2);
     double e1 = 0, n1 = 0, e2 = 0, n2 = 0;
-    for (int i = 0; i < N1 * N1; i++) e1 = fmax(e1, fabs(P1[i] - R1[i])), n1 = fmax(n1, fabs(R1[i]));
-    for (int i = 0; i < N2 * N2; i++) e2 = fmax(e2, fabs(P2[i] - R2[i])), n2 = fmax(n2, fabs(R2[i]));
+    for (int i = 0; i < N1 * N1; i++)
+        e1 = fmax(e1, fabs(P1[i] - R1[i])), n1 = fmax(n1, fabs(R1[i]));
+    for (int i = 0; i < N2 * N2; i++)
+        e2 = fmax(e2, fabs(P2[i] - R2[i])), n2 = fmax(n2, fabs(R2[i]));
     cr_expect_leq(e1, GN_TOL_EXACT_REL * n1);
     cr_expect_leq(e2, GN_TOL_EXACT_REL * n2);
     for (int i = 0; i < N2; i++)

@@ -14,11 +14,13 @@
 static void spd(int n, double shift, double *A, gn_rng *r)
 {
     double *B = malloc(sizeof(double) * n * n);
-    for (int j = 0; j < n * n; j++) B[j] = gn_rng_normal(r);
+    for (int j = 0; j < n * n; j++)
+        B[j] = gn_rng_normal(r);
     for (int i = 0; i < n; i++)
         for (int k = 0; k < n; k++) {
             double s = i == k ? shift : 0;
-            for (int j = 0; j < n; j++) s += B[i * n + j] * B[k * n + j];
+            for (int j = 0; j < n; j++)
+                s += B[i * n + j] * B[k * n + j];
             A[i * n + k] = s;
         }
     free(B);
@@ -33,16 +35,19 @@ Test(chol, solve_returns_x_with_small_residual)
     double *A = malloc(sizeof(double) * n * n), *L = malloc(sizeof(double) * n * n);
     double x[40], b[40];
     spd(n, 0.5, A, &r);
-    for (int i = 0; i < n; i++) x[i] = gn_rng_normal(&r);
+    for (int i = 0; i < n; i++)
+        x[i] = gn_rng_normal(&r);
     for (int i = 0; i < n; i++) {
         b[i] = 0;
-        for (int j = 0; j < n; j++) b[i] += A[i * n + j] * x[j];
+        for (int j = 0; j < n; j++)
+            b[i] += A[i * n + j] * x[j];
     }
     memcpy(L, A, sizeof(double) * n * n);
     cr_assert_eq(gn_chol_factor(n, L), 0);
     gn_chol_solve(n, L, 1, b);
     double d = 0, s = 0;
-    for (int i = 0; i < n; i++) d += (b[i] - x[i]) * (b[i] - x[i]), s += x[i] * x[i];
+    for (int i = 0; i < n; i++)
+        d += (b[i] - x[i]) * (b[i] - x[i]), s += x[i] * x[i];
     cr_expect_lt(sqrt(d / s), GN_TOL_SOLVE_REL);
     free(A), free(L);
 }
@@ -55,16 +60,19 @@ Test(chol, several_right_hand_sides)
     int n = 12, k = 3;
     double A[144], L[144], X[36], B[36];
     spd(n, 1.0, A, &r);
-    for (int j = 0; j < n * k; j++) X[j] = gn_rng_normal(&r);
+    for (int j = 0; j < n * k; j++)
+        X[j] = gn_rng_normal(&r);
     for (int i = 0; i < n; i++)
         for (int c = 0; c < k; c++) {
             B[i * k + c] = 0;
-            for (int j = 0; j < n; j++) B[i * k + c] += A[i * n + j] * X[j * k + c];
+            for (int j = 0; j < n; j++)
+                B[i * k + c] += A[i * n + j] * X[j * k + c];
         }
     memcpy(L, A, sizeof A);
     cr_assert_eq(gn_chol_factor(n, L), 0);
     gn_chol_solve(n, L, k, B);
-    for (int j = 0; j < n * k; j++) cr_expect(fabs(B[j] - X[j]) < GN_TOL_SOLVE_REL * (1 + fabs(X[j])));
+    for (int j = 0; j < n * k; j++)
+        cr_expect(fabs(B[j] - X[j]) < GN_TOL_SOLVE_REL * (1 + fabs(X[j])));
 }
 
 Test(chol, not_positive_definite_is_reported)

@@ -108,7 +108,8 @@ Test(csvio, reads_header_rows_and_lines)
 
 Test(csvio, crlf_bom_blank_trailing_lines_and_spaces)
 {
-    const char *p = put("b.csv", "\xEF\xBB\xBF" "a, b\r\n 1 ,\" 2 \"\r\n\r\n   \r\n\n");
+    const char *p = put("b.csv", "\xEF\xBB\xBF"
+                                 "a, b\r\n 1 ,\" 2 \"\r\n\r\n   \r\n\n");
     gn_table t;
     char err[256];
     cr_assert_eq(gn_table_read(p, &t, err, sizeof err), 0, "%s", err);
@@ -136,11 +137,13 @@ Test(csvio, header_only_has_no_rows)
 Test(csvio, round_trips_awkward_fields)
 {
     static const char *fields[] = {
-        "plain", "with,comma", "with \"quotes\"", "multi\nline\r\nfield", "",
-        " leading", "trailing\t", "\"", ",", "caf\xc3\xa9",
+        "plain", "with,comma",  "with \"quotes\"", "multi\nline\r\nfield",
+        "",      " leading",    "trailing\t",      "\"",
+        ",",     "caf\xc3\xa9",
     };
     int nf = (int)(sizeof fields / sizeof *fields);
-    double nums[] = {0.1, 1.0 / 3.0, -2.5e-300, 1.7976931348623157e308, 5e-324, 0.0, -0.0, 123456789.0};
+    double nums[] = {0.1,    1.0 / 3.0, -2.5e-300, 1.7976931348623157e308,
+                     5e-324, 0.0,       -0.0,      123456789.0};
     int nn = (int)(sizeof nums / sizeof *nums);
     char path[512];
     snprintf(path, sizeof path, "%s/rt.csv", dir);
@@ -169,8 +172,8 @@ Test(csvio, round_trips_awkward_fields)
     for (int i = 0; i < rows; i++) {
         cr_assert_str_eq(gn_table_cell(&t, i, 0), fields[i % nf], "row %d", i);
         double v = strtod(gn_table_cell(&t, i, 1), NULL);
-        cr_assert(v == nums[i % nn] && signbit(v) == signbit(nums[i % nn]),
-                  "row %d: %s vs %.17g", i, gn_table_cell(&t, i, 1), nums[i % nn]);
+        cr_assert(v == nums[i % nn] && signbit(v) == signbit(nums[i % nn]), "row %d: %s vs %.17g",
+                  i, gn_table_cell(&t, i, 1), nums[i % nn]);
         cr_assert(fabs(v - nums[i % nn]) <= GN_TOL_ROUNDTRIP);
     }
     cr_assert_str_eq(gn_table_cell(&t, rows, 0), "");
@@ -184,7 +187,8 @@ Test(csvio, round_trips_awkward_fields)
     cr_assert_eq(gn_table_read(path2, &u, err, sizeof err), 0, "%s", err);
     cr_assert_eq(u.n_rows, t.n_rows);
     cr_assert_eq(u.n_cols, t.n_cols);
-    for (int i = 0; i < t.n_rows * t.n_cols; i++) cr_assert_str_eq(u.cells[i], t.cells[i]);
+    for (int i = 0; i < t.n_rows * t.n_cols; i++)
+        cr_assert_str_eq(u.cells[i], t.cells[i]);
     gn_table_free(&u);
     gn_table_free(&t);
     cr_assert_eq(count_entries(), 2); /* rt.csv, rt2.csv: no temporary files left */
@@ -318,7 +322,8 @@ Test(csvio, large_file_spans_chunks)
     cr_assert_not_null(f);
     fputs("i,text\n", f);
     int n = 20000;
-    for (int i = 0; i < n; i++) fprintf(f, "%d,\"row %d\nsecond line, with comma\"\n", i, i);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%d,\"row %d\nsecond line, with comma\"\n", i, i);
     fputs("1,2,3\n", f);
     fclose(f);
     gn_table t;
@@ -330,7 +335,8 @@ Test(csvio, large_file_spans_chunks)
 
     f = fopen(path, "wb");
     fputs("i,text\n", f);
-    for (int i = 0; i < n; i++) fprintf(f, "%d,\"row %d\nsecond line, with comma\"\n", i, i);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%d,\"row %d\nsecond line, with comma\"\n", i, i);
     fclose(f);
     cr_assert_eq(gn_table_read(path, &t, err, sizeof err), 0, "%s", err);
     cr_assert_eq(t.n_rows, n);

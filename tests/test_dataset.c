@@ -94,7 +94,8 @@ static void load_fails(gn_settings *s, const char *file, int line, ...)
     va_list ap;
     va_start(ap, line);
     const char *what;
-    while ((what = va_arg(ap, const char *))) cr_assert(strstr(err, what), "want '%s' in '%s'", what, err);
+    while ((what = va_arg(ap, const char *)))
+        cr_assert(strstr(err, what), "want '%s' in '%s'", what, err);
     va_end(ap);
     gn_settings_free(s);
 }
@@ -102,7 +103,8 @@ static void load_fails(gn_settings *s, const char *file, int line, ...)
 static void column_stats(const double *A, int n, int m, int j, double *mean, double *var)
 {
     double s = 0, s2 = 0;
-    for (int i = 0; i < n; i++) s += A[(size_t)i * m + j];
+    for (int i = 0; i < n; i++)
+        s += A[(size_t)i * m + j];
     *mean = s / n;
     for (int i = 0; i < n; i++) {
         double e = A[(size_t)i * m + j] - *mean;
@@ -446,8 +448,10 @@ Test(dataset, teacher_shapes_and_identity)
     cr_assert_eq(ds.d, 5);
     cr_assert_eq(ds.c, 3);
     cr_assert_not_null(ds.X_test);
-    for (int i = 0; i < 64 * 5; i++) cr_assert(isfinite(ds.X_train[i]));
-    for (int i = 0; i < 32 * 3; i++) cr_assert(isfinite(ds.Y_test[i]));
+    for (int i = 0; i < 64 * 5; i++)
+        cr_assert(isfinite(ds.X_train[i]));
+    for (int i = 0; i < 32 * 3; i++)
+        cr_assert(isfinite(ds.Y_test[i]));
     cr_assert_str_eq(ds.identity, "teacher n_train=64 n_test=32 dim=5 outputs=3 teacher_width=32 "
                                   "noise=0 spectrum=0 seed=0 rng=" GN_RNG_VERSION);
     gn_dataset_free(&ds);
@@ -478,8 +482,8 @@ Test(dataset, teacher_is_deterministic_per_seed)
 {
     gn_settings s;
     gn_dataset a, b, c;
-    settings(&s, "dataset.name=teacher", "dataset.n_train=50", "dataset.n_test=20", "dataset.seed=3",
-             "dataset.noise=0.1", NULL);
+    settings(&s, "dataset.name=teacher", "dataset.n_train=50", "dataset.n_test=20",
+             "dataset.seed=3", "dataset.noise=0.1", NULL);
     load_ok(&s, &a);
     load_ok(&s, &b);
     cr_assert(same(a.X_train, b.X_train, 50 * 16));
@@ -505,8 +509,8 @@ Test(dataset, teacher_train_and_test_sizes_are_independent)
 {
     gn_settings s;
     gn_dataset a, b;
-    settings(&s, "dataset.name=teacher", "dataset.n_train=40", "dataset.n_test=10", "dataset.noise=0.3",
-             NULL);
+    settings(&s, "dataset.name=teacher", "dataset.n_train=40", "dataset.n_test=10",
+             "dataset.noise=0.3", NULL);
     load_ok(&s, &a);
     gn_settings_set(&s, "dataset.n_test", "500");
     load_ok(&s, &b);
@@ -530,14 +534,15 @@ Test(dataset, teacher_noise_is_added_to_the_same_function)
     gn_settings s;
     gn_dataset clean, noisy;
     int n = 20000;
-    settings(&s, "dataset.name=teacher", "dataset.n_train=20000", "dataset.n_test=0", "dataset.dim=4",
-             NULL);
+    settings(&s, "dataset.name=teacher", "dataset.n_train=20000", "dataset.n_test=0",
+             "dataset.dim=4", NULL);
     load_ok(&s, &clean);
     gn_settings_set(&s, "dataset.noise", "0.5");
     load_ok(&s, &noisy);
     cr_assert(same(clean.X_train, noisy.X_train, (size_t)n * 4));
     double mean = 0, var = 0;
-    for (int i = 0; i < n; i++) mean += noisy.Y_train[i] - clean.Y_train[i];
+    for (int i = 0; i < n; i++)
+        mean += noisy.Y_train[i] - clean.Y_train[i];
     mean /= n;
     for (int i = 0; i < n; i++) {
         double e = noisy.Y_train[i] - clean.Y_train[i] - mean;
@@ -585,15 +590,16 @@ Test(dataset, teacher_spectrum_sets_input_variances)
                  "dataset.dim=8", kv, NULL);
         load_ok(&s, &ds);
         double tr = 0;
-        for (int j = 0; j < d; j++) tr += pow(j + 1, -alphas[a]);
+        for (int j = 0; j < d; j++)
+            tr += pow(j + 1, -alphas[a]);
         double total = 0;
         for (int j = 0; j < d; j++) {
             double mean, var, want = pow(j + 1, -alphas[a]) * d / tr;
             column_stats(ds.X_train, n, d, j, &mean, &var);
             total += var;
             /* relative standard error of a sample variance: sqrt(2/n) = 1% */
-            cr_assert(fabs(var / want - 1) < 5 * sqrt(2.0 / n), "spectrum %g coordinate %d: %g vs %g",
-                      alphas[a], j, var, want);
+            cr_assert(fabs(var / want - 1) < 5 * sqrt(2.0 / n),
+                      "spectrum %g coordinate %d: %g vs %g", alphas[a], j, var, want);
             cr_assert(fabs(mean) < 5 * sqrt(want / n));
         }
         cr_assert(fabs(total / d - 1) < 0.03, "trace %g", total);
@@ -623,7 +629,8 @@ Test(dataset, csv_default_target_is_last_column)
     cr_assert_eq(ds.c, 1);
     /* row 2 of train.csv: 2,4,5,20,-2 */
     double want[] = {2, 4, 5, 20};
-    for (int j = 0; j < 4; j++) cr_assert_eq(ds.X_train[1 * 4 + j], want[j]);
+    for (int j = 0; j < 4; j++)
+        cr_assert_eq(ds.X_train[1 * 4 + j], want[j]);
     cr_assert_eq(ds.Y_train[1], -2);
     cr_assert(strncmp(ds.identity, "csv train=train.csv bytes=", 26) == 0, "%s", ds.identity);
     cr_assert(strstr(ds.identity, " target=z standardize=false"), "%s", ds.identity);
@@ -770,7 +777,8 @@ Test(dataset, csv_missing_file)
 {
     gn_settings s;
     settings(&s, "dataset.name=csv", "dataset.train=absent.csv", NULL);
-    load_fails(&s, "absent.csv", 0, "cannot open: No such file or directory", "dataset.train", NULL);
+    load_fails(&s, "absent.csv", 0, "cannot open: No such file or directory", "dataset.train",
+               NULL);
     settings(&s, "dataset.name=csv", "dataset.train=train.csv", "dataset.test=absent.csv", NULL);
     load_fails(&s, "absent.csv", 0, "cannot open", "dataset.test", NULL);
 }
@@ -834,8 +842,8 @@ Test(dataset, csv_missing_target_column_lists_the_header)
 Test(dataset, csv_test_header_must_match_train)
 {
     gn_settings s;
-    settings(&s, "dataset.name=csv", "dataset.train=train.csv", "dataset.test=test_header_mismatch.csv",
-             NULL);
+    settings(&s, "dataset.name=csv", "dataset.train=train.csv",
+             "dataset.test=test_header_mismatch.csv", NULL);
     load_fails(&s, "test_header_mismatch.csv", 1, "column 4 is 'w'", "train.csv", "'y'", NULL);
     settings(&s, "dataset.name=csv", "dataset.train=train.csv", "dataset.test=bad_nan.csv", NULL);
     load_fails(&s, "bad_nan.csv", 1, "column 3 is 'y'", "'const'", NULL);
@@ -852,7 +860,8 @@ Test(dataset, csv_bad_test_cell_names_the_test_file)
 Test(dataset, csv_target_choices_must_leave_inputs)
 {
     gn_settings s;
-    settings(&s, "dataset.name=csv", "dataset.train=train.csv", "dataset.target=a;b;const;y;z", NULL);
+    settings(&s, "dataset.name=csv", "dataset.train=train.csv", "dataset.target=a;b;const;y;z",
+             NULL);
     load_fails(&s, "train.csv", 1, "no input columns", NULL);
     settings(&s, "dataset.name=csv", "dataset.train=train.csv", "dataset.target_columns=5", NULL);
     load_fails(&s, "train.csv", 1, "no input columns", NULL);
@@ -890,7 +899,8 @@ static void need(const char *sys_path, const char *package)
 static double row_sum(const double *A, int m, int i)
 {
     double s = 0;
-    for (int j = 0; j < m; j++) s += A[(size_t)i * m + j];
+    for (int j = 0; j < m; j++)
+        s += A[(size_t)i * m + j];
     return s;
 }
 
@@ -1006,7 +1016,8 @@ static unsigned char *idx_images(unsigned magic, unsigned n, unsigned r, unsigne
     put_be32(b + 4, n);
     put_be32(b + 8, r);
     put_be32(b + 12, c);
-    for (size_t i = 0; i < body; i++) b[16 + i] = (unsigned char)(i % 251);
+    for (size_t i = 0; i < body; i++)
+        b[16 + i] = (unsigned char)(i % 251);
     *len = 16 + body;
     return b;
 }
@@ -1016,7 +1027,8 @@ static unsigned char *idx_labels(unsigned n, size_t *len)
     unsigned char *b = malloc(8 + n);
     put_be32(b, 0x801);
     put_be32(b + 4, n);
-    for (unsigned i = 0; i < n; i++) b[8 + i] = (unsigned char)(i % 10);
+    for (unsigned i = 0; i < n; i++)
+        b[8 + i] = (unsigned char)(i % 10);
     *len = 8 + n;
     return b;
 }
@@ -1046,7 +1058,8 @@ static void fails_with(gn_settings *s, ...)
     va_list ap;
     va_start(ap, s);
     const char *what;
-    while ((what = va_arg(ap, const char *))) cr_assert(strstr(err, what), "want '%s' in '%s'", what, err);
+    while ((what = va_arg(ap, const char *)))
+        cr_assert(strstr(err, what), "want '%s' in '%s'", what, err);
     va_end(ap);
 }
 
@@ -1106,10 +1119,12 @@ Test(dataset, fashion_mnist_classify_subset)
         hi = fmax(hi, ds.X_train[i]);
     }
     cr_assert(lo == 0 && hi == 1, "pixels in [%g, %g]", lo, hi);
-    for (int i = 0; i < 512; i++) cr_assert_eq(row_sum(ds.Y_train, 10, i), 1.0);
-    for (int i = 0; i < 100; i++) cr_assert_eq(row_sum(ds.Y_test, 10, i), 1.0);
-    cr_assert(strstr(ds.identity, "fashion-mnist task=classify n_train=512 n_test=100 seed=0"), "%s",
-              ds.identity);
+    for (int i = 0; i < 512; i++)
+        cr_assert_eq(row_sum(ds.Y_train, 10, i), 1.0);
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(row_sum(ds.Y_test, 10, i), 1.0);
+    cr_assert(strstr(ds.identity, "fashion-mnist task=classify n_train=512 n_test=100 seed=0"),
+              "%s", ds.identity);
     cr_assert(strstr(ds.identity, "pkg=dataset-fashion-mnist train-images-idx3-ubyte.gz:"), "%s",
               ds.identity);
     cr_assert(strstr(ds.identity, "t10k-labels-idx1-ubyte.gz:"), "%s", ds.identity);
@@ -1143,12 +1158,15 @@ Test(dataset, fashion_mnist_full_has_6000_of_each_class)
         cr_assert(ds.Y_train[i] >= 0 && ds.Y_train[i] <= 9);
         count[(int)ds.Y_train[i]]++;
     }
-    for (int k = 0; k < 10; k++) cr_assert_eq(count[k], 6000, "class %d: %d", k, count[k]);
+    for (int k = 0; k < 10; k++)
+        cr_assert_eq(count[k], 6000, "class %d: %d", k, count[k]);
     double hi = 0;
-    for (size_t i = 0; i < (size_t)60000 * 784; i++) hi = fmax(hi, ds.X_train[i]);
+    for (size_t i = 0; i < (size_t)60000 * 784; i++)
+        hi = fmax(hi, ds.X_train[i]);
     cr_assert_eq(hi, 255.0);
     /* the package's files, as in datasets/README.md */
-    cr_assert(strstr(ds.identity, "train-images-idx3-ubyte.gz:26421856:crc32=39b5f967"), "%s", ds.identity);
+    cr_assert(strstr(ds.identity, "train-images-idx3-ubyte.gz:26421856:crc32=39b5f967"), "%s",
+              ds.identity);
     gn_dataset_free(&ds);
     gn_settings_free(&s);
 }
@@ -1198,7 +1216,8 @@ Test(dataset, fashion_mnist_standardize_autoencode_rotation)
     /* max_angle 0: the images themselves, angle 0 */
     gn_settings_set(&s, "dataset.max_angle", "0");
     cr_assert_eq(try_load(&s, &ds, err, sizeof err), 0, "%s", err);
-    for (int i = 0; i < 100 * 784; i++) cr_assert(fabs(ds.X_train[i] - plain.X_train[i]) < 1e-12);
+    for (int i = 0; i < 100 * 784; i++)
+        cr_assert(fabs(ds.X_train[i] - plain.X_train[i]) < 1e-12);
     cr_assert_eq(ds.Y_train[0], 1.0);
     cr_assert_eq(ds.Y_train[1], 0.0);
     gn_dataset_free(&ds);
@@ -1220,7 +1239,8 @@ Test(dataset, fashion_mnist_is_read_from_the_cache, .init = scratch_init, .fini 
 {
     /* an empty root, and "/" as the cache: the installed files */
     need(FM "train-images-idx3-ubyte.gz", "dataset-fashion-mnist");
-    if (access(FM "train-images-idx3-ubyte.gz", R_OK) != 0) cr_skip_test("not installed system-wide");
+    if (access(FM "train-images-idx3-ubyte.gz", R_OK) != 0)
+        cr_skip_test("not installed system-wide");
     setenv("GNBENCH_DATA_CACHE", "/", 1);
     gn_settings s;
     gn_dataset ds;
@@ -1243,12 +1263,14 @@ Test(dataset, idx_wrong_magic, .init = scratch_init, .fini = scratch_fini)
     free(b);
     gn_settings s;
     settings(&s, "dataset.name=fashion-mnist", NULL);
-    fails_with(&s, "train-images-idx3-ubyte.gz: byte 0: IDX magic 0x00000801, expected 0x00000803", NULL);
+    fails_with(&s, "train-images-idx3-ubyte.gz: byte 0: IDX magic 0x00000801, expected 0x00000803",
+               NULL);
     b = idx_labels(60000, &n);
     b[3] = 3;
     write_gz(FM "train-labels-idx1-ubyte.gz", b, n);
     free(b);
-    fails_with(&s, "train-labels-idx1-ubyte.gz: byte 0: IDX magic 0x00000803, expected 0x00000801", NULL);
+    fails_with(&s, "train-labels-idx1-ubyte.gz: byte 0: IDX magic 0x00000803, expected 0x00000801",
+               NULL);
     gn_settings_free(&s);
 }
 
@@ -1273,7 +1295,8 @@ Test(dataset, idx_test_split_is_checked_too, .init = scratch_init, .fini = scrat
 {
     /* the installed training files (linked), a broken test labels file */
     need(FM "train-images-idx3-ubyte.gz", "dataset-fashion-mnist");
-    if (access(FM "train-images-idx3-ubyte.gz", R_OK) != 0) cr_skip_test("not installed system-wide");
+    if (access(FM "train-images-idx3-ubyte.gz", R_OK) != 0)
+        cr_skip_test("not installed system-wide");
     write_fashion_stub();
     const char *names[] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"};
     for (int i = 0; i < 2; i++) {
@@ -1310,14 +1333,17 @@ Test(dataset, idx_data_shorter_or_longer_than_declared, .init = scratch_init, .f
     free(b);
     gn_settings s;
     settings(&s, "dataset.name=fashion-mnist", NULL);
-    fails_with(&s, "train-images-idx3-ubyte.gz: byte 116: data ends early: the header promises 47040016 bytes",
-               NULL);
+    fails_with(
+        &s,
+        "train-images-idx3-ubyte.gz: byte 116: data ends early: the header promises 47040016 bytes",
+        NULL);
     b = idx_labels(60000, &n);
     b = realloc(b, n + 3);
     memset(b + n, 0, 3);
     write_gz(FM "train-labels-idx1-ubyte.gz", b, n + 3);
     free(b);
-    fails_with(&s, "train-labels-idx1-ubyte.gz: byte 60008: 3 bytes of data after the 60000 labels", NULL);
+    fails_with(&s, "train-labels-idx1-ubyte.gz: byte 60008: 3 bytes of data after the 60000 labels",
+               NULL);
     gn_settings_free(&s);
 }
 
@@ -1345,7 +1371,8 @@ Test(dataset, gzip_truncated_corrupt_or_empty, .init = scratch_init, .fini = scr
     gn_settings s;
     settings(&s, "dataset.name=fashion-mnist", NULL);
     char want[200];
-    snprintf(want, sizeof want, "train-labels-idx1-ubyte.gz: byte %zu: truncated gzip file", gl - 20);
+    snprintf(want, sizeof want, "train-labels-idx1-ubyte.gz: byte %zu: truncated gzip file",
+             gl - 20);
     fails_with(&s, want, NULL);
     g[gl - 6] ^= 0xff; /* the stored length */
     write_file(FM "train-labels-idx1-ubyte.gz", g, gl);
@@ -1384,8 +1411,9 @@ Test(dataset, fann_census_house_regression)
     cr_assert(fabs(mean) < 1e-12 && fabs(var - 1) < 1e-12);
     column_stats(ds.Y_train, ds.n_train, 1, 0, &mean, &var);
     cr_assert(fabs(mean) < 1e-12 && fabs(var - 1) < 1e-12);
-    cr_assert(strstr(ds.identity, "fann:census-house n_train=11392 n_test=11392 seed=0 standardize=true"),
-              "%s", ds.identity);
+    cr_assert(
+        strstr(ds.identity, "fann:census-house n_train=11392 n_test=11392 seed=0 standardize=true"),
+        "%s", ds.identity);
     cr_assert(strstr(ds.identity, "census-house.train:648963:crc32="), "%s", ds.identity);
     gn_dataset_free(&ds);
     /* raw values, a subset */
@@ -1396,7 +1424,8 @@ Test(dataset, fann_census_house_regression)
     cr_assert_eq(ds.n_train, 100);
     cr_assert_eq(ds.n_test, 0);
     cr_assert_null(ds.X_test);
-    for (int i = 0; i < 100 * 16; i++) cr_assert(ds.X_train[i] >= 0 && ds.X_train[i] <= 1);
+    for (int i = 0; i < 100 * 16; i++)
+        cr_assert(ds.X_train[i] >= 0 && ds.X_train[i] <= 1);
     gn_dataset_free(&ds);
     gn_settings_set(&s, "dataset.n_train", "20000");
     fails_with(&s, "dataset.n_train = 20000", "11392 samples", NULL);
@@ -1406,9 +1435,9 @@ Test(dataset, fann_census_house_regression)
 Test(dataset, fann_every_set_loads)
 {
     need(FANN "census-house.train", "libfann-doc");
-    const char *sets[] = {"abelone", "bank32fm", "bank32nh", "building", "diabetes", "gene", "kin32fm",
-                          "mushroom", "parity8", "parity13", "pumadyn-32fm", "robot", "soybean",
-                          "thyroid", "two-spiral"};
+    const char *sets[] = {"abelone",      "bank32fm", "bank32nh", "building", "diabetes",
+                          "gene",         "kin32fm",  "mushroom", "parity8",  "parity13",
+                          "pumadyn-32fm", "robot",    "soybean",  "thyroid",  "two-spiral"};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
         char kv[64];
         snprintf(kv, sizeof kv, "dataset.name=fann:%s", sets[i]);
@@ -1433,14 +1462,16 @@ Test(dataset, fann_classes_are_one_hot_with_xent)
     settings(&s, "dataset.name=fann:thyroid", NULL);
     cr_assert_eq(load_as(&s, ".", GN_TARGETS_ONEHOT, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.c, 3);
-    for (int i = 0; i < ds.n_train; i++) cr_assert_eq(row_sum(ds.Y_train, 3, i), 1.0);
+    for (int i = 0; i < ds.n_train; i++)
+        cr_assert_eq(row_sum(ds.Y_train, 3, i), 1.0);
     cr_assert(strstr(ds.identity, "standardize=inputs"), "%s", ds.identity);
     gn_dataset_free(&ds);
     gn_settings_free(&s);
     settings(&s, "dataset.name=fann:parity8", NULL);
     cr_assert_eq(load_as(&s, ".", GN_TARGETS_ONEHOT, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.c, 2);
-    for (int i = 0; i < ds.n_train; i++) cr_assert_eq(row_sum(ds.Y_train, 2, i), 1.0);
+    for (int i = 0; i < ds.n_train; i++)
+        cr_assert_eq(row_sum(ds.Y_train, 2, i), 1.0);
     cr_assert(strstr(ds.identity, "onehot=2"), "%s", ds.identity);
     gn_dataset_free(&ds);
     cr_assert_eq(load_as(&s, ".", GN_TARGETS_PROBS, &ds, err, sizeof err), 0, "%s", err);
@@ -1453,8 +1484,8 @@ Test(dataset, fann_missing_names_the_package, .init = scratch_init, .fini = scra
 {
     gn_settings s;
     settings(&s, "dataset.name=fann:census-house", NULL);
-    fails_with(&s, "census-house.train: not found", "apt-get install libfann-doc", "bash datasets/fetch.sh",
-               NULL);
+    fails_with(&s, "census-house.train: not found", "apt-get install libfann-doc",
+               "bash datasets/fetch.sh", NULL);
     gn_settings_free(&s);
 }
 
@@ -1502,26 +1533,31 @@ Test(dataset, fann_good_fixture_and_gzip, .init = scratch_init, .fini = scratch_
 
 Test(dataset, fann_header_disagrees_with_body, .init = scratch_init, .fini = scratch_fini)
 {
-    fann_fails("3 2 1\n0.1 0.2\n1\n0.3 0.4\n0\n", "two-spiral.train:5:",
-               "the file ends after 2 of the 3 samples the header declares");
-    fann_fails("1 2 1\n0.1 0.2\n1\n0.3 0.4\n0\n", "two-spiral.train:4:",
-               "data after the 1 samples the header declares");
-    fann_fails("2 2 1\n0.1 0.2\n1\n0.3\n0\n", "two-spiral.train:4:", "sample 2: 1 inputs, the header says 2");
-    fann_fails("2 2 1\n0.1 0.2\n1 0\n0.3 0.4\n0\n", "two-spiral.train:3:",
-               "sample 1: 2 outputs, the header says 1");
-    fann_fails("2 2\n0.1 0.2\n1\n", "two-spiral.train:1:", "header must be 'samples inputs outputs'");
+    fann_fails("3 2 1\n0.1 0.2\n1\n0.3 0.4\n0\n",
+               "two-spiral.train:5:", "the file ends after 2 of the 3 samples the header declares");
+    fann_fails("1 2 1\n0.1 0.2\n1\n0.3 0.4\n0\n",
+               "two-spiral.train:4:", "data after the 1 samples the header declares");
+    fann_fails("2 2 1\n0.1 0.2\n1\n0.3\n0\n",
+               "two-spiral.train:4:", "sample 2: 1 inputs, the header says 2");
+    fann_fails("2 2 1\n0.1 0.2\n1 0\n0.3 0.4\n0\n",
+               "two-spiral.train:3:", "sample 1: 2 outputs, the header says 1");
+    fann_fails("2 2\n0.1 0.2\n1\n",
+               "two-spiral.train:1:", "header must be 'samples inputs outputs'");
     fann_fails("2 2.5 1\n", "two-spiral.train:1:", "header must be");
     fann_fails("900000 2 1\n0.1 0.2\n1\n", "two-spiral.train:1:",
                "header declares 900000 samples of 2 + 1 numbers but the file has only");
-    fann_fails("2 3 1\n0.1 0.2 0.3\n1\n0.3 0.4 0.5\n0\n", "two-spiral.test:1:",
-               "2 inputs and 1 outputs, but the training file");
+    fann_fails("2 3 1\n0.1 0.2 0.3\n1\n0.3 0.4 0.5\n0\n",
+               "two-spiral.test:1:", "2 inputs and 1 outputs, but the training file");
 }
 
 Test(dataset, fann_bad_numbers_and_empty_file, .init = scratch_init, .fini = scratch_fini)
 {
-    fann_fails("2 2 1\n0.1 0.2\n1\n0.3 abc\n0\n", "two-spiral.train:4:", "field 2: 'abc' is not a number");
-    fann_fails("2 2 1\n0.1 nan\n1\n0.3 0.4\n0\n", "two-spiral.train:2:", "field 2: 'nan' is not finite");
-    fann_fails("2 2 1\n0.1 0.2\n-inf\n0.3 0.4\n0\n", "two-spiral.train:3:", "field 1: '-inf' is not finite");
+    fann_fails("2 2 1\n0.1 0.2\n1\n0.3 abc\n0\n",
+               "two-spiral.train:4:", "field 2: 'abc' is not a number");
+    fann_fails("2 2 1\n0.1 nan\n1\n0.3 0.4\n0\n",
+               "two-spiral.train:2:", "field 2: 'nan' is not finite");
+    fann_fails("2 2 1\n0.1 0.2\n-inf\n0.3 0.4\n0\n",
+               "two-spiral.train:3:", "field 1: '-inf' is not finite");
     fann_fails("2 2 1\n0.1 0.2x\n1\n0.3 0.4\n0\n", "two-spiral.train:2:", "'0.2x' is not a number");
     fann_fails("", "two-spiral.train", "empty file");
     fann_fails("\n\n  \n", "two-spiral.train:3:", "empty file (no header line)");
@@ -1541,8 +1577,10 @@ Test(dataset, digits_split_and_tasks)
     cr_assert_eq(ds.n_test, 297);
     cr_assert_eq(ds.d, 64);
     cr_assert_eq(ds.c, 10);
-    for (int i = 0; i < 1500; i++) cr_assert_eq(row_sum(ds.Y_train, 10, i), 1.0);
-    for (int i = 0; i < 1500 * 64; i++) cr_assert(ds.X_train[i] >= 0 && ds.X_train[i] <= 1);
+    for (int i = 0; i < 1500; i++)
+        cr_assert_eq(row_sum(ds.Y_train, 10, i), 1.0);
+    for (int i = 0; i < 1500 * 64; i++)
+        cr_assert(ds.X_train[i] >= 0 && ds.X_train[i] <= 1);
     cr_assert(strstr(ds.identity, "pkg=python3-sklearn digits.csv.gz:"), "%s", ds.identity);
     gn_settings_set(&s, "dataset.seed", "5");
     cr_assert_eq(try_load(&s, &other, err, sizeof err), 0, "%s", err);
@@ -1591,7 +1629,8 @@ Test(dataset, sklearn_csv_errors, .init = scratch_init, .fini = scratch_fini)
     settings(&s, "dataset.name=digits", NULL);
     fails_with(&s, "digits.csv.gz: not found", "bash datasets/fetch.sh", NULL);
     char row[400] = "", text[2000];
-    for (int j = 0; j < 65; j++) gn_ds_append(row, sizeof row, "%s%d", j ? "," : "", j % 10);
+    for (int j = 0; j < 65; j++)
+        gn_ds_append(row, sizeof row, "%s%d", j ? "," : "", j % 10);
     snprintf(text, sizeof text, "%s\n%s\n1,2,3\n", row, row);
     write_gz(SK "digits.csv.gz", text, strlen(text));
     fails_with(&s, "digits.csv.gz:3: 3 fields, expected 65", NULL);
@@ -1600,7 +1639,8 @@ Test(dataset, sklearn_csv_errors, .init = scratch_init, .fini = scratch_fini)
     fails_with(&s, "digits.csv.gz:2: field 66 is empty", NULL);
     snprintf(text, sizeof text, "3,64,zero,one\n%s\n%s\n", row, row);
     write_gz(SK "digits.csv.gz", text, strlen(text));
-    fails_with(&s, "digits.csv.gz:1: the metadata line says 3 rows but 2 rows of 65 numbers follow", NULL);
+    fails_with(&s, "digits.csv.gz:1: the metadata line says 3 rows but 2 rows of 65 numbers follow",
+               NULL);
     snprintf(text, sizeof text, "2,64,zero,one\n%s\n%s\n", row, row); /* metadata line accepted */
     write_gz(SK "digits.csv.gz", text, strlen(text));
     fails_with(&s, "dataset.n_train + dataset.n_test = 1797 but digits.csv.gz has 2 rows", NULL);
@@ -1621,13 +1661,15 @@ Test(dataset, ntk_inputs_on_the_sphere_and_deterministic)
     cr_assert_eq(a.c, 1);
     for (int i = 0; i < 200; i++) {
         double nn = 0;
-        for (int j = 0; j < 8; j++) nn += a.X_train[i * 8 + j] * a.X_train[i * 8 + j];
+        for (int j = 0; j < 8; j++)
+            nn += a.X_train[i * 8 + j] * a.X_train[i * 8 + j];
         cr_assert(fabs(nn - 1) < 1e-14);
     }
     double mean, var;
     column_stats(a.Y_train, 200, 1, 0, &mean, &var);
     cr_assert(var > 0.01 && var < 10, "target variance %g", var);
-    cr_assert(strstr(a.identity, "ntk gen=ntk-1 ") && strstr(a.identity, "seed=3 rng=" GN_RNG_VERSION),
+    cr_assert(strstr(a.identity, "ntk gen=ntk-1 ") &&
+                  strstr(a.identity, "seed=3 rng=" GN_RNG_VERSION),
               "%s", a.identity);
     cr_assert_eq(try_load(&s, &b, err, sizeof err), 0, "%s", err);
     cr_assert(same(a.Y_test, b.Y_test, 50));
@@ -1635,7 +1677,8 @@ Test(dataset, ntk_inputs_on_the_sphere_and_deterministic)
     /* alpha scales the targets exactly */
     gn_settings_set(&s, "dataset.alpha", "2");
     cr_assert_eq(try_load(&s, &b, err, sizeof err), 0, "%s", err);
-    for (int i = 0; i < 200; i++) cr_assert(fabs(b.Y_train[i] - 2 * a.Y_train[i]) <= 1e-15 * fabs(b.Y_train[i]) + 1e-300);
+    for (int i = 0; i < 200; i++)
+        cr_assert(fabs(b.Y_train[i] - 2 * a.Y_train[i]) <= 1e-15 * fabs(b.Y_train[i]) + 1e-300);
     gn_dataset_free(&a);
     gn_dataset_free(&b);
     gn_settings_free(&s);
@@ -1647,8 +1690,8 @@ Test(dataset, clustered_spread_scales_within_cluster_distances)
     gn_dataset a, b;
     char err[1024];
     int K = 4, d = 6, n = 40;
-    settings(&s, "dataset.name=clustered", "dataset.n_train=40", "dataset.n_test=0", "dataset.dim=6",
-             "dataset.clusters=4", "dataset.spread=0.1", NULL);
+    settings(&s, "dataset.name=clustered", "dataset.n_train=40", "dataset.n_test=0",
+             "dataset.dim=6", "dataset.clusters=4", "dataset.spread=0.1", NULL);
     cr_assert_eq(try_load(&s, &a, err, sizeof err), 0, "%s", err);
     gn_settings_set(&s, "dataset.spread", "0.001");
     cr_assert_eq(try_load(&s, &b, err, sizeof err), 0, "%s", err);
@@ -1661,10 +1704,11 @@ Test(dataset, clustered_spread_scales_within_cluster_distances)
     /* the smallest eigenvalue of the (n, n) Gram matrix of [x, 1] features
      * is at most the Rayleigh quotient of e_i - e_{i+K}: |x_i - x_{i+K}|²/2 */
     double dd = 0;
-    for (int j = 0; j < d; j++) dd += pow(b.X_train[j] - b.X_train[K * d + j], 2);
+    for (int j = 0; j < d; j++)
+        dd += pow(b.X_train[j] - b.X_train[K * d + j], 2);
     cr_assert_lt(dd / 2, 1e-5);
-    cr_assert(strstr(b.identity, "clustered gen=clustered-1") && strstr(b.identity, "spread=0.001"), "%s",
-              b.identity);
+    cr_assert(strstr(b.identity, "clustered gen=clustered-1") && strstr(b.identity, "spread=0.001"),
+              "%s", b.identity);
     gn_dataset_free(&a);
     gn_dataset_free(&b);
     gn_settings_set(&s, "dataset.targets", "random");
@@ -1692,10 +1736,11 @@ Test(dataset, curves_are_images_of_one_stroke)
             hi = fmax(hi, v);
             ink += v;
         }
-        cr_assert_gt(hi, 0.9);        /* the pen passes near a pixel centre */
+        cr_assert_gt(hi, 0.9); /* the pen passes near a pixel centre */
         cr_assert(ink > 5 && ink < 400, "image %d: ink %g", i, ink);
     }
-    cr_assert(strstr(a.identity, "curves gen=curves-1 n_train=50 n_test=5 pen=1 seed=0"), "%s", a.identity);
+    cr_assert(strstr(a.identity, "curves gen=curves-1 n_train=50 n_test=5 pen=1 seed=0"), "%s",
+              a.identity);
     gn_settings_set(&s, "dataset.n_train", "20");
     cr_assert_eq(try_load(&s, &b, err, sizeof err), 0, "%s", err);
     cr_assert(same(a.X_train, b.X_train, 20 * 784)); /* a prefix */
@@ -1707,7 +1752,8 @@ Test(dataset, curves_are_images_of_one_stroke)
 
 /* ---- csv with class labels ---- */
 
-Test(dataset, csv_class_indices_become_one_hot_with_xent, .init = scratch_init, .fini = scratch_fini)
+Test(dataset, csv_class_indices_become_one_hot_with_xent, .init = scratch_init,
+     .fini = scratch_fini)
 {
     write_text("/tr.csv", "a,b,label\n1,2,0\n3,4,2\n5,6,1\n");
     write_text("/te.csv", "a,b,label\n1,1,2\n");
@@ -1719,7 +1765,8 @@ Test(dataset, csv_class_indices_become_one_hot_with_xent, .init = scratch_init, 
     cr_assert_eq(load_as(&s, scratch, GN_TARGETS_ONEHOT, &ds, err, sizeof err), 0, "%s", err);
     cr_assert_eq(ds.c, 3);
     double want[] = {1, 0, 0, 0, 0, 1, 0, 1, 0};
-    for (int i = 0; i < 9; i++) cr_assert_eq(ds.Y_train[i], want[i]);
+    for (int i = 0; i < 9; i++)
+        cr_assert_eq(ds.Y_train[i], want[i]);
     cr_assert_eq(ds.Y_test[2], 1.0);
     cr_assert(strstr(ds.identity, "onehot=3"), "%s", ds.identity);
     gn_dataset_free(&ds);
@@ -1729,7 +1776,9 @@ Test(dataset, csv_class_indices_become_one_hot_with_xent, .init = scratch_init, 
     gn_dataset_free(&ds);
     gn_settings_set(&s, "dataset.classes", "2");
     cr_assert_eq(load_as(&s, scratch, GN_TARGETS_ONEHOT, &ds, err, sizeof err), -1);
-    cr_assert(strstr(err, "te.csv:2: column 'label': 2 is not a class index") || strstr(err, "tr.csv:3:"), "%s", err);
+    cr_assert(strstr(err, "te.csv:2: column 'label': 2 is not a class index") ||
+                  strstr(err, "tr.csv:3:"),
+              "%s", err);
     gn_settings_set(&s, "dataset.classes", "3");
     gn_settings_set(&s, "dataset.train", "bad.csv");
     gn_settings_unset(&s, "dataset.test");

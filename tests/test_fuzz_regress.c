@@ -92,12 +92,30 @@ static void feed_target(const char *name)
     cr_expect_gt(n, 0, "no inputs for the fuzz target %s", name);
 }
 
-Test(fuzz_regress, experiment_inputs_load_or_fail_cleanly, .timeout = 120) { feed_target("experiment"); }
-Test(fuzz_regress, csv_table_inputs_load_or_fail_cleanly, .timeout = 120) { feed_target("csv_table"); }
-Test(fuzz_regress, csv_dataset_inputs_load_or_fail_cleanly, .timeout = 120) { feed_target("csv_dataset"); }
-Test(fuzz_regress, idx_inputs_load_or_fail_cleanly, .timeout = 120) { feed_target("idx"); }
-Test(fuzz_regress, fann_inputs_load_or_fail_cleanly, .timeout = 120) { feed_target("fann"); }
-Test(fuzz_regress, sklearn_inputs_load_or_fail_cleanly, .timeout = 120) { feed_target("sklearn"); }
+Test(fuzz_regress, experiment_inputs_load_or_fail_cleanly, .timeout = 120)
+{
+    feed_target("experiment");
+}
+Test(fuzz_regress, csv_table_inputs_load_or_fail_cleanly, .timeout = 120)
+{
+    feed_target("csv_table");
+}
+Test(fuzz_regress, csv_dataset_inputs_load_or_fail_cleanly, .timeout = 120)
+{
+    feed_target("csv_dataset");
+}
+Test(fuzz_regress, idx_inputs_load_or_fail_cleanly, .timeout = 120)
+{
+    feed_target("idx");
+}
+Test(fuzz_regress, fann_inputs_load_or_fail_cleanly, .timeout = 120)
+{
+    feed_target("fann");
+}
+Test(fuzz_regress, sklearn_inputs_load_or_fail_cleanly, .timeout = 120)
+{
+    feed_target("sklearn");
+}
 
 /* csv_dataset/standardize-mean-overflow (finite cells 1.7e308 and 1.6e308
  * in one column) once turned into -inf/NaN in gn_ds_standardize; it is now

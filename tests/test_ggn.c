@@ -23,10 +23,11 @@ static int with_bias = 1;
 static void prob_make(prob *p, int n, int d, int c, int depth, int width, gn_act act, uint64_t seed)
 {
     gn_blas_init(1);
-    gn_mlp_config cfg = {.n_layers = depth + 1, .act = act, .ntk = 1, .bias = with_bias,
-                         .output_scale = 1};
+    gn_mlp_config cfg = {
+        .n_layers = depth + 1, .act = act, .ntk = 1, .bias = with_bias, .output_scale = 1};
     cfg.sizes[0] = d;
-    for (int l = 1; l <= depth; l++) cfg.sizes[l] = width;
+    for (int l = 1; l <= depth; l++)
+        cfg.sizes[l] = width;
     cfg.sizes[depth + 1] = c;
     char err[128];
     cr_assert_eq(gn_mlp_init(&p->net, &cfg, n, err, sizeof err), 0, "%s", err);
@@ -36,8 +37,10 @@ static void prob_make(prob *p, int n, int d, int c, int depth, int width, gn_act
     p->n = n, p->d = d, p->c = c;
     p->X = malloc(sizeof(double) * n * d);
     p->Y = malloc(sizeof(double) * n * c);
-    for (int j = 0; j < n * d; j++) p->X[j] = gn_rng_normal(&r);
-    for (int j = 0; j < n * c; j++) p->Y[j] = sin(3.0 * p->X[j % (n * d)]) + 0.5 * gn_rng_normal(&r);
+    for (int j = 0; j < n * d; j++)
+        p->X[j] = gn_rng_normal(&r);
+    for (int j = 0; j < n * c; j++)
+        p->Y[j] = sin(3.0 * p->X[j % (n * d)]) + 0.5 * gn_rng_normal(&r);
 }
 
 static void prob_free(prob *p)
@@ -63,13 +66,14 @@ static gn_optim *make_opt(const char *name, prob *p, const char *lr, const char 
 
 static double step(gn_optim *o, prob *p, gn_step_info *info)
 {
-    gn_step_ctx ctx = {.model = &p->net, .loss = GN_LOSS_SQUARE, .X = p->X, .Y = p->Y,
-                       .b = p->n, .c = p->c};
+    gn_step_ctx ctx = {
+        .model = &p->net, .loss = GN_LOSS_SQUARE, .X = p->X, .Y = p->Y, .b = p->n, .c = p->c};
     memset(info, 0, sizeof *info);
     cr_assert_eq(o->ops->step(o, &ctx, info), 0, "%s", info->note);
     const double *F = gn_mlp_forward(&p->net, p->X, p->n);
     double s = 0;
-    for (int j = 0; j < p->n * p->c; j++) s += (F[j] - p->Y[j]) * (F[j] - p->Y[j]);
+    for (int j = 0; j < p->n * p->c; j++)
+        s += (F[j] - p->Y[j]) * (F[j] - p->Y[j]);
     return 0.5 * s / p->n;
 }
 
@@ -83,13 +87,15 @@ static void check_step_against_dense(int c, const char *lr, const char *damping)
     double *r = malloc(sizeof(double) * rows), *th0 = malloc(sizeof(double) * m);
     memcpy(th0, p.net.theta, sizeof(double) * m);
     const double *F = gn_mlp_forward(&p.net, p.X, p.n);
-    for (int j = 0; j < rows; j++) r[j] = F[j] - p.Y[j];
+    for (int j = 0; j < rows; j++)
+        r[j] = F[j] - p.Y[j];
     gn_mlp_jacobian(&p.net, J);
     double lam = atof(damping), eta = atof(lr);
     for (int i = 0; i < rows; i++)
         for (int k = 0; k < rows; k++) {
             double s = i == k ? lam : 0;
-            for (size_t q = 0; q < m; q++) s += J[i * m + q] * J[k * m + q];
+            for (size_t q = 0; q < m; q++)
+                s += J[i * m + q] * J[k * m + q];
             A[i * rows + k] = s;
         }
     dense_solve(rows, A, r);
@@ -99,7 +105,8 @@ static void check_step_against_dense(int c, const char *lr, const char *damping)
     double d2 = 0, s2 = 0;
     for (size_t q = 0; q < m; q++) {
         double want = 0;
-        for (int i = 0; i < rows; i++) want -= eta * J[i * m + q] * r[i];
+        for (int i = 0; i < rows; i++)
+            want -= eta * J[i * m + q] * r[i];
         double got = p.net.theta[q] - th0[q];
         d2 += (got - want) * (got - want);
         s2 += want * want;
@@ -135,7 +142,8 @@ Test(ggn, undamped_step_solves_linear_least_squares)
     gn_step_info info;
     const double *F = gn_mlp_forward(&p.net, p.X, p.n);
     double l0 = 0;
-    for (int j = 0; j < p.n; j++) l0 += 0.5 * (F[j] - p.Y[j]) * (F[j] - p.Y[j]) / p.n;
+    for (int j = 0; j < p.n; j++)
+        l0 += 0.5 * (F[j] - p.Y[j]) * (F[j] - p.Y[j]) / p.n;
     double l1 = step(o, &p, &info);
     cr_expect_lt(l1, 1e-24 * (1 + l0), "loss after one step %.3g (before %.3g)", l1, l0);
     o->ops->destroy(o);
@@ -151,7 +159,8 @@ Test(ggn, full_batch_converges_quadratically_when_wide)
     double res[12];
     const double *F = gn_mlp_forward(&p.net, p.X, p.n);
     double s = 0;
-    for (int j = 0; j < p.n; j++) s += (F[j] - p.Y[j]) * (F[j] - p.Y[j]);
+    for (int j = 0; j < p.n; j++)
+        s += (F[j] - p.Y[j]) * (F[j] - p.Y[j]);
     res[0] = sqrt(s);
     int k;
     for (k = 1; k < 12; k++) {

@@ -15,16 +15,18 @@ static void check_gram(int depth, int c, int b, gn_act act, int ntk, int bias)
     gn_mlp net;
     gn_rng rng;
     char err[128];
-    gn_mlp_config cfg = {.n_layers = depth + 1, .act = act, .ntk = ntk, .bias = bias,
-                         .output_scale = 0.8};
+    gn_mlp_config cfg = {
+        .n_layers = depth + 1, .act = act, .ntk = ntk, .bias = bias, .output_scale = 0.8};
     cfg.sizes[0] = 6;
-    for (int l = 1; l <= depth; l++) cfg.sizes[l] = 5 + 2 * l;
+    for (int l = 1; l <= depth; l++)
+        cfg.sizes[l] = 5 + 2 * l;
     cfg.sizes[depth + 1] = c;
     cr_assert_eq(gn_mlp_init(&net, &cfg, b, err, sizeof err), 0, "%s", err);
     gn_rng_seed(&rng, 3, "gram");
     gn_mlp_init_params(&net, &rng);
     double *X = malloc(sizeof(double) * b * 6);
-    for (int j = 0; j < b * 6; j++) X[j] = gn_rng_normal(&rng);
+    for (int j = 0; j < b * 6; j++)
+        X[j] = gn_rng_normal(&rng);
     int rows = b * c;
     double *K = malloc(sizeof(double) * rows * rows), *J = malloc(sizeof(double) * rows * net.m);
     double *v = malloc(sizeof(double) * rows), *jtv = malloc(sizeof(double) * net.m);
@@ -35,18 +37,21 @@ static void check_gram(int depth, int c, int b, gn_act act, int ntk, int bias)
     for (int r = 0; r < rows; r++)
         for (int s = 0; s < rows; s++) {
             double e = 0;
-            for (size_t p = 0; p < net.m; p++) e += J[r * net.m + p] * J[s * net.m + p];
+            for (size_t p = 0; p < net.m; p++)
+                e += J[r * net.m + p] * J[s * net.m + p];
             dmax = fmax(dmax, fabs(e - K[r * rows + s]));
             kmax = fmax(kmax, fabs(e));
         }
     cr_expect_lt(dmax / kmax, GN_TOL_EXACT_REL, "depth %d c %d: max |K - JJ^T| / max|K| = %.3g",
                  depth, c, dmax / kmax);
-    for (int r = 0; r < rows; r++) v[r] = gn_rng_normal(&rng);
+    for (int r = 0; r < rows; r++)
+        v[r] = gn_rng_normal(&rng);
     gn_mlp_jt_vec(&net, v, jtv);
     double d2 = 0, s2 = 0;
     for (size_t p = 0; p < net.m; p++) {
         double e = 0;
-        for (int r = 0; r < rows; r++) e += J[r * net.m + p] * v[r];
+        for (int r = 0; r < rows; r++)
+            e += J[r * net.m + p] * v[r];
         d2 += (e - jtv[p]) * (e - jtv[p]);
         s2 += e * e;
     }

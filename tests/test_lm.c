@@ -35,10 +35,11 @@ typedef struct shape {
 static void prob_make(prob *p, shape s, uint64_t seed)
 {
     gn_blas_init(1);
-    gn_mlp_config cfg = {.n_layers = s.depth + 1, .act = s.act, .ntk = 1, .bias = s.bias,
-                         .output_scale = s.scale};
+    gn_mlp_config cfg = {
+        .n_layers = s.depth + 1, .act = s.act, .ntk = 1, .bias = s.bias, .output_scale = s.scale};
     cfg.sizes[0] = s.d;
-    for (int l = 1; l <= s.depth; l++) cfg.sizes[l] = s.width;
+    for (int l = 1; l <= s.depth; l++)
+        cfg.sizes[l] = s.width;
     cfg.sizes[s.depth + 1] = s.c;
     char err[128];
     cr_assert_eq(gn_mlp_init(&p->net, &cfg, s.n, err, sizeof err), 0, "%s", err);
@@ -48,7 +49,8 @@ static void prob_make(prob *p, shape s, uint64_t seed)
     p->n = s.n, p->d = s.d, p->c = s.c;
     p->X = malloc(sizeof(double) * s.n * s.d);
     p->Y = malloc(sizeof(double) * s.n * s.c);
-    for (int j = 0; j < s.n * s.d; j++) p->X[j] = gn_rng_normal(&r);
+    for (int j = 0; j < s.n * s.d; j++)
+        p->X[j] = gn_rng_normal(&r);
     for (int j = 0; j < s.n * s.c; j++)
         p->Y[j] = sin(3.0 * p->X[j % (s.n * s.d)]) + 0.5 * gn_rng_normal(&r);
 }
@@ -66,7 +68,8 @@ static gn_optim *make_opt(const char *name, prob *p, const char *const *kv)
     cr_assert_not_null(ops, "no optimizer %s", name);
     gn_settings s;
     gn_settings_init(&s);
-    for (; kv && kv[0]; kv += 2) gn_settings_set(&s, kv[0], kv[1]);
+    for (; kv && kv[0]; kv += 2)
+        gn_settings_set(&s, kv[0], kv[1]);
     char err[128];
     gn_optim *o = gn_optim_create(ops, &s, &p->net, p->n, err, sizeof err);
     gn_settings_free(&s);
@@ -77,8 +80,13 @@ static gn_optim *make_opt(const char *name, prob *p, const char *const *kv)
 /* One step on rows [first, first + b) of the data. */
 static void step_rows(gn_optim *o, prob *p, int first, int b, long it, gn_step_info *info)
 {
-    gn_step_ctx ctx = {.model = &p->net, .loss = GN_LOSS_SQUARE, .X = p->X + first * p->d,
-                       .Y = p->Y + first * p->c, .b = b, .c = p->c, .iteration = it};
+    gn_step_ctx ctx = {.model = &p->net,
+                       .loss = GN_LOSS_SQUARE,
+                       .X = p->X + first * p->d,
+                       .Y = p->Y + first * p->c,
+                       .b = b,
+                       .c = p->c,
+                       .iteration = it};
     memset(info, 0, sizeof *info);
     info->kernel_lambda_min = info->kernel_cond = NAN;
     cr_assert_eq(o->ops->step(o, &ctx, info), 0, "%s", info->note);
@@ -122,14 +130,16 @@ static void dense_make(dense *o, prob *p, double lambda, double lr)
     for (int i = 0; i < rows; i++)
         for (int k = 0; k < rows; k++) {
             double s = i == k ? lambda : 0;
-            for (size_t q = 0; q < m; q++) s += o->J[i * m + q] * o->J[k * m + q];
+            for (size_t q = 0; q < m; q++)
+                s += o->J[i * m + q] * o->J[k * m + q];
             A[i * rows + k] = s;
         }
     memcpy(a, o->r, sizeof(double) * rows);
     dense_solve(rows, A, a);
     for (size_t q = 0; q < m; q++) {
         double s = 0;
-        for (int i = 0; i < rows; i++) s -= o->J[i * m + q] * a[i];
+        for (int i = 0; i < rows; i++)
+            s -= o->J[i * m + q] * a[i];
         o->dir[q] = lr * s;
     }
     free(A), free(a);
@@ -142,7 +152,8 @@ static double dense_predicted(const dense *o, const double *u, int n)
     double s = 0;
     for (int i = 0; i < o->rows; i++) {
         double v = o->r[i];
-        for (size_t q = 0; q < o->m; q++) v += o->J[i * o->m + q] * u[q];
+        for (size_t q = 0; q < o->m; q++)
+            v += o->J[i * o->m + q] * u[q];
         s += v * v;
     }
     return o->L0 - 0.5 * s / n;
@@ -164,8 +175,8 @@ static double rel_diff(const double *got, const double *base, const double *want
     return sqrt(d2 / s2);
 }
 
-static const shape small_tanh = {.n = 6, .d = 4, .c = 1, .depth = 2, .width = 5,
-                                 .act = GN_ACT_TANH, .bias = 1, .scale = 1};
+static const shape small_tanh = {
+    .n = 6, .d = 4, .c = 1, .depth = 2, .width = 5, .act = GN_ACT_TANH, .bias = 1, .scale = 1};
 
 typedef struct dcase {
     int schedule; /* 0 constant, 1 loss, 2 nielsen */
@@ -174,8 +185,8 @@ typedef struct dcase {
 } dcase;
 
 static dcase dense_cases[] = {
-    {0, 1, 0.7, 0.01}, {0, 3, 1.0, 0.3}, {1, 1, 1.0, 0.5}, {1, 3, 0.5, 2.0}, {2, 1, 1.0, 0.01},
-    {2, 3, 0.8, 0.1},
+    {0, 1, 0.7, 0.01}, {0, 3, 1.0, 0.3},  {1, 1, 1.0, 0.5},
+    {1, 3, 0.5, 2.0},  {2, 1, 1.0, 0.01}, {2, 3, 0.8, 0.1},
 };
 
 ParameterizedTestParameters(lm, direction_equals_dense_solve)
@@ -230,13 +241,13 @@ Test(lm, constant_schedule_equals_ggn_mb)
 {
     /* Same λ and lr, alternating mini-batches of 5 rows: the same
      * trajectory, bit for bit. */
-    shape s = {.n = 10, .d = 3, .c = 2, .depth = 2, .width = 8, .act = GN_ACT_TANH, .bias = 1,
-               .scale = 1};
+    shape s = {
+        .n = 10, .d = 3, .c = 2, .depth = 2, .width = 8, .act = GN_ACT_TANH, .bias = 1, .scale = 1};
     prob a, b;
     prob_make(&a, s, 5);
     prob_make(&b, s, 5);
-    const char *kv_lm[] = {"opt.lr", "0.6", "opt.damping", "0.05", "opt.schedule", "constant",
-                           NULL};
+    const char *kv_lm[] = {"opt.lr",       "0.6",      "opt.damping", "0.05",
+                           "opt.schedule", "constant", NULL};
     const char *kv_gg[] = {"opt.lr", "0.6", "opt.damping", "0.05", NULL};
     gn_optim *lm = make_opt("lm", &a, kv_lm), *gg = make_opt("ggn-mb", &b, kv_gg);
     for (int k = 0; k < 6; k++) {
@@ -275,7 +286,7 @@ Test(lm, loss_schedule_damping_is_proportional_to_batch_loss)
     o->ops->destroy(o);
     /* the floor */
     const char *kv2[] = {"opt.damping", "1e-30", "opt.damping_min", "1e-6", "opt.schedule",
-                         "loss", NULL};
+                         "loss",        NULL};
     o = make_opt("lm", &p, kv2);
     gn_step_info info;
     step_full(o, &p, 0, &info);
@@ -313,8 +324,8 @@ Test(lm, gain_ratio_equals_dense_oracle)
 /* A small tanh network with a large output scale and almost no damping:
  * the undamped Gauss-Newton step leaves the region where the linearization
  * holds, so the first trial increases the loss. */
-static const shape overshoot = {.n = 8, .d = 2, .c = 1, .depth = 1, .width = 6,
-                                .act = GN_ACT_TANH, .bias = 1, .scale = 4};
+static const shape overshoot = {
+    .n = 8, .d = 2, .c = 1, .depth = 1, .width = 6, .act = GN_ACT_TANH, .bias = 1, .scale = 4};
 
 Test(lm, nielsen_rejects_an_overshooting_trial_and_keeps_theta)
 {
@@ -357,7 +368,8 @@ Test(lm, nielsen_raises_damping_until_a_trial_is_accepted)
     cr_expect_eq(info.extra[0], (double)info.rejected);
     /* after k rejections λ = λ0 · 2 · 4 · ... · 2^k */
     double want = 1e-9;
-    for (int k = 1; k <= info.rejected; k++) want *= ldexp(1.0, k);
+    for (int k = 1; k <= info.rejected; k++)
+        want *= ldexp(1.0, k);
     cr_expect_lt(fabs(info.damping - want), 1e-15 * want, "accepted with lambda %.17g, want %.17g",
                  info.damping, want);
     cr_expect_gt(info.gain_ratio, 0);
@@ -372,7 +384,13 @@ Test(lm, nielsen_shrinks_damping_threefold_after_an_exact_step)
     /* A linear model is its own linearization: every ratio is 1, so each
      * accepted step divides λ by 3 (overdetermined, so the loss stays away
      * from the rounding floor). */
-    shape s = {.n = 20, .d = 4, .c = 1, .depth = 0, .width = 0, .act = GN_ACT_IDENTITY, .bias = 1,
+    shape s = {.n = 20,
+               .d = 4,
+               .c = 1,
+               .depth = 0,
+               .width = 0,
+               .act = GN_ACT_IDENTITY,
+               .bias = 1,
                .scale = 1};
     prob p;
     prob_make(&p, s, 31);
@@ -399,8 +417,8 @@ Test(lm, nielsen_shrinks_damping_threefold_after_an_exact_step)
 Test(lm, nielsen_update_follows_the_gain_ratio)
 {
     /* Consecutive accepted first trials: λ_{k+1} = λ_k max(⅓, 1 − (2ρ_k − 1)³). */
-    shape s = {.n = 12, .d = 3, .c = 2, .depth = 2, .width = 6, .act = GN_ACT_TANH, .bias = 1,
-               .scale = 2};
+    shape s = {
+        .n = 12, .d = 3, .c = 2, .depth = 2, .width = 6, .act = GN_ACT_TANH, .bias = 1, .scale = 2};
     prob p;
     prob_make(&p, s, 41);
     const char *kv[] = {"opt.damping", "0.3", NULL};
@@ -464,7 +482,8 @@ Test(lm, kernel_spectrum_reported_at_initialization)
     for (int i = 0; i < rows; i++)
         for (int k = 0; k < rows; k++) {
             double s = 0;
-            for (size_t q = 0; q < D.m; q++) s += D.J[i * D.m + q] * D.J[k * D.m + q];
+            for (size_t q = 0; q < D.m; q++)
+                s += D.J[i * D.m + q] * D.J[k * D.m + q];
             K[i * rows + k] = s;
         }
     cr_assert_eq(gn_sym_eigvals(rows, K, w), 0);
@@ -486,15 +505,15 @@ Test(lm, kernel_spectrum_reported_at_initialization)
 Test(lm, singular_gram_raises_damping_instead_of_failing)
 {
     /* a zero input to a bias-free relu network has a zero Jacobian row */
-    shape s = {.n = 6, .d = 3, .c = 1, .depth = 1, .width = 4, .act = GN_ACT_RELU, .bias = 0,
-               .scale = 1};
+    shape s = {
+        .n = 6, .d = 3, .c = 1, .depth = 1, .width = 4, .act = GN_ACT_RELU, .bias = 0, .scale = 1};
     static const char *sched[] = {"constant", "nielsen"};
     for (int j = 0; j < 2; j++) {
         prob p;
         prob_make(&p, s, 9);
         memset(p.X + 3, 0, sizeof(double) * 3);
-        const char *kv[] = {"opt.damping", "0", "opt.damping_min", "0", "opt.schedule", sched[j],
-                            NULL};
+        const char *kv[] = {"opt.damping", "0", "opt.damping_min", "0", "opt.schedule",
+                            sched[j],      NULL};
         gn_optim *o = make_opt("lm", &p, kv);
         gn_step_info info;
         step_full(o, &p, 0, &info);
@@ -519,8 +538,8 @@ Test(lm, declares_its_trace_column_and_square_loss_only)
     prob_make(&p, small_tanh, 2);
     const char *kv[] = {NULL};
     gn_optim *o = make_opt("lm", &p, kv);
-    gn_step_ctx ctx = {.model = &p.net, .loss = GN_LOSS_XENT, .X = p.X, .Y = p.Y, .b = p.n,
-                       .c = p.c};
+    gn_step_ctx ctx = {
+        .model = &p.net, .loss = GN_LOSS_XENT, .X = p.X, .Y = p.Y, .b = p.n, .c = p.c};
     gn_step_info info;
     memset(&info, 0, sizeof info);
     cr_expect_eq(o->ops->step(o, &ctx, &info), -1);

@@ -26,24 +26,27 @@ static double rel_err(const double *a, const double *b, size_t n)
 /* Random outputs F (b, c) and valid targets Y (b, c) for loss k: square:
  * normal; xent: one-hot of a random class, scaled by a per-sample weight
  * when weighted; bxent: uniform in [0, 1]. */
-static void make_data(gn_loss_kind k, int b, int c, int weighted, gn_rng *r, double *F,
-                      double *Y)
+static void make_data(gn_loss_kind k, int b, int c, int weighted, gn_rng *r, double *F, double *Y)
 {
-    for (int j = 0; j < b * c; j++) F[j] = 2.0 * gn_rng_normal(r);
+    for (int j = 0; j < b * c; j++)
+        F[j] = 2.0 * gn_rng_normal(r);
     for (int i = 0; i < b; i++) {
         double *y = Y + (size_t)i * c;
         switch (k) {
         case GN_LOSS_XENT: {
             int cls = (int)gn_rng_below(r, (uint64_t)c);
             double w = weighted ? 0.25 + 2.0 * gn_rng_uniform(r) : 1.0;
-            for (int j = 0; j < c; j++) y[j] = j == cls ? w : 0.0;
+            for (int j = 0; j < c; j++)
+                y[j] = j == cls ? w : 0.0;
             break;
         }
         case GN_LOSS_BXENT:
-            for (int j = 0; j < c; j++) y[j] = gn_rng_uniform(r);
+            for (int j = 0; j < c; j++)
+                y[j] = gn_rng_uniform(r);
             break;
         default:
-            for (int j = 0; j < c; j++) y[j] = gn_rng_normal(r);
+            for (int j = 0; j < c; j++)
+                y[j] = gn_rng_normal(r);
         }
     }
 }
@@ -54,7 +57,10 @@ typedef struct lcase {
 } lcase;
 
 static lcase grad_cases[] = {
-    {GN_LOSS_SQUARE, 0}, {GN_LOSS_XENT, 0}, {GN_LOSS_XENT, 1}, {GN_LOSS_BXENT, 0},
+    {GN_LOSS_SQUARE, 0},
+    {GN_LOSS_XENT, 0},
+    {GN_LOSS_XENT, 1},
+    {GN_LOSS_BXENT, 0},
 };
 
 ParameterizedTestParameters(loss, gradient_matches_finite_differences)
@@ -81,8 +87,8 @@ ParameterizedTest(lcase *tc, loss, gradient_matches_finite_differences)
         fd[j] = (lp - lm) / (2 * GN_TOL_FD_STEP);
     }
     double e = rel_err(G, fd, B * C);
-    cr_expect_lt(e, GN_TOL_FD_REL, "%s%s: gradient relative error %.3g",
-                 gn_loss_name(tc->kind), tc->weighted ? " (weighted)" : "", e);
+    cr_expect_lt(e, GN_TOL_FD_REL, "%s%s: gradient relative error %.3g", gn_loss_name(tc->kind),
+                 tc->weighted ? " (weighted)" : "", e);
     /* the per-sample gradient is the mean's gradient without the 1/b */
     for (int j = 0; j < B * C; j++)
         cr_expect_lt(fabs(R[j] - B * G[j]), 1e-15 * (1 + fabs(R[j])), "%s: R[%d] %.17g, b G %.17g",
@@ -109,7 +115,8 @@ Test(loss, xent_handles_more_classes_than_any_fixed_buffer)
     double *g = malloc(sizeof(double) * C);
     gn_rng r;
     gn_rng_seed(&r, 8, "loss-wide");
-    for (int j = 0; j < C; j++) f[j] = gn_rng_normal(&r);
+    for (int j = 0; j < C; j++)
+        f[j] = gn_rng_normal(&r);
     y[4321] = 1.0;
     gn_loss_grad(GN_LOSS_XENT, f, y, 1, C, g);
     const int probe[4] = {0, 4096, 4321, C - 1};
@@ -144,7 +151,8 @@ static void outer(int c, const double *A, double *H)
     for (int r = 0; r < c; r++)
         for (int s = 0; s < c; s++) {
             double v = 0;
-            for (int t = 0; t < c; t++) v += A[r * c + t] * A[s * c + t];
+            for (int t = 0; t < c; t++)
+                v += A[r * c + t] * A[s * c + t];
             H[r * c + s] = v;
         }
 }
@@ -170,7 +178,8 @@ ParameterizedTest(gn_loss_kind *kind, loss, hessian_factor_matches_finite_differ
             f[s] = keep - GN_TOL_FD_STEP;
             gn_loss_sample_grad(k, f, y, 1, C, gm);
             f[s] = keep;
-            for (int t = 0; t < C; t++) Hg[t * C + s] = (gp[t] - gm[t]) / (2 * GN_TOL_FD_STEP);
+            for (int t = 0; t < C; t++)
+                Hg[t * C + s] = (gp[t] - gm[t]) / (2 * GN_TOL_FD_STEP);
         }
         /* (2) second differences of the per-sample value, independent of
          * the gradient code */
@@ -203,7 +212,8 @@ Test(loss, xent_hessian_factor_rows_are_a_valid_square_root)
     outer(4, A, H);
     for (int r = 0; r < 4; r++) {
         double s = 0;
-        for (int t = 0; t < 4; t++) s += H[r * 4 + t];
+        for (int t = 0; t < 4; t++)
+            s += H[r * 4 + t];
         cr_expect_lt(fabs(s), 1e-15, "row %d of A Aᵀ sums to %.3g", r, s);
     }
 }
@@ -231,8 +241,7 @@ Test(loss, huge_logits_give_finite_values_and_gradients)
      * vs 1000), 2000 + log 2 (two logits tie at 1000); mean / 3 */
     double vx = gn_loss_value(GN_LOSS_XENT, F, Yx, B, C);
     double want_x = (0 + 2000 + 2000 + log(2.0)) / 3;
-    cr_expect_lt(fabs(vx - want_x), GN_TOL_EXACT_REL * want_x, "xent %.17g want %.17g", vx,
-                 want_x);
+    cr_expect_lt(fabs(vx - want_x), GN_TOL_EXACT_REL * want_x, "xent %.17g want %.17g", vx, want_x);
     gn_loss_grad(GN_LOSS_XENT, F, Yx, B, C, G);
     double gx[B * C] = {0, 0, 0, -1, 1, 0, 0.5, 0.5, -1};
     for (int j = 0; j < B * C; j++)
@@ -283,10 +292,13 @@ Test(loss, xent_samples_follow_the_softmax)
 {
     enum { C = 4 };
     double f[C] = {0.5, -1.0, 1.5, 0.0}, p[C], z = 0;
-    for (int j = 0; j < C; j++) z += exp(f[j]);
-    for (int j = 0; j < C; j++) p[j] = exp(f[j]) / z;
+    for (int j = 0; j < C; j++)
+        z += exp(f[j]);
+    for (int j = 0; j < C; j++)
+        p[j] = exp(f[j]) / z;
     double *F = malloc(sizeof(double) * NS * C), *Y = malloc(sizeof(double) * NS * C);
-    for (int i = 0; i < NS; i++) memcpy(F + (size_t)i * C, f, sizeof f);
+    for (int i = 0; i < NS; i++)
+        memcpy(F + (size_t)i * C, f, sizeof f);
     gn_rng r;
     gn_rng_seed(&r, 5, "loss-sample");
     gn_loss_sample_targets(GN_LOSS_XENT, F, NS, C, &r, Y);
@@ -302,8 +314,8 @@ Test(loss, xent_samples_follow_the_softmax)
     }
     for (int j = 0; j < C; j++) {
         double sd = sqrt(p[j] * (1 - p[j]) / NS), fr = cnt[j] / NS;
-        cr_expect_lt(fabs(fr - p[j]), GN_TOL_SIGMAS * sd, "class %d: frequency %.5f, p %.5f", j,
-                     fr, p[j]);
+        cr_expect_lt(fabs(fr - p[j]), GN_TOL_SIGMAS * sd, "class %d: frequency %.5f, p %.5f", j, fr,
+                     p[j]);
     }
     free(F), free(Y);
 }
@@ -313,7 +325,8 @@ Test(loss, bxent_samples_follow_the_sigmoid)
     enum { C = 3 };
     double f[C] = {-2.0, 0.0, 0.8};
     double *F = malloc(sizeof(double) * NS * C), *Y = malloc(sizeof(double) * NS * C);
-    for (int i = 0; i < NS; i++) memcpy(F + (size_t)i * C, f, sizeof f);
+    for (int i = 0; i < NS; i++)
+        memcpy(F + (size_t)i * C, f, sizeof f);
     gn_rng r;
     gn_rng_seed(&r, 6, "loss-sample");
     gn_loss_sample_targets(GN_LOSS_BXENT, F, NS, C, &r, Y);
@@ -336,7 +349,8 @@ Test(loss, square_samples_add_unit_gaussian_noise)
     enum { C = 2 };
     double f[C] = {3.0, -0.5};
     double *F = malloc(sizeof(double) * NS * C), *Y = malloc(sizeof(double) * NS * C);
-    for (int i = 0; i < NS; i++) memcpy(F + (size_t)i * C, f, sizeof f);
+    for (int i = 0; i < NS; i++)
+        memcpy(F + (size_t)i * C, f, sizeof f);
     gn_rng r;
     gn_rng_seed(&r, 7, "loss-sample");
     gn_loss_sample_targets(GN_LOSS_SQUARE, F, NS, C, &r, Y);

@@ -20,17 +20,23 @@ typedef struct case_ {
 static void setup(gn_mlp *net, gn_act act, int ntk, int c, int b, double **X, gn_rng *rng)
 {
     gn_blas_init(1);
-    gn_mlp_config cfg = {.n_layers = 3, .sizes = {5, 7, 6, c}, .act = act, .ntk = ntk,
-                         .bias = 1, .output_scale = 1.7};
+    gn_mlp_config cfg = {.n_layers = 3,
+                         .sizes = {5, 7, 6, c},
+                         .act = act,
+                         .ntk = ntk,
+                         .bias = 1,
+                         .output_scale = 1.7};
     char err[128];
     cr_assert_eq(gn_mlp_init(net, &cfg, b, err, sizeof err), 0, "%s", err);
     gn_rng_seed(rng, 42, "test");
     gn_mlp_init_params(net, rng);
     /* non-zero biases so their derivatives are exercised too */
     for (int l = 1; l <= net->L; l++)
-        for (int j = 0; j < cfg.sizes[l]; j++) net->theta[net->b_off[l] + j] = 0.3 * gn_rng_normal(rng);
+        for (int j = 0; j < cfg.sizes[l]; j++)
+            net->theta[net->b_off[l] + j] = 0.3 * gn_rng_normal(rng);
     *X = malloc(sizeof(double) * b * 5);
-    for (int j = 0; j < b * 5; j++) (*X)[j] = gn_rng_normal(rng);
+    for (int j = 0; j < b * 5; j++)
+        (*X)[j] = gn_rng_normal(rng);
 }
 
 static double rel_err(const double *a, const double *b, size_t n)
@@ -48,7 +54,8 @@ static case_ all_cases[2 * GN_ACT_COUNT];
 ParameterizedTestParameters(mlp, vjp_matches_finite_differences)
 {
     for (int a = 0; a < GN_ACT_COUNT; a++)
-        for (int p = 0; p < 2; p++) all_cases[2 * a + p] = (case_){(gn_act)a, p};
+        for (int p = 0; p < 2; p++)
+            all_cases[2 * a + p] = (case_){(gn_act)a, p};
     return cr_make_param_array(case_, all_cases, 2 * GN_ACT_COUNT);
 }
 
@@ -61,17 +68,20 @@ ParameterizedTest(case_ *tc, mlp, vjp_matches_finite_differences)
     setup(&net, tc->act, tc->ntk, c, b, &X, &rng);
     double *cot = malloc(sizeof(double) * b * c), *g = malloc(sizeof(double) * net.m),
            *fd = malloc(sizeof(double) * net.m);
-    for (int j = 0; j < b * c; j++) cot[j] = gn_rng_normal(&rng);
+    for (int j = 0; j < b * c; j++)
+        cot[j] = gn_rng_normal(&rng);
     gn_mlp_forward(&net, X, b);
     gn_mlp_vjp(&net, cot, g);
     for (size_t p = 0; p < net.m; p++) {
         double keep = net.theta[p], fp = 0, fm = 0;
         net.theta[p] = keep + GN_TOL_FD_STEP;
         const double *F = gn_mlp_forward(&net, X, b);
-        for (int j = 0; j < b * c; j++) fp += cot[j] * F[j];
+        for (int j = 0; j < b * c; j++)
+            fp += cot[j] * F[j];
         net.theta[p] = keep - GN_TOL_FD_STEP;
         F = gn_mlp_forward(&net, X, b);
-        for (int j = 0; j < b * c; j++) fm += cot[j] * F[j];
+        for (int j = 0; j < b * c; j++)
+            fm += cot[j] * F[j];
         net.theta[p] = keep;
         fd[p] = (fp - fm) / (2 * GN_TOL_FD_STEP);
     }
@@ -85,7 +95,8 @@ ParameterizedTest(case_ *tc, mlp, vjp_matches_finite_differences)
 ParameterizedTestParameters(mlp, jvp_matches_finite_differences)
 {
     for (int a = 0; a < GN_ACT_COUNT; a++)
-        for (int p = 0; p < 2; p++) all_cases[2 * a + p] = (case_){(gn_act)a, p};
+        for (int p = 0; p < 2; p++)
+            all_cases[2 * a + p] = (case_){(gn_act)a, p};
     return cr_make_param_array(case_, all_cases, 2 * GN_ACT_COUNT);
 }
 
@@ -98,15 +109,19 @@ ParameterizedTest(case_ *tc, mlp, jvp_matches_finite_differences)
     setup(&net, tc->act, tc->ntk, c, b, &X, &rng);
     double *u = malloc(sizeof(double) * net.m), *th = malloc(sizeof(double) * net.m);
     double jv[8], fp[8], fd[8];
-    for (size_t p = 0; p < net.m; p++) u[p] = gn_rng_normal(&rng);
+    for (size_t p = 0; p < net.m; p++)
+        u[p] = gn_rng_normal(&rng);
     memcpy(th, net.theta, sizeof(double) * net.m);
     gn_mlp_forward(&net, X, b);
     gn_mlp_jvp(&net, u, jv);
-    for (size_t p = 0; p < net.m; p++) net.theta[p] = th[p] + GN_TOL_FD_STEP * u[p];
+    for (size_t p = 0; p < net.m; p++)
+        net.theta[p] = th[p] + GN_TOL_FD_STEP * u[p];
     memcpy(fp, gn_mlp_forward(&net, X, b), sizeof fp);
-    for (size_t p = 0; p < net.m; p++) net.theta[p] = th[p] - GN_TOL_FD_STEP * u[p];
+    for (size_t p = 0; p < net.m; p++)
+        net.theta[p] = th[p] - GN_TOL_FD_STEP * u[p];
     const double *fm = gn_mlp_forward(&net, X, b);
-    for (int j = 0; j < b * c; j++) fd[j] = (fp[j] - fm[j]) / (2 * GN_TOL_FD_STEP);
+    for (int j = 0; j < b * c; j++)
+        fd[j] = (fp[j] - fm[j]) / (2 * GN_TOL_FD_STEP);
     double e = rel_err(jv, fd, (size_t)b * c);
     cr_expect_lt(e, GN_TOL_FD_REL, "%s %s: JVP relative error %.3g", gn_act_names[tc->act],
                  tc->ntk ? "ntk" : "standard", e);
@@ -123,15 +138,20 @@ Test(mlp, vjp_and_jvp_are_adjoint)
     setup(&net, GN_ACT_GELU, 1, c, b, &X, &rng);
     double *u = malloc(sizeof(double) * net.m), *g = malloc(sizeof(double) * net.m);
     double v[15], ju[15];
-    for (size_t p = 0; p < net.m; p++) u[p] = gn_rng_normal(&rng);
-    for (int j = 0; j < b * c; j++) v[j] = gn_rng_normal(&rng);
+    for (size_t p = 0; p < net.m; p++)
+        u[p] = gn_rng_normal(&rng);
+    for (int j = 0; j < b * c; j++)
+        v[j] = gn_rng_normal(&rng);
     gn_mlp_forward(&net, X, b);
     gn_mlp_jvp(&net, u, ju);
     gn_mlp_vjp(&net, v, g);
     double lhs = 0, rhs = 0;
-    for (int j = 0; j < b * c; j++) lhs += v[j] * ju[j];
-    for (size_t p = 0; p < net.m; p++) rhs += g[p] * u[p];
-    cr_expect_lt(fabs(lhs - rhs), GN_TOL_EXACT_REL * (fabs(lhs) + 1), "<v, Ju> = %.17g, <J^T v, u> = %.17g", lhs, rhs);
+    for (int j = 0; j < b * c; j++)
+        lhs += v[j] * ju[j];
+    for (size_t p = 0; p < net.m; p++)
+        rhs += g[p] * u[p];
+    cr_expect_lt(fabs(lhs - rhs), GN_TOL_EXACT_REL * (fabs(lhs) + 1),
+                 "<v, Ju> = %.17g, <J^T v, u> = %.17g", lhs, rhs);
     free(u), free(g), free(X);
     gn_mlp_free(&net);
 }
@@ -142,8 +162,12 @@ Test(mlp, ntk_forward_matches_hand_computation)
     gn_blas_init(1);
     gn_mlp net;
     char err[64];
-    gn_mlp_config cfg = {.n_layers = 2, .sizes = {2, 1, 1}, .act = GN_ACT_IDENTITY, .ntk = 1,
-                         .bias = 1, .output_scale = 2.0};
+    gn_mlp_config cfg = {.n_layers = 2,
+                         .sizes = {2, 1, 1},
+                         .act = GN_ACT_IDENTITY,
+                         .ntk = 1,
+                         .bias = 1,
+                         .output_scale = 2.0};
     cr_assert_eq(gn_mlp_init(&net, &cfg, 1, err, sizeof err), 0);
     double th[] = {0.5, -1.0, 0.25, 3.0, 0.1}; /* W1 (1x2), b1, W2 (1x1), b2 */
     memcpy(net.theta, th, sizeof th);
@@ -161,14 +185,19 @@ Test(mlp, parameter_count_and_init_scale)
     gn_mlp net;
     gn_rng rng;
     char err[64];
-    gn_mlp_config cfg = {.n_layers = 2, .sizes = {400, 300, 1}, .act = GN_ACT_TANH, .ntk = 0,
-                         .bias = 1, .output_scale = 1.0};
+    gn_mlp_config cfg = {.n_layers = 2,
+                         .sizes = {400, 300, 1},
+                         .act = GN_ACT_TANH,
+                         .ntk = 0,
+                         .bias = 1,
+                         .output_scale = 1.0};
     cr_assert_eq(gn_mlp_init(&net, &cfg, 1, err, sizeof err), 0);
     cr_expect_eq(net.m, (size_t)(400 * 300 + 300 + 300 + 1));
     gn_rng_seed(&rng, 7, "init");
     gn_mlp_init_params(&net, &rng);
     double s2 = 0;
-    for (int j = 0; j < 400 * 300; j++) s2 += net.theta[j] * net.theta[j];
+    for (int j = 0; j < 400 * 300; j++)
+        s2 += net.theta[j] * net.theta[j];
     double var = s2 / (400 * 300); /* standard: N(0, 1/400) */
     cr_expect(fabs(var * 400 - 1.0) < 0.02, "first-layer variance x fan-in = %g", var * 400);
     gn_mlp_free(&net);
@@ -190,8 +219,12 @@ Test(mlp, forward_beyond_capacity_aborts_in_every_build, .signal = SIGABRT)
 Test(mlp, gram_beyond_gram_capacity_aborts_in_every_build, .signal = SIGABRT)
 {
     gn_blas_init(1);
-    gn_mlp_config cfg = {.n_layers = 2, .sizes = {3, 4, 2}, .act = GN_ACT_TANH, .ntk = 1,
-                         .bias = 1, .output_scale = 1};
+    gn_mlp_config cfg = {.n_layers = 2,
+                         .sizes = {3, 4, 2},
+                         .act = GN_ACT_TANH,
+                         .ntk = 1,
+                         .bias = 1,
+                         .output_scale = 1};
     gn_mlp net;
     char err[128];
     cr_assert_eq(gn_mlp_init_ex(&net, &cfg, 6, 2, err, sizeof err), 0, "%s", err);

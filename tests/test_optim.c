@@ -26,15 +26,21 @@ typedef struct fixture {
 static void fixture_make(fixture *f)
 {
     gn_blas_init(1);
-    gn_mlp_config cfg = {.n_layers = 3, .sizes = {D, 9, 7, C}, .act = GN_ACT_TANH, .ntk = 1,
-                         .bias = 1, .output_scale = 1};
+    gn_mlp_config cfg = {.n_layers = 3,
+                         .sizes = {D, 9, 7, C},
+                         .act = GN_ACT_TANH,
+                         .ntk = 1,
+                         .bias = 1,
+                         .output_scale = 1};
     char err[128];
     cr_assert_eq(gn_mlp_init(&f->net, &cfg, N, err, sizeof err), 0, "%s", err);
     gn_rng r;
     gn_rng_seed(&r, 17, "conformance");
     gn_mlp_init_params(&f->net, &r);
-    for (int j = 0; j < N * D; j++) f->X[j] = gn_rng_normal(&r);
-    for (int j = 0; j < N * C; j++) f->Y[j] = gn_rng_normal(&r);
+    for (int j = 0; j < N * D; j++)
+        f->X[j] = gn_rng_normal(&r);
+    for (int j = 0; j < N * C; j++)
+        f->Y[j] = gn_rng_normal(&r);
 }
 
 /* Defaults of the table, with the step size scaled by lr_scale. */
@@ -66,7 +72,8 @@ static int indices[64];
 ParameterizedTestParameters(optim, conforms)
 {
     int n = 0;
-    while (gn_optimizers[n] && n < 64) indices[n] = n, n++;
+    while (gn_optimizers[n] && n < 64)
+        indices[n] = n, n++;
     return cr_make_param_array(int, indices, n);
 }
 
@@ -82,7 +89,8 @@ ParameterizedTest(int *index, optim, conforms)
         cr_expect(p->doc && *p->doc, "%s.%s has no doc", *name, p->name);
         if (p->def)
             cr_expect_eq(gn_param_check(p, p->def, why, sizeof why), 0,
-                         "%s.%s default \"%s\" fails its own check: %s", *name, p->name, p->def, why);
+                         "%s.%s default \"%s\" fails its own check: %s", *name, p->name, p->def,
+                         why);
         for (const gn_param *q = p + 1; q->name; q++)
             cr_expect_neq(strcmp(p->name, q->name), 0, "%s: duplicate %s", *name, p->name);
     }
@@ -103,8 +111,13 @@ ParameterizedTest(int *index, optim, conforms)
     double l0 = loss_at(&f1);
     double prev = l0;
     for (int k = 0; k < 3; k++) {
-        gn_step_ctx ctx1 = {.model = &f1.net, .loss = GN_LOSS_SQUARE, .X = f1.X, .Y = f1.Y,
-                            .b = N, .c = C, .iteration = k};
+        gn_step_ctx ctx1 = {.model = &f1.net,
+                            .loss = GN_LOSS_SQUARE,
+                            .X = f1.X,
+                            .Y = f1.Y,
+                            .b = N,
+                            .c = C,
+                            .iteration = k};
         gn_step_ctx ctx2 = ctx1;
         ctx2.model = &f2.net, ctx2.X = f2.X, ctx2.Y = f2.Y;
         gn_step_info i1, i2;
@@ -122,7 +135,8 @@ ParameterizedTest(int *index, optim, conforms)
     }
     cr_expect_eq(memcmp(f1.net.theta, f2.net.theta, sizeof(double) * f1.net.m), 0,
                  "%s: two instances from the same start differ", *name);
-    for (size_t p = 0; p < f1.net.m; p++) cr_assert(isfinite(f1.net.theta[p]));
+    for (size_t p = 0; p < f1.net.m; p++)
+        cr_assert(isfinite(f1.net.theta[p]));
     ops->destroy(o1);
     ops->destroy(o2);
     gn_mlp_free(&f1.net);
@@ -145,7 +159,8 @@ Test(optim, registry_names_are_unique_and_found)
 ParameterizedTestParameters(optim, plan_equals_the_allocated_workspace)
 {
     int n = 0;
-    while (gn_optimizers[n] && n < 64) indices[n] = n, n++;
+    while (gn_optimizers[n] && n < 64)
+        indices[n] = n, n++;
     return cr_make_param_array(int, indices, n);
 }
 
@@ -154,7 +169,7 @@ ParameterizedTest(int *index, optim, plan_equals_the_allocated_workspace)
     const gn_optim_ops *ops = gn_optimizers[*index];
     /* settings that change a plugin's layout; each is tried where it exists */
     static const char *const variants[][2] = {
-        {NULL, NULL},           {"opt.solver", "cg"},       {"opt.form", "primal"},
+        {NULL, NULL},           {"opt.solver", "cg"},         {"opt.form", "primal"},
         {"opt.fisher", "true"}, {"opt.curvature_batch", "5"}, {"opt.schedule", "constant"},
     };
     fixture f;

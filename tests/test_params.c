@@ -325,10 +325,11 @@ Test(params, bind_refuses_a_value_its_table_refuses_and_names_the_key)
 static void check_layout(const char *what, const gn_param *t, size_t size)
 {
     for (int i = 0; t && t[i].name; i++) {
-        size_t w = t[i].type == GN_PARAM_REAL   ? sizeof(double)
-                   : t[i].type == GN_PARAM_INT  ? sizeof(long)
-                   : t[i].type == GN_PARAM_BOOL || t[i].type == GN_PARAM_CHOICE ? sizeof(int)
-                                                : sizeof(const char *);
+        size_t w = t[i].type == GN_PARAM_REAL  ? sizeof(double)
+                   : t[i].type == GN_PARAM_INT ? sizeof(long)
+                   : t[i].type == GN_PARAM_BOOL || t[i].type == GN_PARAM_CHOICE
+                       ? sizeof(int)
+                       : sizeof(const char *);
         cr_expect_leq(t[i].offset + w, size, "%s.%s lies outside its struct", what, t[i].name);
         for (int j = 0; j < i; j++)
             cr_expect_neq(t[i].offset, t[j].offset, "%s.%s and %s.%s bind one field", what,
@@ -387,6 +388,7 @@ Test(params, hidden_layer_lists_have_one_grammar)
     for (int i = 0; bad[i]; i++)
         cr_expect_eq(gn_model_hidden_parse(bad[i], w, 40), -1, "\"%s\"", bad[i]);
     char many[200] = "1";
-    for (int i = 1; i < 31; i++) strcat(many, "-1");
+    for (int i = 1; i < 31; i++)
+        strcat(many, "-1");
     cr_expect_eq(gn_model_hidden_parse(many, w, 40), -1, "31 layers is one more than depth allows");
 }

@@ -80,22 +80,18 @@ static const char *out_path(const char *fig, const char *ext)
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     size_t cap = 4096, n = 0;
     char *s = malloc(cap);
     for (;;) {
-        if (n + 1024 >= cap)
-            s = realloc(s, cap *= 2);
+        if (n + 1024 >= cap) s = realloc(s, cap *= 2);
         size_t k = fread(s + n, 1, cap - n - 1, f);
-        if (k == 0)
-            break;
+        if (k == 0) break;
         n += k;
     }
     fclose(f);
     s[n] = '\0';
-    if (len)
-        *len = n;
+    if (len) *len = n;
     return s;
 }
 
@@ -141,13 +137,11 @@ static void quoted_after(const char *line, const char *key, char *out, size_t le
 {
     const char *p = strstr(line, key);
     out[0] = '\0';
-    if (!p)
-        return;
+    if (!p) return;
     p += strlen(key);
     const char *q = strchr(p, '"');
     size_t n = q ? (size_t)(q - p) : strlen(p);
-    if (n >= len)
-        n = len - 1;
+    if (n >= len) n = len - 1;
     memcpy(out, p, n);
     out[n] = '\0';
 }
@@ -166,8 +160,7 @@ static void dat_parse(const char *path, dat_file *d)
             quoted_after(line, "label \"", b->label, sizeof b->label);
             continue;
         }
-        if (line[0] == '#' || d->n == 0)
-            continue;
+        if (line[0] == '#' || d->n == 0) continue;
         dat_block *b = &d->b[d->n - 1];
         cr_assert_lt(b->n, MAXR);
         double *v = b->v[b->n++];
@@ -200,8 +193,8 @@ static void assert_row(const dat_block *b, int r, int c0, const double *want, in
     cr_assert_lt(r, b->n, "block '%s' has %d rows, wanted row %d", b->label, b->n, r);
     for (int i = 0; i < n; i++)
         cr_assert(fabs(b->v[r][c0 + i] - want[i]) <= EPS * (1 + fabs(want[i])),
-                  "block '%s' row %d column %d: %.17g, expected %.17g", b->label, r,
-                  c0 + i + 1, b->v[r][c0 + i], want[i]);
+                  "block '%s' row %d column %d: %.17g, expected %.17g", b->label, r, c0 + i + 1,
+                  b->v[r][c0 + i], want[i]);
 }
 
 static char *columns[] = {"dataset.name", "model.width", "train.batch", "loss", "opt.lr"};
@@ -219,8 +212,8 @@ static gn_experiment experiment(gn_figure *figs, int n)
     return ex;
 }
 
-static gn_figure figure(char *name, char *kind, char *x, char *y, char *series,
-                        char *panels, int logx, int logy)
+static gn_figure figure(char *name, char *kind, char *x, char *y, char *series, char *panels,
+                        int logx, int logy)
 {
     gn_figure f;
     memset(&f, 0, sizeof f);
@@ -235,8 +228,8 @@ static gn_figure figure(char *name, char *kind, char *x, char *y, char *series,
     return f;
 }
 
-static int plot(gn_figure *figs, int n, const char *results, const char *format,
-                char *err, size_t errlen)
+static int plot(gn_figure *figs, int n, const char *results, const char *format, char *err,
+                size_t errlen)
 {
     gn_experiment ex = experiment(figs, n);
     return gn_plot_experiment(&ex, results, tmpdir, format, err, errlen);
@@ -286,8 +279,7 @@ Test(plot, trace_without_panels_reduces_over_seeds)
 
 Test(plot, trace_with_panels_cuts_diverged_run_and_skips_nan)
 {
-    gn_figure f = figure("wall", "trace", "wall_s", "train_loss", "optimizer",
-                         "model.width", 0, 1);
+    gn_figure f = figure("wall", "trace", "wall_s", "train_loss", "optimizer", "model.width", 0, 1);
     char err[1024];
     int rc = plot(&f, 1, fixture("basic"), "png", err, sizeof err);
     cr_assert_eq(rc, 0, "%s", err);
@@ -329,8 +321,7 @@ Test(plot, shared_series_value_gets_differing_settings)
 {
     /* Series by width, no panels: ggn and sgd share each width and differ
      * in optimizer and lr. */
-    gn_figure f = figure("by-width", "trace", "iteration", "train_loss", "model.width",
-                         NULL, 0, 0);
+    gn_figure f = figure("by-width", "trace", "iteration", "train_loss", "model.width", NULL, 0, 0);
     char err[1024];
     cr_assert_eq(plot(&f, 1, fixture("basic"), "png", err, sizeof err), 0, "%s", err);
     dat_file d;
@@ -347,8 +338,8 @@ Test(plot, shared_series_value_gets_differing_settings)
 Test(plot, trace_empty_cells_and_inf_leave_gaps)
 {
     /* test_loss: empty for ggn width 16 seed 3, inf for the diverged run. */
-    gn_figure f = figure("test-loss", "trace", "iteration", "test_loss", "optimizer",
-                         "model.width", 0, 1);
+    gn_figure f =
+        figure("test-loss", "trace", "iteration", "test_loss", "optimizer", "model.width", 0, 1);
     char err[1024];
     cr_assert_eq(plot(&f, 1, fixture("basic"), "png", err, sizeof err), 0, "%s", err);
     assert_rendered("test-loss");
@@ -364,8 +355,8 @@ Test(plot, trace_empty_cells_and_inf_leave_gaps)
 
 Test(plot, summary_numeric_x_median_min_max)
 {
-    gn_figure f = figure("final", "summary", "model.width", "final_train_loss", "optimizer",
-                         NULL, 1, 1);
+    gn_figure f =
+        figure("final", "summary", "model.width", "final_train_loss", "optimizer", NULL, 1, 1);
     char err[1024];
     cr_assert_eq(plot(&f, 1, fixture("basic"), "png", err, sizeof err), 0, "%s", err);
     assert_rendered("final");
@@ -393,8 +384,8 @@ Test(plot, summary_numeric_x_median_min_max)
 
 Test(plot, summary_categorical_x_skips_empty_cells)
 {
-    gn_figure f = figure("ttt", "summary", "optimizer", "time_to_target_s", "model.width",
-                         NULL, 0, 0);
+    gn_figure f =
+        figure("ttt", "summary", "optimizer", "time_to_target_s", "model.width", NULL, 0, 0);
     char err[1024];
     cr_assert_eq(plot(&f, 1, fixture("basic"), "png", err, sizeof err), 0, "%s", err);
     assert_rendered("ttt");
@@ -418,8 +409,8 @@ Test(plot, summary_categorical_x_skips_empty_cells)
 
 Test(plot, summary_with_panels)
 {
-    gn_figure f = figure("final-panels", "summary", "model.width", "final_train_loss",
-                         "optimizer", "optimizer", 0, 0);
+    gn_figure f = figure("final-panels", "summary", "model.width", "final_train_loss", "optimizer",
+                         "optimizer", 0, 0);
     char err[1024];
     cr_assert_eq(plot(&f, 1, fixture("basic"), "png", err, sizeof err), 0, "%s", err);
     assert_rendered("final-panels");
@@ -539,8 +530,7 @@ static int no_pwned(const char *dir)
     cr_assert_not_null(d, "cannot list %s", dir);
     int clean = 1;
     for (struct dirent *e; (e = readdir(d));)
-        if (!strncmp(e->d_name, "PWNED", 5))
-            clean = 0;
+        if (!strncmp(e->d_name, "PWNED", 5)) clean = 0;
     closedir(d);
     return clean;
 }
@@ -577,10 +567,34 @@ Test(plot, quote_single_quotes_and_escapes_quotes_and_control_bytes)
  * The test script defines a string variable m, so an @m expanded by
  * mistake changes the printed value. */
 static const char *const hostile[] = {
-    "`touch PWNED`", "$(touch PWNED)", "x`touch PWNED_2`y", "`", "!touch PWNED",
-    "'", "''", "'''x'''", "a'b", "it's \"q\"", "\"", "\"'\"", "\\", "back\\slash\\",
-    "tail\\", "\\101\\n", "@m", "x @m y", "\"'@m", "'@m'", "line1\nline2", "\n",
-    "cr\rtab\tdel\x7f", "# not a comment", "a;b", "^_{}&~", "{/Symbol a}", "caf\xc3\xa9",
+    "`touch PWNED`",
+    "$(touch PWNED)",
+    "x`touch PWNED_2`y",
+    "`",
+    "!touch PWNED",
+    "'",
+    "''",
+    "'''x'''",
+    "a'b",
+    "it's \"q\"",
+    "\"",
+    "\"'\"",
+    "\\",
+    "back\\slash\\",
+    "tail\\",
+    "\\101\\n",
+    "@m",
+    "x @m y",
+    "\"'@m",
+    "'@m'",
+    "line1\nline2",
+    "\n",
+    "cr\rtab\tdel\x7f",
+    "# not a comment",
+    "a;b",
+    "^_{}&~",
+    "{/Symbol a}",
+    "caf\xc3\xa9",
 };
 #define N_HOSTILE (sizeof hostile / sizeof hostile[0])
 
@@ -672,8 +686,7 @@ static void assert_lines_are_commands(const char *fig)
         cr_assert(*line == '\n' || *line == '#' || *line == ' ' || (*line >= 'a' && *line <= 'z'),
                   "%s.gp: a line starts with value text: %.60s", fig, line);
         char *nl = strchr(line, '\n');
-        if (!nl)
-            break;
+        if (!nl) break;
         line = nl + 1;
     }
     free(gp);
@@ -706,9 +719,10 @@ Test(plot, hostile_text_is_quoted_in_scripts_and_runs_nothing)
     cr_assert(file_contains(keys, "title 'dataset.train=d\\^\\_\\{\\}\\&\\~\\\\101.csv'"));
     cr_assert(file_contains(keys, "datafile = 'keys.dat'"));
     cr_assert(file_contains(keys, "set output 'keys.png'"));
-    cr_assert(file_contains(keys, "# keys.gp: figure \"keys\" of experiment \"exp `touch PWNED`\""));
-    cr_assert(file_contains(out_path("panels", "gp"),
-                            "set title 'dataset.train = a`touch PWNED`.csv'"));
+    cr_assert(
+        file_contains(keys, "# keys.gp: figure \"keys\" of experiment \"exp `touch PWNED`\""));
+    cr_assert(
+        file_contains(out_path("panels", "gp"), "set title 'dataset.train = a`touch PWNED`.csv'"));
     cr_assert(file_contains(out_path("tics", "gp"),
                             "set xtics ('a`touch PWNED`.csv' 0, '{}b$(touch PWNED)'.\"\\047\"."
                             "'q\"z\\\\.csv' 1, 'c `touch PWNED`\\@m.csv' 2"));

@@ -22,8 +22,7 @@ Test(rng, fnv1a_matches_reference_values)
     cr_assert_eq(gn_hash_str("a", GN_HASH_INIT), 0xaf63dc4c8601ec8cULL);
     cr_assert_eq(gn_hash_str("foobar", GN_HASH_INIT), 0x85944171f73967e8ULL);
     cr_assert_eq(gn_hash_bytes("foobar", 6, GN_HASH_INIT), 0x85944171f73967e8ULL);
-    cr_assert_eq(gn_hash_bytes("bar", 3, gn_hash_str("foo", GN_HASH_INIT)),
-                 0x85944171f73967e8ULL);
+    cr_assert_eq(gn_hash_bytes("bar", 3, gn_hash_str("foo", GN_HASH_INIT)), 0x85944171f73967e8ULL);
 }
 
 /* Regression oracle: the first outputs for seed 42, stream "test", computed
@@ -36,7 +35,8 @@ Test(rng, seed_gives_pinned_outputs)
                                     0x1a2fc8341c39b0b9ULL, 0xd17def1b9209aebdULL};
     gn_rng r;
     gn_rng_seed(&r, 42, "test");
-    for (int i = 0; i < 4; i++) cr_assert_eq(gn_rng_u64(&r), want[i], "output %d", i);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(gn_rng_u64(&r), want[i], "output %d", i);
 
     /* normals go through libm's log/cos/sin: pinned to a tight tolerance */
     static const double z[] = {2.3205921012766582, 1.0975609986420578, 0.19337463115407688,
@@ -53,7 +53,8 @@ Test(rng, same_seed_same_stream_repeats)
     gn_rng a, b;
     gn_rng_seed(&a, 7, "batches");
     gn_rng_seed(&b, 7, "batches");
-    for (int i = 0; i < 1000; i++) cr_assert_eq(gn_rng_u64(&a), gn_rng_u64(&b));
+    for (int i = 0; i < 1000; i++)
+        cr_assert_eq(gn_rng_u64(&a), gn_rng_u64(&b));
     /* reseeding resets the Box-Muller spare */
     gn_rng_seed(&a, 7, "batches");
     double first = gn_rng_normal(&a);
@@ -125,7 +126,8 @@ Test(rng, below_is_in_range_and_uniform)
     cr_assert_eq(gn_rng_below(&r, 0), 0ULL);
     cr_assert_eq(gn_rng_below(&r, 1), 0ULL);
     uint64_t big = (1ULL << 63) + 12345;
-    for (int i = 0; i < 1000; i++) cr_assert_lt(gn_rng_below(&r, big), big);
+    for (int i = 0; i < 1000; i++)
+        cr_assert_lt(gn_rng_below(&r, big), big);
 
     enum { K = 10 };
     int n = 100000;
@@ -136,7 +138,8 @@ Test(rng, below_is_in_range_and_uniform)
         count[v]++;
     }
     double chi2 = 0, e = (double)n / K;
-    for (int k = 0; k < K; k++) chi2 += (count[k] - e) * (count[k] - e) / e;
+    for (int k = 0; k < K; k++)
+        chi2 += (count[k] - e) * (count[k] - e) / e;
     /* 9 degrees of freedom: P(chi2 > 35) is about 6e-5 */
     cr_assert_lt(chi2, 35.0, "chi2 %g", chi2);
 
@@ -144,7 +147,8 @@ Test(rng, below_is_in_range_and_uniform)
      * range must be hit about half the time (a biased "x % n" would not be) */
     uint64_t n3 = 0xC000000000000000ULL; /* 3 * 2^62 */
     int high = 0;
-    for (int i = 0; i < 10000; i++) high += gn_rng_below(&r, n3) >= n3 / 2;
+    for (int i = 0; i < 10000; i++)
+        high += gn_rng_below(&r, n3) >= n3 / 2;
     cr_assert(abs(high - 5000) < 5 * 50, "high %d of 10000", high);
 }
 
@@ -154,7 +158,8 @@ Test(rng, shuffle_is_a_permutation)
     gn_rng_seed(&r, 9, "shuffle");
     enum { N = 50 };
     int v[N], seen[N];
-    for (int i = 0; i < N; i++) v[i] = i;
+    for (int i = 0; i < N; i++)
+        v[i] = i;
     gn_rng_shuffle(&r, v, N);
     memset(seen, 0, sizeof seen);
     int moved = 0;
@@ -163,7 +168,8 @@ Test(rng, shuffle_is_a_permutation)
         seen[v[i]]++;
         moved += v[i] != i;
     }
-    for (int i = 0; i < N; i++) cr_assert_eq(seen[i], 1);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(seen[i], 1);
     cr_assert_gt(moved, N / 2);
     gn_rng_shuffle(&r, v, 0);
     gn_rng_shuffle(&r, v, 1);
@@ -175,5 +181,6 @@ Test(rng, shuffle_is_a_permutation)
         gn_rng_shuffle(&r, w, 3);
         count[w[0] * 2 + (w[1] > w[2])]++;
     }
-    for (int k = 0; k < 6; k++) cr_assert(labs(count[k] - 10000) < 500, "order %d: %ld", k, count[k]);
+    for (int k = 0; k < 6; k++)
+        cr_assert(labs(count[k] - 10000) < 500, "order %d: %ld", k, count[k]);
 }

@@ -9,10 +9,14 @@
 static size_t cell_bytes(gn_col_type t)
 {
     switch (t) {
-    case GN_COL_INT: return sizeof(long);
-    case GN_COL_TEXT: return 1;
-    case GN_COL_TEXT_PTR: return sizeof(const char *);
-    default: return sizeof(double);
+    case GN_COL_INT:
+        return sizeof(long);
+    case GN_COL_TEXT:
+        return 1;
+    case GN_COL_TEXT_PTR:
+        return sizeof(const char *);
+    default:
+        return sizeof(double);
     }
 }
 
@@ -24,7 +28,8 @@ Test(schema, runs_columns_are_unique_labelled_and_inside_the_result)
     for (int t = 0; t < 2; t++)
         for (const gn_column *c = tables[t]; c->name; c++) {
             cr_expect(c->label && *c->label, "%s has no label", c->name);
-            for (int i = 0; i < n; i++) cr_expect_str_neq(seen[i], c->name);
+            for (int i = 0; i < n; i++)
+                cr_expect_str_neq(seen[i], c->name);
             cr_assert_lt(n, 64);
             seen[n++] = c->name;
             if (t == 1)
@@ -42,7 +47,8 @@ Test(schema, trace_columns_follow_their_enum_and_fit_the_row)
         cr_expect(c->label && *c->label, "%s has no label", c->name);
         cr_expect_eq(c->offset, j * sizeof(double), "%s is not v[%d]", c->name, j);
         cr_expect_leq(c->offset + sizeof(double), sizeof(((gn_trace_row *)0)->v));
-        for (int k = 0; k < j; k++) cr_expect_str_neq(gn_trace_columns[k].name, c->name);
+        for (int k = 0; k < j; k++)
+            cr_expect_str_neq(gn_trace_columns[k].name, c->name);
         cr_expect_eq(gn_schema_trace_column(c->name), c);
     }
 }

@@ -80,8 +80,8 @@ Test(shard, loads_are_within_one_run_of_each_other)
         cr_expect(hi <= total / (uint64_t)n + max_cost, "%d shards: makespan %llu", n,
                   (unsigned long long)hi);
         /* many small runs: within 1% of the even share */
-        cr_expect((double)hi <= 1.01 * ((double)total / n), "%d shards: %.4f of the even share",
-                  n, (double)hi / ((double)total / n));
+        cr_expect((double)hi <= 1.01 * ((double)total / n), "%d shards: %.4f of the even share", n,
+                  (double)hi / ((double)total / n));
     }
     free(cost);
 }

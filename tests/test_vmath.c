@@ -14,8 +14,10 @@ static const struct {
     const char *name;
     vfun vec;
     double (*ref)(double);
-} funcs[] = {{"tanh", gn_vtanh, tanh}, {"exp", gn_vexp, exp},
-             {"log1p", gn_vlog1p, log1p}, {"erfc", gn_verfc, erfc}};
+} funcs[] = {{"tanh", gn_vtanh, tanh},
+             {"exp", gn_vexp, exp},
+             {"log1p", gn_vlog1p, log1p},
+             {"erfc", gn_verfc, erfc}};
 static const char *const variants[] = {"scalar", "sse2", "avx2", "avx512"};
 
 /* ulps between a and the reference r (relative to r, with a floor at the
@@ -32,12 +34,15 @@ static double ulps(double a, double r)
 static size_t inputs(double *x)
 {
     size_t n = 0;
-    for (int i = -4000; i <= 4000; i++) x[n++] = i * 0.005;
-    for (int e = -300; e <= 300; e += 7) x[n++] = pow(10.0, e / 10.0), x[n++] = -pow(10.0, e / 10.0);
-    const double special[] = {0.0, -0.0, DBL_MIN, -DBL_MIN, DBL_MAX, -DBL_MAX, 700.0, 710.0,
-                              -745.0, -0.999999, 19.0625, -19.0625, 1e-320,
-                              INFINITY, -INFINITY, NAN};
-    for (size_t i = 0; i < sizeof special / sizeof *special; i++) x[n++] = special[i];
+    for (int i = -4000; i <= 4000; i++)
+        x[n++] = i * 0.005;
+    for (int e = -300; e <= 300; e += 7)
+        x[n++] = pow(10.0, e / 10.0), x[n++] = -pow(10.0, e / 10.0);
+    const double special[] = {0.0,    -0.0,     DBL_MIN,   -DBL_MIN,  DBL_MAX, -DBL_MAX,
+                              700.0,  710.0,    -745.0,    -0.999999, 19.0625, -19.0625,
+                              1e-320, INFINITY, -INFINITY, NAN};
+    for (size_t i = 0; i < sizeof special / sizeof *special; i++)
+        x[n++] = special[i];
     if (n % 2 == 0) x[n++] = 0.25;
     return n;
 }
@@ -84,5 +89,6 @@ Test(vmath, in_place_and_unknown_variant)
     cr_assert_str_eq(gn_vmath_isa(), "sse2", "a failed select keeps the variant");
     double x[5] = {-2, -1, 0, 1, 2};
     gn_vtanh(x, x, 5);
-    for (int i = 0; i < 5; i++) cr_assert_leq(ulps(x[i], tanh(i - 2.0)), GN_TOL_VMATH_ULP);
+    for (int i = 0; i < 5; i++)
+        cr_assert_leq(ulps(x[i], tanh(i - 2.0)), GN_TOL_VMATH_ULP);
 }

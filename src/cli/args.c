@@ -62,10 +62,12 @@ int gn_cli_check_format(const char *f)
 char *gn_cli_join_args(int argc, char **argv)
 {
     size_t len = 1;
-    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
     char *s = malloc(len), *p = s;
     if (!s) return NULL;
-    for (int i = 0; i < argc; i++) p += sprintf(p, "%s%s", i ? " " : "", argv[i]);
+    for (int i = 0; i < argc; i++)
+        p += sprintf(p, "%s%s", i ? " " : "", argv[i]);
     *p = 0;
     return s;
 }

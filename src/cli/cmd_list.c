@@ -23,8 +23,7 @@ static void print_params(const gn_param *p, const char *prefix)
 int gn_cmd_list(int argc, char **argv)
 {
     const char *what = argc > 2 ? argv[2] : NULL;
-    if (argc > 3)
-        return gn_cli_usage_error("list takes at most one argument, got \"%s\"", argv[3]);
+    if (argc > 3) return gn_cli_usage_error("list takes at most one argument, got \"%s\"", argv[3]);
     int all = what == NULL, shown = 0;
     if (all || strcmp(what, "optimizers") == 0) {
         printf("optimizers:\n");

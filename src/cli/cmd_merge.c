@@ -34,7 +34,8 @@ static int same_experiment_files(const char **dirs, int n_dirs)
             free(text0);
             return 2;
         }
-        if (d == 0) text0 = text;
+        if (d == 0)
+            text0 = text;
         else {
             int same = strcmp(text, text0) == 0;
             free(text);
@@ -61,15 +62,21 @@ int gn_cmd_merge(int argc, char **argv)
     if (!dirs) return 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--out") == 0 && val) out = val, i++;
-        else if (strcmp(a, "--plots") == 0 && val) plots = val, i++;
-        else if (strcmp(a, "--format") == 0 && val) format = val, i++;
-        else if (strcmp(a, "--quick") == 0) quick = 1;
-        else if (strcmp(a, "--no-plot") == 0) no_plot = 1;
+        if (strcmp(a, "--out") == 0 && val)
+            out = val, i++;
+        else if (strcmp(a, "--plots") == 0 && val)
+            plots = val, i++;
+        else if (strcmp(a, "--format") == 0 && val)
+            format = val, i++;
+        else if (strcmp(a, "--quick") == 0)
+            quick = 1;
+        else if (strcmp(a, "--no-plot") == 0)
+            no_plot = 1;
         else if (a[0] == '-') {
             free(dirs);
             return gn_cli_usage_error("merge: unknown option or missing value: \"%s\"", a);
-        } else dirs[n_dirs++] = a;
+        } else
+            dirs[n_dirs++] = a;
     }
     if (n_dirs == 0) {
         free(dirs);

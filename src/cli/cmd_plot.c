@@ -14,13 +14,16 @@ int gn_cmd_plot(int argc, char **argv)
     const char *dir = NULL, *plots = NULL, *format = "png";
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--plots") == 0 && val) plots = val, i++;
-        else if (strcmp(a, "--format") == 0 && val) format = val, i++;
+        if (strcmp(a, "--plots") == 0 && val)
+            plots = val, i++;
+        else if (strcmp(a, "--format") == 0 && val)
+            format = val, i++;
         else if (a[0] == '-')
             return gn_cli_usage_error("plot: unknown option or missing value: \"%s\"", a);
         else if (dir)
             return gn_cli_usage_error("plot: more than one results folder (\"%s\")", a);
-        else dir = a;
+        else
+            dir = a;
     }
     if (!dir) return gn_cli_usage_error("plot: missing %s", "RESULTS_DIR");
     if (!gn_cli_check_format(format))

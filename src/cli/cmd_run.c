@@ -40,15 +40,20 @@ int gn_cmd_run_or_check(int argc, char **argv, int check)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--quick") == 0) o.quick = 1;
+        if (strcmp(a, "--quick") == 0)
+            o.quick = 1;
         else if (check) {
             if (a[0] == '-') return gn_cli_usage_error("check: unknown option \"%s\"", a);
             if (file) return gn_cli_usage_error("check: more than one experiment file (\"%s\")", a);
             file = a;
-        } else if (strcmp(a, "--out") == 0 && val) out = val, i++;
-        else if (strcmp(a, "--plots") == 0 && val) plots = val, i++;
-        else if (strcmp(a, "--only") == 0 && val) only = val, i++;
-        else if (strcmp(a, "--format") == 0 && val) format = val, i++;
+        } else if (strcmp(a, "--out") == 0 && val)
+            out = val, i++;
+        else if (strcmp(a, "--plots") == 0 && val)
+            plots = val, i++;
+        else if (strcmp(a, "--only") == 0 && val)
+            only = val, i++;
+        else if (strcmp(a, "--format") == 0 && val)
+            format = val, i++;
         else if (strcmp(a, "--jobs") == 0) {
             if (gn_cli_parse_count("--jobs", val, &o.jobs) != 0) return 2;
             i++;
@@ -66,9 +71,12 @@ int gn_cmd_run_or_check(int argc, char **argv, int check)
         } else if (strcmp(a, "--shard") == 0) {
             if (gn_cli_parse_shard(val, &o.shard_k, &o.shard_n) != 0) return 2;
             i++;
-        } else if (strcmp(a, "--fresh") == 0) o.fresh = 1;
-        else if (strcmp(a, "--no-plot") == 0) no_plot = 1;
-        else if (strcmp(a, "--dry-run") == 0) o.dry_run = 1;
+        } else if (strcmp(a, "--fresh") == 0)
+            o.fresh = 1;
+        else if (strcmp(a, "--no-plot") == 0)
+            no_plot = 1;
+        else if (strcmp(a, "--dry-run") == 0)
+            o.dry_run = 1;
         else if (a[0] == '-')
             return gn_cli_usage_error("run: unknown option or missing value: \"%s\"", a);
         else if (file)
@@ -166,14 +174,15 @@ int gn_cmd_run_launched(int argc, char **argv)
     char nbuf[32];
     snprintf(nbuf, sizeof nbuf, size > 0 ? "%d" : "several", size);
     if (rank == 0)
-        fprintf(stderr,
-                "gnbench: started by an MPI launcher (%s ranks), but this gnbench was built without "
-                "MPI: every rank would run the whole sweep into the same folder, so none does.\n"
-                "gnbench: install MPI (Debian: apt-get install libopenmpi-dev openmpi-bin) and "
-                "rebuild (meson setup --reconfigure build -Dmpi=enabled && ninja -C build), or run "
-                "without mpirun: --jobs N on one machine, --shard K/N across machines "
-                "(docs/SCALING.md).\n",
-                nbuf);
+        fprintf(
+            stderr,
+            "gnbench: started by an MPI launcher (%s ranks), but this gnbench was built without "
+            "MPI: every rank would run the whole sweep into the same folder, so none does.\n"
+            "gnbench: install MPI (Debian: apt-get install libopenmpi-dev openmpi-bin) and "
+            "rebuild (meson setup --reconfigure build -Dmpi=enabled && ninja -C build), or run "
+            "without mpirun: --jobs N on one machine, --shard K/N across machines "
+            "(docs/SCALING.md).\n",
+            nbuf);
     return 2;
 #endif
 }

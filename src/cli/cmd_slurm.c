@@ -43,16 +43,20 @@ static void put_quoted(FILE *f, const char *s)
     }
     fputc('\'', f);
     for (const char *p = s; *p; p++)
-        if (*p == '\'') fputs("'\\''", f);
-        else fputc(*p, f);
+        if (*p == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*p, f);
     fputc('\'', f);
 }
 
 static void absolute(const char *path, char *buf, size_t len)
 {
     char cwd[PATH_MAX];
-    if (path[0] == '/' || !getcwd(cwd, sizeof cwd)) snprintf(buf, len, "%s", path);
-    else if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len) buf[len - 1] = 0;
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+        snprintf(buf, len, "%s", path);
+    else if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len)
+        buf[len - 1] = 0;
 }
 
 /* A value the Slurm script would hold (a path, an sbatch option): refused
@@ -64,9 +68,12 @@ static int slurm_value_check(const char *what, const char *s)
     if (!strpbrk(s, "\n\r")) return 0;
     fprintf(stderr, "gnbench: slurm: %s \"", what);
     for (const char *p = s; *p; p++)
-        if (*p == '\n') fputs("\\n", stderr);
-        else if (*p == '\r') fputs("\\r", stderr);
-        else fputc(*p, stderr);
+        if (*p == '\n')
+            fputs("\\n", stderr);
+        else if (*p == '\r')
+            fputs("\\r", stderr);
+        else
+            fputc(*p, stderr);
     fprintf(stderr, "\" contains a line break, which a Slurm script cannot hold safely\n");
     return 2;
 }
@@ -74,15 +81,15 @@ static int slurm_value_check(const char *what, const char *s)
 /* 0 when every value of the script is free of line breaks, else 2 (the
  * first that is not is named on stderr). */
 static int slurm_values_check(const char *cwd, const char *self, const char *exp_abs,
-                              const char *out_abs, const char *plots_abs, char **sbatch,
-                              int n_sb)
+                              const char *out_abs, const char *plots_abs, char **sbatch, int n_sb)
 {
     int rc = slurm_value_check("the current folder", cwd);
     if (!rc) rc = slurm_value_check("the gnbench program path", self);
     if (!rc) rc = slurm_value_check("EXPERIMENT.yaml", exp_abs);
     if (!rc) rc = slurm_value_check("--out", out_abs);
     if (!rc) rc = slurm_value_check("--plots", plots_abs);
-    for (int i = 0; i < n_sb && !rc; i++) rc = slurm_value_check("sbatch option", sbatch[i]);
+    for (int i = 0; i < n_sb && !rc; i++)
+        rc = slurm_value_check("sbatch option", sbatch[i]);
     return rc;
 }
 
@@ -98,26 +105,33 @@ static int parse_args(int argc, char **argv, slurm_args *a)
     for (int i = 2; i < argc; i++) {
         const char *s = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(s, "--") == 0) {
-            for (int j = i + 1; j < argc; j++) a->sbatch[a->n_sb++] = argv[j];
+            for (int j = i + 1; j < argc; j++)
+                a->sbatch[a->n_sb++] = argv[j];
             break;
-        } else if (strcmp(s, "--quick") == 0) a->quick = 1;
+        } else if (strcmp(s, "--quick") == 0)
+            a->quick = 1;
         else if (strcmp(s, "--array-size") == 0) {
             if (gn_cli_parse_count("--array-size", val, &a->shards) != 0) return 2;
             i++;
         } else if (strcmp(s, "--threads") == 0) {
             if (gn_cli_parse_count("--threads", val, &a->threads) != 0) return 2;
             i++;
-        } else if (strcmp(s, "--out") == 0 && val) a->out = val, i++;
-        else if (strcmp(s, "--plots") == 0 && val) a->plots = val, i++;
-        else if (strcmp(s, "--output") == 0 && val) a->output = val, i++;
-        else if (strcmp(s, "--format") == 0 && val) a->format = val, i++;
+        } else if (strcmp(s, "--out") == 0 && val)
+            a->out = val, i++;
+        else if (strcmp(s, "--plots") == 0 && val)
+            a->plots = val, i++;
+        else if (strcmp(s, "--output") == 0 && val)
+            a->output = val, i++;
+        else if (strcmp(s, "--format") == 0 && val)
+            a->format = val, i++;
         else if (s[0] == '-')
             return gn_cli_usage_error("slurm: unknown option or missing value: \"%s\" (sbatch "
                                       "options go after --)",
                                       s);
         else if (a->file)
             return gn_cli_usage_error("slurm: more than one experiment file (\"%s\")", s);
-        else a->file = s;
+        else
+            a->file = s;
     }
     if (!a->file) return gn_cli_usage_error("slurm: missing %s", "EXPERIMENT.yaml");
     if (!gn_cli_check_format(a->format))
@@ -147,8 +161,10 @@ static void resolve_paths(const char *argv0, const slurm_args *a, const gn_exper
 {
     char buf[PATH_MAX]; /* results/NAME, plots/NAME: cut to the size of the result */
     ssize_t n = readlink("/proc/self/exe", p->self, sizeof p->self - 1);
-    if (n > 0) p->self[n] = 0;
-    else absolute(argv0, p->self, sizeof p->self);
+    if (n > 0)
+        p->self[n] = 0;
+    else
+        absolute(argv0, p->self, sizeof p->self);
     if (!realpath(a->file, p->exp)) absolute(a->file, p->exp, sizeof p->exp);
     if (!getcwd(p->cwd, sizeof p->cwd)) snprintf(p->cwd, sizeof p->cwd, ".");
     snprintf(buf, sizeof buf, "results/%s", ex->name);
@@ -238,8 +254,9 @@ static void put_merge_job(FILE *f, const slurm_args *a, const gn_experiment *ex,
     fprintf(f, "%s --plots ", a->quick ? " --quick" : "");
     put_quoted(f, p->plots);
     fprintf(f, " --format %s\nGNBENCH_MERGE\n)\nmerge_job=${merge_job%%%%;*}\n\n", a->format);
-    fprintf(f, "echo \"gnbench: submitted job array $array_job (%d shards of %s) and merge job "
-               "$merge_job (afterany:$array_job)\"\n",
+    fprintf(f,
+            "echo \"gnbench: submitted job array $array_job (%d shards of %s) and merge job "
+            "$merge_job (afterany:$array_job)\"\n",
             shards, ex->name);
 }
 

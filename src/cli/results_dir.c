@@ -20,7 +20,8 @@ static void newest_manifest(const char *dir, char *best, size_t len)
     struct timespec t = {0, 0};
     while ((e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        if (strncmp(e->d_name, "manifest", 8) != 0 || n < 12 || strcmp(e->d_name + n - 4, ".csv") != 0)
+        if (strncmp(e->d_name, "manifest", 8) != 0 || n < 12 ||
+            strcmp(e->d_name + n - 4, ".csv") != 0)
             continue;
         char p[4400];
         struct stat st;

@@ -28,7 +28,7 @@ typedef struct gn_column {
     const char *name;  /* the CSV header */
     const char *label; /* axis label, with the unit in parentheses */
     gn_col_type type;
-    size_t offset;     /* of the value in gn_run_result or gn_trace_row */
+    size_t offset; /* of the value in gn_run_result or gn_trace_row */
     unsigned flags;
 } gn_column;
 

@@ -72,8 +72,8 @@ static int commit_file(FILE *f, const char *tmp, const char *path, int bad, char
     return 0;
 }
 
-int gn_fs_write_atomic(const char *path, const void *data, size_t len, const char *tag,
-                       char *err, size_t errlen)
+int gn_fs_write_atomic(const char *path, const void *data, size_t len, const char *tag, char *err,
+                       size_t errlen)
 {
     char *tmp = temp_name(path, tag);
     FILE *f = tmp ? fopen(tmp, "wb") : NULL;
@@ -90,8 +90,7 @@ int gn_fs_write_atomic(const char *path, const void *data, size_t len, const cha
     return rc;
 }
 
-int gn_fs_copy_atomic(const char *src, const char *dst, const char *tag, char *err,
-                      size_t errlen)
+int gn_fs_copy_atomic(const char *src, const char *dst, const char *tag, char *err, size_t errlen)
 {
     FILE *in = fopen(src, "rb");
     if (!in) {

@@ -17,12 +17,11 @@ int gn_fs_exists(const char *path);
  * flushes them to disk and renames the file over path, so a reader sees the
  * old file or the new one, never a part. On failure the temporary file is
  * removed and err says "path: what failed: why". */
-int gn_fs_write_atomic(const char *path, const void *data, size_t len, const char *tag,
-                       char *err, size_t errlen);
+int gn_fs_write_atomic(const char *path, const void *data, size_t len, const char *tag, char *err,
+                       size_t errlen);
 
 /* Copies src to dst the same way. */
-int gn_fs_copy_atomic(const char *src, const char *dst, const char *tag, char *err,
-                      size_t errlen);
+int gn_fs_copy_atomic(const char *src, const char *dst, const char *tag, char *err, size_t errlen);
 
 /* Reads the whole of path into a new NUL-terminated buffer (*len bytes
  * before the NUL; the file may hold NUL bytes). At most max_bytes (0: 1 GiB).

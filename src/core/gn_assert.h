@@ -12,7 +12,6 @@
 /* Prints the failed check and aborts; called through GN_ASSERT. */
 _Noreturn void gn_assert_fail(const char *cond, const char *file, int line, const char *func);
 
-#define GN_ASSERT(cond) \
-    ((cond) ? (void)0 : gn_assert_fail(#cond, __FILE__, __LINE__, __func__))
+#define GN_ASSERT(cond) ((cond) ? (void)0 : gn_assert_fail(#cond, __FILE__, __LINE__, __func__))
 
 #endif

@@ -52,19 +52,36 @@ typedef struct gn_param {
  *                       same order next to the table)
  *   STRING, LIST -> const char * (the settings' text, which must outlive the
  *                       struct; LIST items joined by ';'; absent: NULL) */
-#define GN_P_OFFSET(S, f, T) \
-    (offsetof(S, f) + 0 * sizeof(char[_Generic(((S *)0)->f, T: 1, default: -1)]))
-#define GN_P_REAL(S, f, def, lo, hi, doc) \
-    {#f, GN_PARAM_REAL, def, lo, hi, NULL, doc, GN_P_OFFSET(S, f, double)}
-#define GN_P_INT(S, f, def, lo, hi, doc) \
-    {#f, GN_PARAM_INT, def, lo, hi, NULL, doc, GN_P_OFFSET(S, f, long)}
-#define GN_P_BOOL(S, f, def, doc) {#f, GN_PARAM_BOOL, def, 0, 0, NULL, doc, GN_P_OFFSET(S, f, int)}
-#define GN_P_CHOICE(S, f, def, choices, doc) \
-    {#f, GN_PARAM_CHOICE, def, 0, 0, choices, doc, GN_P_OFFSET(S, f, int)}
-#define GN_P_STRING(S, f, doc) \
-    {#f, GN_PARAM_STRING, NULL, 0, 0, NULL, doc, GN_P_OFFSET(S, f, const char *)}
-#define GN_P_LIST(S, f, doc) {#f, GN_PARAM_LIST, NULL, 0, 0, NULL, doc, GN_P_OFFSET(S, f, const char *)}
-#define GN_P_END {NULL, 0, NULL, 0, 0, NULL, NULL, 0}
+#define GN_P_OFFSET(S, f, T)                                                                       \
+    (offsetof(S, f) + 0 * sizeof(char[_Generic(((S *)0)->f, T : 1, default : -1)]))
+#define GN_P_REAL(S, f, def, lo, hi, doc)                                                          \
+    {                                                                                              \
+#f, GN_PARAM_REAL, def, lo, hi, NULL, doc, GN_P_OFFSET(S, f, double)                       \
+    }
+#define GN_P_INT(S, f, def, lo, hi, doc)                                                           \
+    {                                                                                              \
+#f, GN_PARAM_INT, def, lo, hi, NULL, doc, GN_P_OFFSET(S, f, long)                          \
+    }
+#define GN_P_BOOL(S, f, def, doc)                                                                  \
+    {                                                                                              \
+#f, GN_PARAM_BOOL, def, 0, 0, NULL, doc, GN_P_OFFSET(S, f, int)                            \
+    }
+#define GN_P_CHOICE(S, f, def, choices, doc)                                                       \
+    {                                                                                              \
+#f, GN_PARAM_CHOICE, def, 0, 0, choices, doc, GN_P_OFFSET(S, f, int)                       \
+    }
+#define GN_P_STRING(S, f, doc)                                                                     \
+    {                                                                                              \
+#f, GN_PARAM_STRING, NULL, 0, 0, NULL, doc, GN_P_OFFSET(S, f, const char *)                \
+    }
+#define GN_P_LIST(S, f, doc)                                                                       \
+    {                                                                                              \
+#f, GN_PARAM_LIST, NULL, 0, 0, NULL, doc, GN_P_OFFSET(S, f, const char *)                  \
+    }
+#define GN_P_END                                                                                   \
+    {                                                                                              \
+        NULL, 0, NULL, 0, 0, NULL, NULL, 0                                                         \
+    }
 
 /* Use as `min` of a REAL that must be strictly positive: the range is then
  * (0, max], described as such. */

@@ -59,7 +59,8 @@ uint64_t gn_hash_str(const char *s, uint64_t h)
 void gn_rng_seed(gn_rng *r, uint64_t seed, const char *stream)
 {
     uint64_t x = seed ^ mix64(gn_hash_str(stream ? stream : "", GN_HASH_INIT));
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64_next(&x);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64_next(&x);
     if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3])) r->s[0] = 1; /* never all zero */
     r->spare = 0.0;
     r->has_spare = 0;

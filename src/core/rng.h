@@ -18,9 +18,9 @@ typedef struct gn_rng {
  * independent streams derive from one user seed. */
 void gn_rng_seed(gn_rng *r, uint64_t seed, const char *stream);
 uint64_t gn_rng_u64(gn_rng *r);
-double gn_rng_uniform(gn_rng *r);           /* [0, 1) with 53 random bits */
-double gn_rng_normal(gn_rng *r);            /* standard normal (Box-Muller) */
-uint64_t gn_rng_below(gn_rng *r, uint64_t n); /* uniform in [0, n), unbiased */
+double gn_rng_uniform(gn_rng *r);              /* [0, 1) with 53 random bits */
+double gn_rng_normal(gn_rng *r);               /* standard normal (Box-Muller) */
+uint64_t gn_rng_below(gn_rng *r, uint64_t n);  /* uniform in [0, n), unbiased */
 void gn_rng_shuffle(gn_rng *r, int *v, int n); /* Fisher-Yates */
 
 /* FNV-1a 64-bit hash of a string, for stream tags and run ids. */

@@ -14,15 +14,12 @@
 void gn_test_hold(const char *run_id)
 {
     const char *path = getenv("GNBENCH_TEST_HOLD");
-    if (!path || !*path)
-        return;
+    if (!path || !*path) return;
     const char *pattern = getenv("GNBENCH_TEST_HOLD_RUNS");
-    if (pattern && *pattern && fnmatch(pattern, run_id, 0) != 0)
-        return;
+    if (pattern && *pattern && fnmatch(pattern, run_id, 0) != 0) return;
     char line[512];
     int n = snprintf(line, sizeof line, "%s %ld\n", run_id, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof line)
-        _exit(4);
+    if (n < 0 || (size_t)n >= sizeof line) _exit(4);
     /* O_APPEND: several held runs may report to one regular file; a FIFO
      * write of less than PIPE_BUF bytes is atomic. */
     int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -32,8 +29,7 @@ void gn_test_hold(const char *run_id)
     }
     ssize_t w = write(fd, line, (size_t)n);
     close(fd);
-    if (w != n)
-        _exit(4);
+    if (w != n) _exit(4);
     for (;;)
         pause(); /* until a signal ends the process */
 }

@@ -85,7 +85,8 @@ int *gn_ds_subset(int N, int n, uint64_t seed, const char *stream)
     if (N <= 0 || n < 0 || n > N) return NULL;
     int *v = malloc((size_t)N * sizeof *v);
     if (!v) return NULL;
-    for (int i = 0; i < N; i++) v[i] = i;
+    for (int i = 0; i < N; i++)
+        v[i] = i;
     if (n == N) return v;
     gn_rng r;
     gn_rng_seed(&r, seed, stream);
@@ -101,7 +102,8 @@ int *gn_ds_subset(int N, int n, uint64_t seed, const char *stream)
         free(v);
         return NULL;
     }
-    for (int i = 0; i < n; i++) mark[v[i]] = 1;
+    for (int i = 0; i < n; i++)
+        mark[v[i]] = 1;
     int o = 0;
     for (int i = 0; i < N; i++)
         if (mark[i]) v[o++] = i;
@@ -124,12 +126,15 @@ int gn_ds_split(int N, int n_train, int n_test, uint64_t seed, const char *strea
         free(te);
         return -1;
     }
-    for (int i = 0; i < N; i++) perm[i] = i;
+    for (int i = 0; i < N; i++)
+        perm[i] = i;
     gn_rng r;
     gn_rng_seed(&r, seed, stream);
     gn_rng_shuffle(&r, perm, N);
-    for (int i = 0; i < n_train; i++) mark[perm[i]] = 1;
-    for (int i = n_train; i < n_train + n_test; i++) mark[perm[i]] = 2;
+    for (int i = 0; i < n_train; i++)
+        mark[perm[i]] = 1;
+    for (int i = n_train; i < n_train + n_test; i++)
+        mark[perm[i]] = 2;
     int a = 0, b = 0;
     for (int i = 0; i < N; i++) {
         if (mark[i] == 1) tr[a++] = i;
@@ -172,8 +177,10 @@ int gn_ds_onehot(const double *Y, int n, const double *Yt, int nt, int *classes,
         free(B);
         return -2;
     }
-    for (int i = 0; i < n; i++) A[(size_t)i * K + (int)Y[i]] = 1.0;
-    for (int i = 0; i < nt; i++) B[(size_t)i * K + (int)Yt[i]] = 1.0;
+    for (int i = 0; i < n; i++)
+        A[(size_t)i * K + (int)Y[i]] = 1.0;
+    for (int i = 0; i < nt; i++)
+        B[(size_t)i * K + (int)Yt[i]] = 1.0;
     *out = A;
     if (out_t)
         *out_t = B;
@@ -198,11 +205,14 @@ void gn_ds_standardize(double *A, int n, int m, double *B, int nb)
             constant &= v == first;
         }
         if (constant || amax == 0.0) {
-            for (int i = 0; i < n; i++) A[(size_t)i * m + j] -= first;
-            for (int i = 0; i < nb; i++) B[(size_t)i * m + j] -= first;
+            for (int i = 0; i < n; i++)
+                A[(size_t)i * m + j] -= first;
+            for (int i = 0; i < nb; i++)
+                B[(size_t)i * m + j] -= first;
             continue;
         }
-        for (int i = 0; i < n; i++) mean += A[(size_t)i * m + j] / amax;
+        for (int i = 0; i < n; i++)
+            mean += A[(size_t)i * m + j] / amax;
         mean /= n; /* in units of amax, |mean| <= 1 */
         for (int i = 0; i < n; i++) {
             double e = A[(size_t)i * m + j] / amax - mean;

@@ -91,9 +91,11 @@ static int parse_cell(const char *path, int line, const char *col, const char *c
                       char *err, size_t errlen)
 {
     const char *b = cell;
-    while (*b == ' ' || *b == '\t') b++;
+    while (*b == ' ' || *b == '\t')
+        b++;
     size_t n = strlen(b);
-    while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t')) n--;
+    while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t'))
+        n--;
     if (n == 0) {
         gn_ds_err(err, errlen, "%s:%d: column '%s': empty cell", path, line, col);
         return -1;
@@ -113,8 +115,9 @@ static int parse_cell(const char *path, int line, const char *col, const char *c
         gn_ds_err(err, errlen, "%s:%d: column '%s': '%s' is not a number", path, line, col, text);
         rc = -1;
     } else if (!isfinite(v)) {
-        gn_ds_err(err, errlen, "%s:%d: column '%s': '%s' is not finite (NaN and Inf are not allowed)",
-                path, line, col, text);
+        gn_ds_err(err, errlen,
+                  "%s:%d: column '%s': '%s' is not finite (NaN and Inf are not allowed)", path,
+                  line, col, text);
         rc = -1;
     }
     if (text != tmp) free(text);
@@ -145,8 +148,9 @@ static int check_table(const char *path, const gn_table *t, char *err, size_t er
     for (int j = 0; j < t->n_cols; j++)
         for (int k = 0; k < j; k++)
             if (strcmp(t->header[j], t->header[k]) == 0) {
-                gn_ds_err(err, errlen, "%s:%d: column '%s' appears twice in the header (columns %d and %d)",
-                        path, t->header_line, t->header[j], k + 1, j + 1);
+                gn_ds_err(err, errlen,
+                          "%s:%d: column '%s' appears twice in the header (columns %d and %d)",
+                          path, t->header_line, t->header[j], k + 1, j + 1);
                 return -1;
             }
     if (t->n_rows == 0) {
@@ -175,7 +179,7 @@ static int choose_columns(const gn_ds_csv_opts *o, const char *path, const gn_ta
     }
     if (names && kcols) {
         gn_ds_err(err, errlen,
-                "dataset.target and dataset.target_columns are both set; give one of them");
+                  "dataset.target and dataset.target_columns are both set; give one of them");
         goto fail;
     }
     if (names) {
@@ -183,8 +187,10 @@ static int choose_columns(const gn_ds_csv_opts *o, const char *path, const gn_ta
         for (;;) {
             const char *e = strchr(p, ';');
             size_t len = e ? (size_t)(e - p) : strlen(p);
-            while (len > 0 && (*p == ' ' || *p == '\t')) p++, len--;
-            while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+            while (len > 0 && (*p == ' ' || *p == '\t'))
+                p++, len--;
+            while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+                len--;
             int j = -1;
             for (int k = 0; k < n; k++)
                 if (strlen(t->header[k]) == len && strncmp(t->header[k], p, len) == 0) {
@@ -192,8 +198,10 @@ static int choose_columns(const gn_ds_csv_opts *o, const char *path, const gn_ta
                     break;
                 }
             if (j < 0) {
-                gn_ds_err(err, errlen, "%s:%d: target column '%.*s' (dataset.target) not found; the header has: ",
-                        path, t->header_line, (int)len, p);
+                gn_ds_err(
+                    err, errlen,
+                    "%s:%d: target column '%.*s' (dataset.target) not found; the header has: ",
+                    path, t->header_line, (int)len, p);
                 list_header(t, err, errlen);
                 goto fail;
             }
@@ -209,8 +217,9 @@ static int choose_columns(const gn_ds_csv_opts *o, const char *path, const gn_ta
     } else {
         long k = kcols ? kcols : 1;
         if (k < 1 || k > n) {
-            gn_ds_err(err, errlen, "%s:%d: dataset.target_columns = %ld but the header has %d columns: ",
-                    path, t->header_line, k, n);
+            gn_ds_err(err, errlen,
+                      "%s:%d: dataset.target_columns = %ld but the header has %d columns: ", path,
+                      t->header_line, k, n);
             list_header(t, err, errlen);
             goto fail;
         }
@@ -223,7 +232,7 @@ static int choose_columns(const gn_ds_csv_opts *o, const char *path, const gn_ta
         if (!is_target[j]) ins[nin++] = j;
     if (nin == 0) {
         gn_ds_err(err, errlen, "%s:%d: no input columns: every column is a target (", path,
-                t->header_line);
+                  t->header_line);
         list_header(t, err, errlen);
         size_t u = strlen(err);
         if (u + 1 < errlen) snprintf(err + u, errlen - u, ")");
@@ -249,16 +258,18 @@ static int check_same_header(const char *test_path, const gn_table *te, const ch
     for (int j = 0; j < tr->n_cols && j < te->n_cols; j++)
         if (strcmp(te->header[j], tr->header[j]) != 0) {
             gn_ds_err(err, errlen,
-                    "%s:%d: column %d is '%s' but the training file %s has '%s' there", test_path,
-                    te->header_line, j + 1, te->header[j], train_path, tr->header[j]);
+                      "%s:%d: column %d is '%s' but the training file %s has '%s' there", test_path,
+                      te->header_line, j + 1, te->header[j], train_path, tr->header[j]);
             return -1;
         }
     if (te->n_cols != tr->n_cols) {
         const gn_table *longer = te->n_cols > tr->n_cols ? te : tr;
         int j = te->n_cols < tr->n_cols ? te->n_cols : tr->n_cols;
-        gn_ds_err(err, errlen, "%s:%d: header has %d columns but the training file %s has %d (column '%s' is %s)",
-                test_path, te->header_line, te->n_cols, train_path, tr->n_cols, longer->header[j],
-                longer == te ? "extra" : "missing");
+        gn_ds_err(
+            err, errlen,
+            "%s:%d: header has %d columns but the training file %s has %d (column '%s' is %s)",
+            test_path, te->header_line, te->n_cols, train_path, tr->n_cols, longer->header[j],
+            longer == te ? "extra" : "missing");
         return -1;
     }
     return 0;
@@ -273,8 +284,8 @@ static int csv_onehot(gn_dataset *ds, int *classes, const char *train_path, cons
                       size_t errlen)
 {
     double *A, *B;
-    int bad = 0, r = gn_ds_onehot(ds->Y_train, ds->n_train, ds->Y_test, ds->n_test, classes, &A,
-                                  &B, &bad);
+    int bad = 0,
+        r = gn_ds_onehot(ds->Y_train, ds->n_train, ds->Y_test, ds->n_test, classes, &A, &B, &bad);
     if (r == -1) {
         int in_test = bad >= ds->n_train;
         int row = in_test ? bad - ds->n_train : bad;
@@ -355,7 +366,8 @@ int gn_ds_load_csv(const gn_dataset_spec *spec, const gn_dataset_request *req, g
         gn_ds_err(err, errlen, "%s: out of memory", train_path);
         goto done;
     }
-    if (table_to_xy(train_path, &tr, in_cols, d, out_cols, c, ds->X_train, ds->Y_train, err, errlen))
+    if (table_to_xy(train_path, &tr, in_cols, d, out_cols, c, ds->X_train, ds->Y_train, err,
+                    errlen))
         goto done;
     if (ds->n_test > 0 &&
         table_to_xy(test_path, &te, in_cols, d, out_cols, c, ds->X_test, ds->Y_test, err, errlen))
@@ -390,7 +402,10 @@ int gn_ds_load_csv(const gn_dataset_spec *spec, const gn_dataset_request *req, g
     }
     if (n >= 0 && (size_t)n < sizeof ds->identity)
         snprintf(ds->identity + n, sizeof ds->identity - (size_t)n, " target=%s standardize=%s",
-                 targets, !std_on ? "false" : labels ? "inputs" : "true");
+                 targets,
+                 !std_on  ? "false"
+                 : labels ? "inputs"
+                          : "true");
     if (classes > 0) gn_ds_append(ds->identity, sizeof ds->identity, " onehot=%d", classes);
     rc = 0;
 done:

@@ -83,9 +83,9 @@ static int idx_check(const char *path, const gn_blob *b, int images, int want_n,
     }
     unsigned m = be32(b->data);
     if (m != magic) {
-        gn_ds_err(err, errlen,
-                  "%s: byte 0: IDX magic 0x%08x, expected 0x%08x (%s)", path, m, magic,
-                  images ? "unsigned bytes, 3 dimensions: images" : "unsigned bytes, 1 dimension: labels");
+        gn_ds_err(err, errlen, "%s: byte 0: IDX magic 0x%08x, expected 0x%08x (%s)", path, m, magic,
+                  images ? "unsigned bytes, 3 dimensions: images"
+                         : "unsigned bytes, 1 dimension: labels");
         return -1;
     }
     unsigned cnt = be32(b->data + 4);
@@ -109,8 +109,9 @@ static int idx_check(const char *path, const gn_blob *b, int images, int want_n,
         return -1;
     }
     if (b->len > want) {
-        gn_ds_err(err, errlen, "%s: byte %zu: %zu bytes of data after the %u %s the header declares",
-                  path, want, b->len - want, cnt, images ? "images" : "labels");
+        gn_ds_err(err, errlen,
+                  "%s: byte %zu: %zu bytes of data after the %u %s the header declares", path, want,
+                  b->len - want, cnt, images ? "images" : "labels");
         return -1;
     }
     if (!images)
@@ -183,7 +184,8 @@ static int fm_read(const fm_split *sp, int rot, uint64_t seed, double max_angle,
     if (gn_blob_read(lpath, &lab, err, errlen)) return -1;
     int nl = 0;
     if (idx_check(lpath, &lab, 0, sp->n_file, &nl, err, errlen) ||
-        gn_blob_read(path, img, err, errlen) || idx_check(path, img, 1, sp->n_file, &n, err, errlen)) {
+        gn_blob_read(path, img, err, errlen) ||
+        idx_check(path, img, 1, sp->n_file, &n, err, errlen)) {
         gn_blob_free(&lab);
         return -1;
     }
@@ -192,7 +194,8 @@ static int fm_read(const fm_split *sp, int rot, uint64_t seed, double max_angle,
     *idx = gn_ds_subset(n, sp->n, seed, sp->stream);
     *labels = malloc((size_t)(sp->n > 0 ? sp->n : 1));
     if (!*idx || !*labels) goto oom;
-    for (int i = 0; i < sp->n; i++) (*labels)[i] = lab.data[8 + (*idx)[i]];
+    for (int i = 0; i < sp->n; i++)
+        (*labels)[i] = lab.data[8 + (*idx)[i]];
     gn_blob_free(&lab);
     if (rot && sp->n > 0) {
         *angles = malloc((size_t)sp->n * sizeof **angles);
@@ -226,9 +229,11 @@ static void fm_convert(const gn_blob *img, const int *idx, int n, const double *
         double *x = X + (size_t)i * FM_PIX;
         if (angles) {
             rotate_image(src, angles[i], x);
-            for (int j = 0; j < FM_PIX; j++) x[j] = x[j] * a[j] + b[j];
+            for (int j = 0; j < FM_PIX; j++)
+                x[j] = x[j] * a[j] + b[j];
         } else {
-            for (int j = 0; j < FM_PIX; j++) x[j] = src[j] * a[j] + b[j];
+            for (int j = 0; j < FM_PIX; j++)
+                x[j] = src[j] * a[j] + b[j];
         }
     }
 }
@@ -276,10 +281,18 @@ int gn_ds_load_fashion(const gn_dataset_spec *spec, const gn_dataset_request *re
     int rot = o->task == GN_DS_FASHION_ROTATION, ae = o->task == GN_DS_FASHION_AUTOENCODE;
 
     char files[400] = "";
-    fm_split tr = {FM_DIR "train-images-idx3-ubyte.gz", FM_DIR "train-labels-idx1-ubyte.gz", 60000,
-                   n_train, "fashion-mnist-train", "fashion-mnist-angle-train"};
-    fm_split te = {FM_DIR "t10k-images-idx3-ubyte.gz", FM_DIR "t10k-labels-idx1-ubyte.gz", 10000,
-                   n_test, "fashion-mnist-test", "fashion-mnist-angle-test"};
+    fm_split tr = {FM_DIR "train-images-idx3-ubyte.gz",
+                   FM_DIR "train-labels-idx1-ubyte.gz",
+                   60000,
+                   n_train,
+                   "fashion-mnist-train",
+                   "fashion-mnist-angle-train"};
+    fm_split te = {FM_DIR "t10k-images-idx3-ubyte.gz",
+                   FM_DIR "t10k-labels-idx1-ubyte.gz",
+                   10000,
+                   n_test,
+                   "fashion-mnist-test",
+                   "fashion-mnist-angle-test"};
     gn_blob img = {0};
     unsigned char *lab_tr = NULL, *lab_te = NULL;
     double *ang_tr = NULL, *ang_te = NULL, *a = NULL, *b = NULL;
@@ -296,7 +309,8 @@ int gn_ds_load_fashion(const gn_dataset_spec *spec, const gn_dataset_request *re
     if (fm_read(&tr, rot, (uint64_t)seed, max_angle, &ds->X_train, &lab_tr, &ang_tr, &idx_tr, &img,
                 files, sizeof files, err, errlen))
         goto done;
-    for (int j = 0; j < FM_PIX; j++) a[j] = sc, b[j] = 0.0;
+    for (int j = 0; j < FM_PIX; j++)
+        a[j] = sc, b[j] = 0.0;
     if (stdz && !rot && fm_standardizer(&img, idx_tr, n_train, sc, a, b) != 0) {
         gn_ds_err(err, errlen, "fashion-mnist: out of memory");
         goto done;
@@ -325,8 +339,9 @@ int gn_ds_load_fashion(const gn_dataset_spec *spec, const gn_dataset_request *re
         ds->Y_train = rot || onehot ? gn_ds_calloc((size_t)n_train * (size_t)ds->c, sizeof(double))
                                     : gn_ds_alloc(n_train, 1);
         if (n_test > 0)
-            ds->Y_test = rot || onehot ? gn_ds_calloc((size_t)n_test * (size_t)ds->c, sizeof(double))
-                                       : gn_ds_alloc(n_test, 1);
+            ds->Y_test = rot || onehot
+                             ? gn_ds_calloc((size_t)n_test * (size_t)ds->c, sizeof(double))
+                             : gn_ds_alloc(n_test, 1);
         if (!ds->Y_train || (n_test > 0 && !ds->Y_test)) {
             gn_ds_err(err, errlen, "fashion-mnist: out of memory");
             goto done;
@@ -351,12 +366,13 @@ int gn_ds_load_fashion(const gn_dataset_spec *spec, const gn_dataset_request *re
     char ma[40];
     gn_csv_format_real(ma, sizeof ma, max_angle);
     snprintf(ds->identity, sizeof ds->identity,
-             "fashion-mnist task=%s n_train=%d n_test=%d seed=%ld scale=%s standardize=%s",
-             task, n_train, n_test, seed, scale ? "true" : "false", stdz ? "true" : "false");
+             "fashion-mnist task=%s n_train=%d n_test=%d seed=%ld scale=%s standardize=%s", task,
+             n_train, n_test, seed, scale ? "true" : "false", stdz ? "true" : "false");
     if (rot) gn_ds_append(ds->identity, sizeof ds->identity, " max_angle=%s", ma);
-    if (!rot && !ae) gn_ds_append(ds->identity, sizeof ds->identity, " onehot=%s", onehot ? "true" : "false");
-    gn_ds_append(ds->identity, sizeof ds->identity, " rng=" GN_RNG_VERSION " pkg=dataset-fashion-mnist%s",
-                 files);
+    if (!rot && !ae)
+        gn_ds_append(ds->identity, sizeof ds->identity, " onehot=%s", onehot ? "true" : "false");
+    gn_ds_append(ds->identity, sizeof ds->identity,
+                 " rng=" GN_RNG_VERSION " pkg=dataset-fashion-mnist%s", files);
     rc = 0;
 done:
     gn_blob_free(&img);

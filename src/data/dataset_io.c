@@ -36,7 +36,8 @@ static int is_file(const char *path)
 static int try_at(const char *prefix, const char *sys_path, char *out, size_t outlen)
 {
     size_t np = strlen(prefix);
-    while (np > 0 && prefix[np - 1] == '/') np--;
+    while (np > 0 && prefix[np - 1] == '/')
+        np--;
     int n = snprintf(out, outlen, "%.*s%s", (int)np, prefix, sys_path);
     if (n > 0 && (size_t)n < outlen && is_file(out)) return 0;
     n = snprintf(out, outlen, "%.*s%s.gz", (int)np, prefix, sys_path);
@@ -127,8 +128,9 @@ static int inflate_all(const char *path, const unsigned char *raw, size_t n, gn_
                 inflateReset(&z); /* another member */
                 continue;
             }
-            gn_ds_err(err, errlen, "%s: byte %zu: %u bytes of trailing garbage after the gzip stream",
-                      path, at, z.avail_in);
+            gn_ds_err(err, errlen,
+                      "%s: byte %zu: %u bytes of trailing garbage after the gzip stream", path, at,
+                      z.avail_in);
             goto done;
         }
         if (r == Z_OK) continue;
@@ -244,14 +246,17 @@ int gn_text_line(gn_text *t, double *v, int max, int *count, char *err, size_t e
         const char *s = t->p;
         t->line++;
         t->p = nl ? nl + 1 : t->end;
-        while (s < eol && is_blank(*s)) s++;
+        while (s < eol && is_blank(*s))
+            s++;
         if (s == eol) continue; /* blank line */
         int commas = memchr(s, ',', (size_t)(eol - s)) != NULL;
         int k = 0;
         for (;;) {
-            while (s < eol && is_blank(*s)) s++;
+            while (s < eol && is_blank(*s))
+                s++;
             const char *f = s;
-            while (s < eol && !is_blank(*s) && *s != ',') s++;
+            while (s < eol && !is_blank(*s) && *s != ',')
+                s++;
             const char *fe = s;
             if (fe == f) {
                 if (commas) {
@@ -276,7 +281,8 @@ int gn_text_line(gn_text *t, double *v, int max, int *count, char *err, size_t e
             }
             if (k < max) v[k] = x;
             k++;
-            while (s < eol && is_blank(*s)) s++;
+            while (s < eol && is_blank(*s))
+                s++;
             if (s == eol) break;
             if (commas) {
                 if (*s != ',') { /* "1 2,3": a blank inside a comma-separated field */
@@ -285,7 +291,8 @@ int gn_text_line(gn_text *t, double *v, int max, int *count, char *err, size_t e
                     return -1;
                 }
                 s++;
-                while (s < eol && is_blank(*s)) s++;
+                while (s < eol && is_blank(*s))
+                    s++;
                 if (s == eol) {
                     gn_ds_err(err, errlen, "%s:%d: field %d is empty (the line ends with a comma)",
                               t->path, t->line, k + 1);

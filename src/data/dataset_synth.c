@@ -79,7 +79,8 @@ static void sphere(gn_rng *r, double *x, int d)
         }
     } while (nn == 0.0);
     double inv = 1.0 / sqrt(nn);
-    for (int j = 0; j < d; j++) x[j] *= inv;
+    for (int j = 0; j < d; j++)
+        x[j] *= inv;
 }
 
 static char *fmt(char *buf, size_t len, double v)
@@ -107,8 +108,8 @@ const gn_param gn_ds_ntk_params[] = {
 };
 
 static void ntk_sample(const double *W, const double *a, int m, int d, double alpha, int relu,
-                       double noise, uint64_t seed, const char *xs, const char *ns, int n, double *X,
-                       double *Y)
+                       double noise, uint64_t seed, const char *xs, const char *ns, int n,
+                       double *X, double *Y)
 {
     gn_rng rx, rn;
     gn_rng_seed(&rx, seed, xs);
@@ -121,7 +122,8 @@ static void ntk_sample(const double *W, const double *a, int m, int d, double al
         for (int r = 0; r < m; r++) {
             const double *w = W + (size_t)r * d;
             double z = 0.0;
-            for (int j = 0; j < d; j++) z += w[j] * x[j];
+            for (int j = 0; j < d; j++)
+                z += w[j] * x[j];
             f += a[r] * (relu ? (z > 0 ? z : 0.0) : tanh(z));
         }
         Y[i] = sc * f;
@@ -149,8 +151,10 @@ int gn_ds_load_ntk(const gn_dataset_spec *spec, const gn_dataset_request *req, g
     }
     gn_rng rt;
     gn_rng_seed(&rt, (uint64_t)seed, "ntk-teacher");
-    for (size_t i = 0; i < (size_t)m * (size_t)d; i++) W[i] = gn_rng_normal(&rt);
-    for (long r = 0; r < m; r++) a[r] = gn_rng_u64(&rt) >> 63 ? 1.0 : -1.0;
+    for (size_t i = 0; i < (size_t)m * (size_t)d; i++)
+        W[i] = gn_rng_normal(&rt);
+    for (long r = 0; r < m; r++)
+        a[r] = gn_rng_u64(&rt) >> 63 ? 1.0 : -1.0;
     ntk_sample(W, a, (int)m, (int)d, alpha, relu, noise, (uint64_t)seed, "ntk-x-train",
                "ntk-noise-train", (int)n_train, ds->X_train, ds->Y_train);
     if (n_test > 0)
@@ -196,12 +200,12 @@ const gn_param gn_ds_clustered_params[] = {
 typedef struct cl_gen {
     int d, K, random;
     double spread, noise;
-    const double *C;            /* (K, d) centres */
-    const double *W, *b, *v;    /* teacher (CL_WIDTH, d), (CL_WIDTH), (CL_WIDTH) */
+    const double *C;         /* (K, d) centres */
+    const double *W, *b, *v; /* teacher (CL_WIDTH, d), (CL_WIDTH), (CL_WIDTH) */
 } cl_gen;
 
-static void cl_sample(const cl_gen *g, uint64_t seed, const char *zs, const char *ys, int n, double *X,
-                      double *Y)
+static void cl_sample(const cl_gen *g, uint64_t seed, const char *zs, const char *ys, int n,
+                      double *X, double *Y)
 {
     gn_rng rz, ry;
     gn_rng_seed(&rz, seed, zs);
@@ -211,7 +215,8 @@ static void cl_sample(const cl_gen *g, uint64_t seed, const char *zs, const char
     for (int i = 0; i < n; i++) {
         double *x = X + (size_t)i * d;
         const double *c = g->C + (size_t)(i % g->K) * d;
-        for (int j = 0; j < d; j++) x[j] = c[j] + zs_scale * gn_rng_normal(&rz);
+        for (int j = 0; j < d; j++)
+            x[j] = c[j] + zs_scale * gn_rng_normal(&rz);
         if (g->random) {
             Y[i] = gn_rng_normal(&ry);
             continue;
@@ -220,7 +225,8 @@ static void cl_sample(const cl_gen *g, uint64_t seed, const char *zs, const char
         for (int r = 0; r < CL_WIDTH; r++) {
             const double *w = g->W + (size_t)r * d;
             double z = g->b[r];
-            for (int j = 0; j < d; j++) z += w[j] * x[j];
+            for (int j = 0; j < d; j++)
+                z += w[j] * x[j];
             f += g->v[r] * tanh(z);
         }
         Y[i] = CL_GAIN / sqrt((double)CL_WIDTH) * f;
@@ -251,24 +257,29 @@ int gn_ds_load_clustered(const gn_dataset_spec *spec, const gn_dataset_request *
     }
     gn_rng r;
     gn_rng_seed(&r, (uint64_t)seed, "clustered-centres");
-    for (long i = 0; i < K; i++) sphere(&r, C + (size_t)i * d, (int)d);
+    for (long i = 0; i < K; i++)
+        sphere(&r, C + (size_t)i * d, (int)d);
     gn_rng_seed(&r, (uint64_t)seed, "clustered-teacher");
-    for (size_t i = 0; i < (size_t)CL_WIDTH * (size_t)d; i++) W[i] = gn_rng_normal(&r);
-    for (int i = 0; i < CL_WIDTH; i++) b[i] = CL_BIAS_SD * gn_rng_normal(&r);
-    for (int i = 0; i < CL_WIDTH; i++) v[i] = gn_rng_normal(&r);
+    for (size_t i = 0; i < (size_t)CL_WIDTH * (size_t)d; i++)
+        W[i] = gn_rng_normal(&r);
+    for (int i = 0; i < CL_WIDTH; i++)
+        b[i] = CL_BIAS_SD * gn_rng_normal(&r);
+    for (int i = 0; i < CL_WIDTH; i++)
+        v[i] = gn_rng_normal(&r);
     cl_gen g = {(int)d, (int)K, o->targets == GN_DS_CLUSTERED_RANDOM, spread, noise, C, W, b, v};
-    cl_sample(&g, (uint64_t)seed, "clustered-z-train", "clustered-y-train", (int)n_train, ds->X_train,
-              ds->Y_train);
+    cl_sample(&g, (uint64_t)seed, "clustered-z-train", "clustered-y-train", (int)n_train,
+              ds->X_train, ds->Y_train);
     if (n_test > 0)
-        cl_sample(&g, (uint64_t)seed, "clustered-z-test", "clustered-y-test", (int)n_test, ds->X_test,
-                  ds->Y_test);
+        cl_sample(&g, (uint64_t)seed, "clustered-z-test", "clustered-y-test", (int)n_test,
+                  ds->X_test, ds->Y_test);
     free(C);
     free(W);
     free(b);
     free(v);
     char b1[40], b2[40];
     snprintf(ds->identity, sizeof ds->identity,
-             "clustered gen=" SYNTH_CLUSTERED " n_train=%ld n_test=%ld dim=%ld clusters=%ld spread=%s "
+             "clustered gen=" SYNTH_CLUSTERED
+             " n_train=%ld n_test=%ld dim=%ld clusters=%ld spread=%s "
              "targets=%s noise=%s seed=%ld rng=" GN_RNG_VERSION,
              n_train, n_test, d, K, fmt(b1, sizeof b1, spread), targets, fmt(b2, sizeof b2, noise),
              seed);
@@ -306,7 +317,8 @@ static void quad_at(const double *p, double t, double *x, double *y)
 static void curve_draw(gn_rng *r, double pen, double *img, double *d2)
 {
     double p[6];
-    for (int i = 0; i < 6; i++) p[i] = CV_LO + (CV_HI - CV_LO) * gn_rng_uniform(r);
+    for (int i = 0; i < 6; i++)
+        p[i] = CV_LO + (CV_HI - CV_LO) * gn_rng_uniform(r);
     double len = 0.0, px, py, qx, qy; /* length of a 32-segment polyline */
     quad_at(p, 0.0, &px, &py);
     for (int s = 1; s <= 32; s++) {
@@ -317,7 +329,8 @@ static void curve_draw(gn_rng *r, double pen, double *img, double *d2)
     }
     int ns = (int)ceil(len / CV_STEP) + 1;
     double reach = 3.5 * pen, big = 1e300;
-    for (int j = 0; j < CV_PIX; j++) d2[j] = big;
+    for (int j = 0; j < CV_PIX; j++)
+        d2[j] = big;
     for (int s = 0; s <= ns; s++) {
         double x, y;
         quad_at(p, (double)s / ns, &x, &y);
@@ -334,7 +347,8 @@ static void curve_draw(gn_rng *r, double pen, double *img, double *d2)
             }
     }
     double inv = 1.0 / (2 * pen * pen);
-    for (int j = 0; j < CV_PIX; j++) img[j] = d2[j] < big ? exp(-d2[j] * inv) : 0.0;
+    for (int j = 0; j < CV_PIX; j++)
+        img[j] = d2[j] < big ? exp(-d2[j] * inv) : 0.0;
 }
 
 int gn_ds_load_curves(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
@@ -354,17 +368,21 @@ int gn_ds_load_curves(const gn_dataset_spec *spec, const gn_dataset_request *req
     ds->Y_test = ds->X_test;
     double d2[CV_PIX];
     if (!ds->X_train || (n_test > 0 && !ds->X_test)) {
-        gn_ds_err(err, errlen, "dataset curves: out of memory (n_train=%ld n_test=%ld)", n_train, n_test);
+        gn_ds_err(err, errlen, "dataset curves: out of memory (n_train=%ld n_test=%ld)", n_train,
+                  n_test);
         return -1;
     }
     gn_rng r;
     gn_rng_seed(&r, (uint64_t)seed, "curves-train");
-    for (long i = 0; i < n_train; i++) curve_draw(&r, pen, ds->X_train + (size_t)i * CV_PIX, d2);
+    for (long i = 0; i < n_train; i++)
+        curve_draw(&r, pen, ds->X_train + (size_t)i * CV_PIX, d2);
     gn_rng_seed(&r, (uint64_t)seed, "curves-test");
-    for (long i = 0; i < n_test; i++) curve_draw(&r, pen, ds->X_test + (size_t)i * CV_PIX, d2);
+    for (long i = 0; i < n_test; i++)
+        curve_draw(&r, pen, ds->X_test + (size_t)i * CV_PIX, d2);
     char b1[40];
     snprintf(ds->identity, sizeof ds->identity,
-             "curves gen=" SYNTH_CURVES " n_train=%ld n_test=%ld pen=%s seed=%ld rng=" GN_RNG_VERSION,
+             "curves gen=" SYNTH_CURVES
+             " n_train=%ld n_test=%ld pen=%s seed=%ld rng=" GN_RNG_VERSION,
              n_train, n_test, fmt(b1, sizeof b1, pen), seed);
     return 0;
 }

@@ -35,14 +35,22 @@
 /* fann                                                                    */
 
 const gn_fann_set gn_fann_sets[] = {
-    {"abelone", 2088, 2089, 10, 1, 0},      {"bank32fm", 2048, 2048, 32, 1, 0},
-    {"bank32nh", 2048, 2048, 32, 1, 0},     {"building", 2104, 2104, 14, 3, 0},
-    {"census-house", 11392, 11392, 16, 1, 0}, {"diabetes", 384, 384, 8, 2, 1},
-    {"gene", 1588, 1587, 120, 3, 1},        {"kin32fm", 2048, 2048, 32, 1, 0},
-    {"mushroom", 4062, 4062, 125, 2, 1},    {"parity8", 256, 256, 8, 1, 2},
-    {"parity13", 8192, 8192, 13, 1, 2},     {"pumadyn-32fm", 512, 512, 32, 1, 0},
-    {"robot", 374, 594, 48, 3, 0},          {"soybean", 342, 341, 82, 19, 1},
-    {"thyroid", 3600, 3600, 21, 3, 1},      {"two-spiral", 193, 193, 2, 1, 2},
+    {"abelone", 2088, 2089, 10, 1, 0},
+    {"bank32fm", 2048, 2048, 32, 1, 0},
+    {"bank32nh", 2048, 2048, 32, 1, 0},
+    {"building", 2104, 2104, 14, 3, 0},
+    {"census-house", 11392, 11392, 16, 1, 0},
+    {"diabetes", 384, 384, 8, 2, 1},
+    {"gene", 1588, 1587, 120, 3, 1},
+    {"kin32fm", 2048, 2048, 32, 1, 0},
+    {"mushroom", 4062, 4062, 125, 2, 1},
+    {"parity8", 256, 256, 8, 1, 2},
+    {"parity13", 8192, 8192, 13, 1, 2},
+    {"pumadyn-32fm", 512, 512, 32, 1, 0},
+    {"robot", 374, 594, 48, 3, 0},
+    {"soybean", 342, 341, 82, 19, 1},
+    {"thyroid", 3600, 3600, 21, 3, 1},
+    {"two-spiral", 193, 193, 2, 1, 2},
     {NULL, 0, 0, 0, 0, 0},
 };
 
@@ -83,10 +91,11 @@ static int fann_read(const char *path, const gn_blob *b, int *n, int *n_in, int 
     }
     if (cnt != 3 || h[0] < 1 || h[1] < 1 || h[2] < 1 || h[0] != floor(h[0]) ||
         h[1] != floor(h[1]) || h[2] != floor(h[2]) || h[0] > 1e8 || h[1] > 1e6 || h[2] > 1e6) {
-        gn_ds_err(err, errlen,
-                  "%s:%d: header must be 'samples inputs outputs' (three positive integers), got %d "
-                  "field%s",
-                  path, t.line, cnt, cnt == 1 ? "" : "s");
+        gn_ds_err(
+            err, errlen,
+            "%s:%d: header must be 'samples inputs outputs' (three positive integers), got %d "
+            "field%s",
+            path, t.line, cnt, cnt == 1 ? "" : "s");
         return -1;
     }
     int N = (int)h[0], di = (int)h[1], dout = (int)h[2];
@@ -111,8 +120,9 @@ static int fann_read(const char *path, const gn_blob *b, int *n, int *n_in, int 
         r = gn_text_line(&t, dst, want, &cnt, err, errlen);
         if (r < 0) goto fail;
         if (r == 0) {
-            gn_ds_err(err, errlen, "%s:%d: the file ends after %d of the %d samples the header declares",
-                      path, t.line, i / 2, N);
+            gn_ds_err(err, errlen,
+                      "%s:%d: the file ends after %d of the %d samples the header declares", path,
+                      t.line, i / 2, N);
             goto fail;
         }
         if (cnt != want) {
@@ -164,7 +174,8 @@ static int subset_rows(double **X, double **Y, int n, int d, int c, int k, uint6
         *X = *Y = NULL;
         return 0;
     }
-    double *x = realloc(*X, (size_t)k * d * sizeof **X), *y = realloc(*Y, (size_t)k * c * sizeof **Y);
+    double *x = realloc(*X, (size_t)k * d * sizeof **X),
+           *y = realloc(*Y, (size_t)k * c * sizeof **Y);
     if (x) *X = x;
     if (y) *Y = y;
     return 0;
@@ -175,7 +186,8 @@ int gn_ds_load_fann(const gn_dataset_spec *spec, const gn_dataset_request *req, 
 {
     const gn_ds_fann_opts *o = spec->opts;
     const char *name = spec->name;
-    const gn_fann_set *set = name && strncmp(name, "fann:", 5) == 0 ? gn_fann_set_find(name + 5) : NULL;
+    const gn_fann_set *set =
+        name && strncmp(name, "fann:", 5) == 0 ? gn_fann_set_find(name + 5) : NULL;
     if (!set) {
         gn_ds_err(err, errlen, "dataset.name = '%s': not a FANN set", name ? name : "");
         return -1;
@@ -207,7 +219,8 @@ int gn_ds_load_fann(const gn_dataset_spec *spec, const gn_dataset_request *req, 
         gn_ds_identity_file(files, sizeof files, strrchr(tpath, '/') + 1, &b);
         gn_blob_free(&b);
         if (dt != d || ct != c) {
-            gn_ds_err(err, errlen, "%s:1: %d inputs and %d outputs, but the training file %s has %d and %d",
+            gn_ds_err(err, errlen,
+                      "%s:1: %d inputs and %d outputs, but the training file %s has %d and %d",
                       tpath, dt, ct, path, d, c);
             goto done;
         }
@@ -218,7 +231,8 @@ int gn_ds_load_fann(const gn_dataset_spec *spec, const gn_dataset_request *req, 
     }
     int ntr = n_train < 0 ? N : (int)n_train, nte = n_test < 0 ? Nt : (int)n_test;
     if (subset_rows(&ds->X_train, &ds->Y_train, N, d, c, ntr, (uint64_t)seed, "fann-train") ||
-        (nte > 0 && subset_rows(&ds->X_test, &ds->Y_test, Nt, d, c, nte, (uint64_t)seed, "fann-test"))) {
+        (nte > 0 &&
+         subset_rows(&ds->X_test, &ds->Y_test, Nt, d, c, nte, (uint64_t)seed, "fann-test"))) {
         gn_ds_err(err, errlen, "%s: out of memory", path);
         goto done;
     }
@@ -256,7 +270,8 @@ int gn_ds_load_fann(const gn_dataset_spec *spec, const gn_dataset_request *req, 
              "fann:%s n_train=%d n_test=%d seed=%ld standardize=%s", set->name, ntr, nte, seed,
              std_what);
     if (onehot) gn_ds_append(ds->identity, sizeof ds->identity, " onehot=%d", onehot);
-    gn_ds_append(ds->identity, sizeof ds->identity, " rng=" GN_RNG_VERSION " pkg=libfann-doc%s", files);
+    gn_ds_append(ds->identity, sizeof ds->identity, " rng=" GN_RNG_VERSION " pkg=libfann-doc%s",
+                 files);
     rc = 0;
 done:
     gn_blob_free(&b);
@@ -267,13 +282,13 @@ done:
 /* scikit-learn data files                                                 */
 
 #define SK_DIR "/usr/lib/python3/dist-packages/sklearn/datasets/data/"
-#define SK_HOW                                                                                      \
-    "bash datasets/fetch.sh (extracts python3-sklearn's data files without its dependencies; "   \
+#define SK_HOW                                                                                     \
+    "bash datasets/fetch.sh (extracts python3-sklearn's data files without its dependencies; "     \
     "sudo apt-get install python3-sklearn also works)"
 
 /* Reads a numeric CSV of `cols` columns: A (n, cols). */
-static int sk_read(const char *sys, int cols, double **A, int *n, char *files, size_t flen, char *err,
-                   size_t errlen)
+static int sk_read(const char *sys, int cols, double **A, int *n, char *files, size_t flen,
+                   char *err, size_t errlen)
 {
     char path[2048];
     gn_blob b = {0};
@@ -281,7 +296,8 @@ static int sk_read(const char *sys, int cols, double **A, int *n, char *files, s
     if (gn_ds_locate(sys, SK_HOW, path, sizeof path, err, errlen)) return -1;
     if (gn_blob_read(path, &b, err, errlen)) return -1;
     size_t lines = 1;
-    for (size_t i = 0; i < b.len; i++) lines += b.data[i] == '\n';
+    for (size_t i = 0; i < b.len; i++)
+        lines += b.data[i] == '\n';
     double *M = gn_ds_alloc((long)lines, cols), *row = malloc((size_t)(cols + 1) * sizeof *row);
     gn_text t;
     gn_text_init(&t, path, &b);
@@ -363,15 +379,16 @@ static double *take(const double *A, int m, const int *idx, int k, int j0, int w
     if (k == 0) return NULL;
     double *B = gn_ds_alloc(k, w);
     if (!B) return NULL;
-    for (int i = 0; i < k; i++) memcpy(B + (size_t)i * w, A + (size_t)idx[i] * m + j0, (size_t)w * sizeof *B);
+    for (int i = 0; i < k; i++)
+        memcpy(B + (size_t)i * w, A + (size_t)idx[i] * m + j0, (size_t)w * sizeof *B);
     return B;
 }
 
 static int split_sizes(const char *what, int N, long n_train, long n_test, char *err, size_t errlen)
 {
     if (n_train + n_test > N) {
-        gn_ds_err(err, errlen, "dataset.n_train + dataset.n_test = %ld but %s has %d rows", n_train + n_test,
-                  what, N);
+        gn_ds_err(err, errlen, "dataset.n_train + dataset.n_test = %ld but %s has %d rows",
+                  n_train + n_test, what, N);
         return -1;
     }
     return 0;
@@ -396,13 +413,14 @@ int gn_ds_load_digits(const gn_dataset_spec *spec, const gn_dataset_request *req
         for (int j = 0; j < 65; j++) {
             double v = A[(size_t)i * 65 + j];
             if (v != floor(v) || v < 0 || v > (j < 64 ? 16 : 9)) {
-                gn_ds_err(err, errlen, "digits.csv.gz: row %d, field %d: %g is not %s", i + 1, j + 1, v,
-                          j < 64 ? "a pixel value 0..16" : "a digit 0..9");
+                gn_ds_err(err, errlen, "digits.csv.gz: row %d, field %d: %g is not %s", i + 1,
+                          j + 1, v, j < 64 ? "a pixel value 0..16" : "a digit 0..9");
                 goto done;
             }
         }
     if (split_sizes("digits.csv.gz", N, n_train, n_test, err, errlen)) goto done;
-    if (gn_ds_split(N, (int)n_train, (int)n_test, (uint64_t)seed, "digits-split", &tr, &te)) goto oom;
+    if (gn_ds_split(N, (int)n_train, (int)n_test, (uint64_t)seed, "digits-split", &tr, &te))
+        goto oom;
     ds->n_train = (int)n_train;
     ds->n_test = (int)n_test;
     ds->d = 64;
@@ -410,15 +428,18 @@ int gn_ds_load_digits(const gn_dataset_spec *spec, const gn_dataset_request *req
     ds->X_test = take(A, 65, te, ds->n_test, 0, 64);
     if (!ds->X_train || (n_test > 0 && !ds->X_test)) goto oom;
     double sc = scale ? 1.0 / 16.0 : 1.0;
-    for (size_t i = 0; i < (size_t)n_train * 64; i++) ds->X_train[i] *= sc;
-    for (size_t i = 0; i < (size_t)n_test * 64; i++) ds->X_test[i] *= sc;
+    for (size_t i = 0; i < (size_t)n_train * 64; i++)
+        ds->X_train[i] *= sc;
+    for (size_t i = 0; i < (size_t)n_test * 64; i++)
+        ds->X_test[i] *= sc;
     if (stdz) gn_ds_standardize(ds->X_train, ds->n_train, 64, ds->X_test, ds->n_test);
     if (ae) {
         ds->c = 64;
         ds->Y_train = ds->X_train;
         ds->Y_test = ds->X_test;
     } else {
-        double *ytr = take(A, 65, tr, ds->n_train, 64, 1), *yte = take(A, 65, te, ds->n_test, 64, 1);
+        double *ytr = take(A, 65, tr, ds->n_train, 64, 1),
+               *yte = take(A, 65, te, ds->n_test, 64, 1);
         if (!ytr || (n_test > 0 && !yte)) {
             free(ytr);
             free(yte);
@@ -439,9 +460,10 @@ int gn_ds_load_digits(const gn_dataset_spec *spec, const gn_dataset_request *req
         ds->Y_test = yte;
     }
     snprintf(ds->identity, sizeof ds->identity,
-             "digits task=%s n_train=%ld n_test=%ld seed=%ld scale=%s standardize=%s", task, n_train,
-             n_test, seed, scale ? "true" : "false", stdz ? "true" : "false");
-    if (!ae) gn_ds_append(ds->identity, sizeof ds->identity, " onehot=%s", onehot ? "true" : "false");
+             "digits task=%s n_train=%ld n_test=%ld seed=%ld scale=%s standardize=%s", task,
+             n_train, n_test, seed, scale ? "true" : "false", stdz ? "true" : "false");
+    if (!ae)
+        gn_ds_append(ds->identity, sizeof ds->identity, " onehot=%s", onehot ? "true" : "false");
     gn_ds_append(ds->identity, sizeof ds->identity, " rng=" GN_RNG_VERSION " pkg=python3-sklearn%s",
                  files);
     rc = 0;
@@ -471,12 +493,13 @@ int gn_ds_load_diabetes(const gn_dataset_spec *spec, const gn_dataset_request *r
     if (sk_read(SK_DIR "diabetes_target.csv.gz", 1, &T, &Nt, files, sizeof files, err, errlen))
         goto done;
     if (Nt != N) {
-        gn_ds_err(err, errlen, "diabetes_target.csv.gz has %d rows but diabetes_data_raw.csv.gz has %d",
-                  Nt, N);
+        gn_ds_err(err, errlen,
+                  "diabetes_target.csv.gz has %d rows but diabetes_data_raw.csv.gz has %d", Nt, N);
         goto done;
     }
     if (split_sizes("diabetes_data_raw.csv.gz", N, n_train, n_test, err, errlen)) goto done;
-    if (gn_ds_split(N, (int)n_train, (int)n_test, (uint64_t)seed, "diabetes-split", &tr, &te)) goto oom;
+    if (gn_ds_split(N, (int)n_train, (int)n_test, (uint64_t)seed, "diabetes-split", &tr, &te))
+        goto oom;
     ds->n_train = (int)n_train;
     ds->n_test = (int)n_test;
     ds->d = 10;

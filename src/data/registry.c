@@ -14,34 +14,42 @@
 #include "data/dataset_impl.h"
 
 const gn_dataset_kind gn_dataset_kinds[] = {
-    {"teacher", "synthetic regression from a random teacher MLP with Gaussian inputs (any size; gn_rng)",
+    {"teacher",
+     "synthetic regression from a random teacher MLP with Gaussian inputs (any size; gn_rng)",
      gn_ds_teacher_params, sizeof(gn_ds_teacher_opts), gn_ds_load_teacher},
-    {"ntk", "synthetic: x on the unit sphere, y = (alpha/sqrt(m)) sum_r a_r sigma(w_r.x), a_r = +-1 "
-            "(the GGN paper's two-layer NTK setting; regression; gn_rng)",
+    {"ntk",
+     "synthetic: x on the unit sphere, y = (alpha/sqrt(m)) sum_r a_r sigma(w_r.x), a_r = +-1 "
+     "(the GGN paper's two-layer NTK setting; regression; gn_rng)",
      gn_ds_ntk_params, sizeof(gn_ds_ntk_opts), gn_ds_load_ntk},
-    {"clustered", "synthetic: x_i = c_k + spread z_i around K centres, ill-conditioned kernels "
-                  "(smallest Gram eigenvalue ~ spread^2; regression; gn_rng)",
+    {"clustered",
+     "synthetic: x_i = c_k + spread z_i around K centres, ill-conditioned kernels "
+     "(smallest Gram eigenvalue ~ spread^2; regression; gn_rng)",
      gn_ds_clustered_params, sizeof(gn_ds_clustered_opts), gn_ds_load_clustered},
-    {"curves", "synthetic CURVES-like 28x28 images, 20k/10k, autoencode (784 -> 784 in [0,1]); "
-               "a reconstruction, not the original file (gn_rng)",
+    {"curves",
+     "synthetic CURVES-like 28x28 images, 20k/10k, autoencode (784 -> 784 in [0,1]); "
+     "a reconstruction, not the original file (gn_rng)",
      gn_ds_curves_params, sizeof(gn_ds_curves_opts), gn_ds_load_curves},
     {"csv", "your own data: CSV files with a header row (libcsv); regression, or classes with xent",
      gn_ds_csv_params, sizeof(gn_ds_csv_opts), gn_ds_load_csv},
-    {"fashion-mnist", "Fashion-MNIST 28x28 clothing images, 60k train/10k test, task classify (10 "
-                      "classes) | autoencode | rotation (angle regression); package "
-                      "dataset-fashion-mnist (MIT)",
+    {"fashion-mnist",
+     "Fashion-MNIST 28x28 clothing images, 60k train/10k test, task classify (10 "
+     "classes) | autoencode | rotation (angle regression); package "
+     "dataset-fashion-mnist (MIT)",
      gn_ds_fashion_params, sizeof(gn_ds_fashion_opts), gn_ds_load_fashion},
-    {"fann:<set>", "FANN example sets, <set> = census-house (11392/11392, 16->1), kin32fm, bank32fm, "
-                   "bank32nh (2048/2048, 32->1), pumadyn-32fm (512/512, 32->1), abelone (2088/2089, "
-                   "10->1), building (2104/2104, 14->3), robot (374/594, 48->3): regression; thyroid, "
-                   "mushroom, gene, soybean, diabetes: classify; parity8, parity13, two-spiral: binary; "
-                   "package libfann-doc (LGPL-2.1+)",
+    {"fann:<set>",
+     "FANN example sets, <set> = census-house (11392/11392, 16->1), kin32fm, bank32fm, "
+     "bank32nh (2048/2048, 32->1), pumadyn-32fm (512/512, 32->1), abelone (2088/2089, "
+     "10->1), building (2104/2104, 14->3), robot (374/594, 48->3): regression; thyroid, "
+     "mushroom, gene, soybean, diabetes: classify; parity8, parity13, two-spiral: binary; "
+     "package libfann-doc (LGPL-2.1+)",
      gn_ds_fann_params, sizeof(gn_ds_fann_opts), gn_ds_load_fann},
-    {"digits", "scikit-learn's 8x8 handwritten digits, 1797 images (1500/297 split by seed), "
-               "64 -> 10 classes | autoencode; package python3-sklearn data files (BSD-3-Clause)",
+    {"digits",
+     "scikit-learn's 8x8 handwritten digits, 1797 images (1500/297 split by seed), "
+     "64 -> 10 classes | autoencode; package python3-sklearn data files (BSD-3-Clause)",
      gn_ds_digits_params, sizeof(gn_ds_digits_opts), gn_ds_load_digits},
-    {"diabetes", "scikit-learn's diabetes progression, 442 patients (400/42 split by seed), "
-                 "10 -> 1 regression; package python3-sklearn data files (BSD-3-Clause)",
+    {"diabetes",
+     "scikit-learn's diabetes progression, 442 patients (400/42 split by seed), "
+     "10 -> 1 regression; package python3-sklearn data files (BSD-3-Clause)",
      gn_ds_diabetes_params, sizeof(gn_ds_diabetes_opts), gn_ds_load_diabetes},
     {NULL, NULL, NULL, 0, NULL},
 };
@@ -74,8 +82,10 @@ static const gn_dataset_kind *find_kind(const char *name, char *err, size_t errl
     const gn_dataset_kind *k = gn_dataset_kind_find(name);
     if (k) return k;
     if (strncmp(name, "fann:", 5) == 0) {
-        gn_ds_err(err, errlen, "dataset.name = '%s': libfann-doc has no set '%s' (sets:", name, name + 5);
-        for (const gn_fann_set *f = gn_fann_sets; f->name; f++) gn_ds_append(err, errlen, " %s", f->name);
+        gn_ds_err(err, errlen, "dataset.name = '%s': libfann-doc has no set '%s' (sets:", name,
+                  name + 5);
+        for (const gn_fann_set *f = gn_fann_sets; f->name; f++)
+            gn_ds_append(err, errlen, " %s", f->name);
         gn_ds_append(err, errlen, ")");
         return NULL;
     }

@@ -65,17 +65,20 @@ static void teacher_sample(const teacher *t, int n, double noise, uint64_t seed,
     double in_scale = 1.0 / sqrt((double)d), out_scale = TEACHER_GAIN / sqrt((double)m);
     for (int i = 0; i < n; i++) {
         double *x = X + (size_t)i * d, *y = Y + (size_t)i * c;
-        for (int j = 0; j < d; j++) x[j] = t->sd[j] * gn_rng_normal(&rx);
+        for (int j = 0; j < d; j++)
+            x[j] = t->sd[j] * gn_rng_normal(&rx);
         for (int k = 0; k < m; k++) {
             const double *w = t->W1 + (size_t)k * d;
             double a = 0.0;
-            for (int j = 0; j < d; j++) a += w[j] * x[j];
+            for (int j = 0; j < d; j++)
+                a += w[j] * x[j];
             t->h[k] = tanh(a * in_scale + t->b1[k]);
         }
         for (int o = 0; o < c; o++) {
             const double *w = t->W2 + (size_t)o * m;
             double a = 0.0;
-            for (int k = 0; k < m; k++) a += w[k] * t->h[k];
+            for (int k = 0; k < m; k++)
+                a += w[k] * t->h[k];
             y[o] = out_scale * a;
             if (noise > 0) y[o] += noise * gn_rng_normal(&rn);
         }
@@ -95,7 +98,8 @@ int gn_ds_load_teacher(const gn_dataset_spec *spec, const gn_dataset_request *re
     if (n_train < 1 || n_test < 0 || d < 1 || c < 1 || m < 1 || n_train > INT32_MAX ||
         n_test > INT32_MAX || d > INT32_MAX || c > INT32_MAX || m > INT32_MAX || seed < 0 ||
         !(noise >= 0) || !isfinite(noise) || !(spectrum >= 0) || !isfinite(spectrum)) {
-        gn_ds_err(err, errlen, "dataset teacher: sizes must be positive, noise and spectrum finite and >= 0");
+        gn_ds_err(err, errlen,
+                  "dataset teacher: sizes must be positive, noise and spectrum finite and >= 0");
         return -1;
     }
 
@@ -119,27 +123,32 @@ int gn_ds_load_teacher(const gn_dataset_spec *spec, const gn_dataset_request *re
     if (!t.W1 || !t.b1 || !t.W2 || !t.sd || !t.h || !ds->X_train || !ds->Y_train ||
         (n_test > 0 && (!ds->X_test || !ds->Y_test))) {
         gn_ds_err(err, errlen, "dataset teacher: out of memory (n_train=%ld n_test=%ld dim=%ld)",
-                n_train, n_test, d);
+                  n_train, n_test, d);
         rc = -1;
         goto done;
     }
 
     /* input scales: λ_i = i^-spectrum, rescaled to trace d */
     double tr = 0.0;
-    for (long j = 0; j < d; j++) tr += pow((double)(j + 1), -spectrum);
-    for (long j = 0; j < d; j++) t.sd[j] = sqrt(pow((double)(j + 1), -spectrum) * ((double)d / tr));
+    for (long j = 0; j < d; j++)
+        tr += pow((double)(j + 1), -spectrum);
+    for (long j = 0; j < d; j++)
+        t.sd[j] = sqrt(pow((double)(j + 1), -spectrum) * ((double)d / tr));
 
     gn_rng rw;
     gn_rng_seed(&rw, (uint64_t)seed, "teacher-weights");
-    for (size_t i = 0; i < (size_t)m * (size_t)d; i++) t.W1[i] = gn_rng_normal(&rw);
-    for (long i = 0; i < m; i++) t.b1[i] = TEACHER_BIAS_SD * gn_rng_normal(&rw);
-    for (size_t i = 0; i < (size_t)c * (size_t)m; i++) t.W2[i] = gn_rng_normal(&rw);
+    for (size_t i = 0; i < (size_t)m * (size_t)d; i++)
+        t.W1[i] = gn_rng_normal(&rw);
+    for (long i = 0; i < m; i++)
+        t.b1[i] = TEACHER_BIAS_SD * gn_rng_normal(&rw);
+    for (size_t i = 0; i < (size_t)c * (size_t)m; i++)
+        t.W2[i] = gn_rng_normal(&rw);
 
-    teacher_sample(&t, (int)n_train, noise, (uint64_t)seed, "teacher-x-train", "teacher-noise-train",
-                   ds->X_train, ds->Y_train);
+    teacher_sample(&t, (int)n_train, noise, (uint64_t)seed, "teacher-x-train",
+                   "teacher-noise-train", ds->X_train, ds->Y_train);
     if (n_test > 0)
-        teacher_sample(&t, (int)n_test, noise, (uint64_t)seed, "teacher-x-test", "teacher-noise-test",
-                       ds->X_test, ds->Y_test);
+        teacher_sample(&t, (int)n_test, noise, (uint64_t)seed, "teacher-x-test",
+                       "teacher-noise-test", ds->X_test, ds->Y_test);
 
     char nz[40], sp[40];
     gn_csv_format_real(nz, sizeof nz, noise);

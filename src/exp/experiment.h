@@ -13,7 +13,6 @@
 #include "core/params.h"
 #include "exp/train.h"
 
-
 /* One run of the grid, typed. Below the parser nothing reads a setting by
  * name: the runner, the model and the optimizers take the bound fields. The
  * text settings remain for what is written out (runs.csv cells, the run-id
@@ -24,11 +23,11 @@ typedef struct gn_run_spec {
     const gn_optim_ops *optim; /* the optimizer (its name: optim->name) */
     void *hparams;             /* its opt.* bound (optim->hparams_size bytes) */
     gn_loss_kind loss;
-    gn_model_hparams model;    /* model.* bound (hidden points into settings) */
-    gn_train_cfg train;        /* train.* bound */
-    gn_settings settings;      /* every resolved setting by dotted path as text,
-                                  defaults included: dataset.*, model.*, train.*,
-                                  loss, opt.* */
+    gn_model_hparams model; /* model.* bound (hidden points into settings) */
+    gn_train_cfg train;     /* train.* bound */
+    gn_settings settings;   /* every resolved setting by dotted path as text,
+                               defaults included: dataset.*, model.*, train.*,
+                               loss, opt.* */
 } gn_run_spec;
 
 typedef struct gn_figure {
@@ -39,21 +38,21 @@ typedef struct gn_figure {
     char *panels; /* a setting path or NULL */
     char *title;  /* NULL = derived */
     int logx, logy;
-    int line;     /* line in the file */
+    int line;          /* line in the file */
     gn_settings where; /* only runs whose column (key) holds one of the values
                           (value text; several joined by '\n'); empty = all */
 } gn_figure;
 
 typedef struct gn_experiment {
-    char *path;        /* file as given */
-    char *base_dir;    /* its folder */
-    char *text;        /* the file's bytes, NUL-terminated */
+    char *path;     /* file as given */
+    char *base_dir; /* its folder */
+    char *text;     /* the file's bytes, NUL-terminated */
     char *name;
     char *description;
-    int quick;         /* quick overrides applied */
+    int quick; /* quick overrides applied */
     gn_run_spec *runs;
     int n_runs;
-    char **columns;    /* setting paths in runs.csv column order (union over runs) */
+    char **columns; /* setting paths in runs.csv column order (union over runs) */
     int n_columns;
     gn_figure *figures;
     int n_figures;
@@ -75,8 +74,7 @@ typedef struct gn_experiment {
  * when the value was written under quick:. Without quick the quick
  * variant is validated too. On failure *ex is zeroed (gn_experiment_free
  * on it is harmless). */
-int gn_experiment_load(const char *path, int quick, gn_experiment *ex,
-                       char *err, size_t errlen);
+int gn_experiment_load(const char *path, int quick, gn_experiment *ex, char *err, size_t errlen);
 /* The same from text in memory (len bytes, NUL bytes allowed and rejected
  * like in a file): name stands for the file in errors and ex->path;
  * relative dataset paths resolve against base_dir (NULL: the folder of

@@ -8,8 +8,8 @@
 #include "exp/exp_internal.h"
 #include "results/schema.h"
 
-static const char *const figure_keys[] = {"name",   "kind",  "x",    "y",    "series",
-                                          "panels", "title", "logx", "logy", "where", NULL};
+static const char *const figure_keys[] = {"name",  "kind", "x",    "y",     "series", "panels",
+                                          "title", "logx", "logy", "where", NULL};
 
 /* Figure axes come from the schema (schema.h): a trace's x is a trace
  * column flagged GN_COL_X, its y any other trace column (an optimizer's

@@ -38,9 +38,14 @@ static void init_loss_param(ctx *c)
         o += (size_t)snprintf(c->loss_choices + o, sizeof c->loss_choices - o, "%s%s", i ? "|" : "",
                               gn_losses[i].name);
     if (!c->loss_choices[0]) snprintf(c->loss_choices, sizeof c->loss_choices, "square");
-    c->loss_param = (gn_param){
-        "loss",          GN_PARAM_CHOICE, gn_losses[0].name ? gn_losses[0].name : "square", 0, 0,
-        c->loss_choices, "training loss", 0};
+    c->loss_param = (gn_param){"loss",
+                               GN_PARAM_CHOICE,
+                               gn_losses[0].name ? gn_losses[0].name : "square",
+                               0,
+                               0,
+                               c->loss_choices,
+                               "training loss",
+                               0};
 }
 
 /* The folder part of path ("." when it has none), in a new string. */

@@ -13,7 +13,7 @@
 #include "optim/optim.h"
 
 static const gn_param seeds_param = {"seeds", GN_PARAM_INT, "1", 0, 9007199254740992.0,
-                                     NULL,    "run seeds", 0};
+                                     NULL,    "run seeds",  0};
 
 const char *const gn_exp_top_keys[] = {"name",  "description", "seeds", "dataset", "model", "loss",
                                        "train", "optimizers",  "quick", "figures", NULL};

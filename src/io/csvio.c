@@ -171,7 +171,8 @@ static void on_field(void *data, size_t len, void *ctx)
 
 static void free_rec(reader *r)
 {
-    for (size_t i = 0; i < r->rec_n; i++) free(r->rec[i]);
+    for (size_t i = 0; i < r->rec_n; i++)
+        free(r->rec[i]);
     r->rec_n = 0;
 }
 
@@ -225,9 +226,11 @@ static void reader_free(reader *r)
     free(r->rec);
     free(r->starts);
     if (r->header)
-        for (int j = 0; j < r->n_cols; j++) free(r->header[j]);
+        for (int j = 0; j < r->n_cols; j++)
+            free(r->header[j]);
     free(r->header);
-    for (size_t i = 0; i < r->n_cells; i++) free(r->cells[i]);
+    for (size_t i = 0; i < r->n_cells; i++)
+        free(r->cells[i]);
     free(r->cells);
     free(r->lines);
 }
@@ -273,7 +276,8 @@ int gn_table_read(const char *path, gn_table *t, char *err, size_t errlen)
         if (r.failed) break;
         if (used != n) {
             line_state ls = at_start;
-            for (size_t i = 0; i < used; i++) line_advance(&ls, b[i]);
+            for (size_t i = 0; i < used; i++)
+                line_advance(&ls, b[i]);
             r.failed = 1;
             if (csv_error(&p) == CSV_EPARSE)
                 set_err(err, errlen,
@@ -332,9 +336,11 @@ void gn_table_free(gn_table *t)
 {
     if (!t) return;
     if (t->header)
-        for (int j = 0; j < t->n_cols; j++) free(t->header[j]);
+        for (int j = 0; j < t->n_cols; j++)
+            free(t->header[j]);
     if (t->cells)
-        for (long i = 0; i < (long)t->n_rows * t->n_cols; i++) free(t->cells[i]);
+        for (long i = 0; i < (long)t->n_rows * t->n_cols; i++)
+            free(t->cells[i]);
     free(t->header);
     free(t->cells);
     free(t->lines);
@@ -506,10 +512,12 @@ int gn_table_write(const char *path, const gn_table *t, char *err, size_t errlen
 {
     gn_csv_writer w;
     if (gn_csvw_open(&w, path, err, errlen)) return -1;
-    for (int j = 0; j < t->n_cols; j++) gn_csvw_str(&w, t->header[j]);
+    for (int j = 0; j < t->n_cols; j++)
+        gn_csvw_str(&w, t->header[j]);
     gn_csvw_end_row(&w);
     for (int i = 0; i < t->n_rows; i++) {
-        for (int j = 0; j < t->n_cols; j++) gn_csvw_str(&w, t->cells[(size_t)i * t->n_cols + j]);
+        for (int j = 0; j < t->n_cols; j++)
+            gn_csvw_str(&w, t->cells[(size_t)i * t->n_cols + j]);
         gn_csvw_end_row(&w);
     }
     return gn_csvw_commit(&w, err, errlen);

@@ -32,13 +32,14 @@ typedef struct gn_csv_writer {
 } gn_csv_writer;
 
 int gn_csvw_open(gn_csv_writer *w, const char *path, char *err, size_t errlen);
-void gn_csvw_str(gn_csv_writer *w, const char *s);  /* NULL writes an empty field */
-void gn_csvw_real(gn_csv_writer *w, double v);      /* exact (gn_csv_format_real); NaN -> "nan"; inf -> "inf" */
+void gn_csvw_str(gn_csv_writer *w, const char *s); /* NULL writes an empty field */
+void gn_csvw_real(gn_csv_writer *w,
+                  double v); /* exact (gn_csv_format_real); NaN -> "nan"; inf -> "inf" */
 void gn_csvw_real_or_empty(gn_csv_writer *w, double v); /* NaN -> empty field */
 void gn_csvw_int(gn_csv_writer *w, long v);
 void gn_csvw_end_row(gn_csv_writer *w);
 int gn_csvw_commit(gn_csv_writer *w, char *err, size_t errlen); /* 0 ok */
-void gn_csvw_abort(gn_csv_writer *w); /* removes the temporary file */
+void gn_csvw_abort(gn_csv_writer *w);                           /* removes the temporary file */
 
 /* Formats v with the fewest of 15, 16 or 17 significant digits ("%.*g")
  * that read back to the same double; "nan", "inf", "-inf" otherwise. Returns

@@ -100,8 +100,8 @@ static rntm_t *small_product_rntm(double mnk, rntm_t *one)
     return one;
 }
 
-void gn_gemm(int transa, int transb, int M, int N, int K, double alpha, const double *A,
-             int lda, const double *B, int ldb, double beta, double *C, int ldc)
+void gn_gemm(int transa, int transb, int M, int N, int K, double alpha, const double *A, int lda,
+             const double *B, int ldb, double beta, double *C, int ldc)
 {
     if (M == 0 || N == 0) return;
     rntm_t one;
@@ -117,10 +117,11 @@ static void syrk_full_rntm(int N, int K, double alpha, const double *A, int lda,
                            double *C, int ldc, rntm_t *rntm)
 {
     if (N == 0) return;
-    bli_dsyrk_ex(BLIS_LOWER, BLIS_NO_TRANSPOSE, N, K, &alpha, (double *)A, lda, 1, &beta, C, ldc,
-                 1, NULL, rntm);
+    bli_dsyrk_ex(BLIS_LOWER, BLIS_NO_TRANSPOSE, N, K, &alpha, (double *)A, lda, 1, &beta, C, ldc, 1,
+                 NULL, rntm);
     for (int i = 0; i < N; i++)
-        for (int j = i + 1; j < N; j++) C[(size_t)i * ldc + j] = C[(size_t)j * ldc + i];
+        for (int j = i + 1; j < N; j++)
+            C[(size_t)i * ldc + j] = C[(size_t)j * ldc + i];
 }
 
 void gn_syrk_full(int N, int K, double alpha, const double *A, int lda, double beta, double *C,
@@ -191,7 +192,8 @@ void gn_par_sums_cost(size_t n, size_t cost, gn_chunk_fn fn, void *ctx, double s
         fn(n * (size_t)k / T, n * (size_t)(k + 1) / T, ctx, part[k]);
     }
     sums[0] = sums[1] = 0;
-    for (int k = 0; k < T; k++) sums[0] += part[k][0], sums[1] += part[k][1];
+    for (int k = 0; k < T; k++)
+        sums[0] += part[k][0], sums[1] += part[k][1];
 }
 
 void gn_par_sums(size_t n, gn_chunk_fn fn, void *ctx, double sums[2])
@@ -303,7 +305,8 @@ double gn_blas_gemm_gflops(int n, int reps)
         free(a), free(b), free(c);
         return 0;
     }
-    for (size_t i = 0; i < nn; i++) a[i] = b[i] = 1.0 / (1 + i % 7);
+    for (size_t i = 0; i < nn; i++)
+        a[i] = b[i] = 1.0 / (1 + i % 7);
     gn_gemm(0, 0, n, n, n, 1.0, a, n, b, n, 0.0, c, n); /* warm-up */
     double best = 1e300;
     for (int r = 0; r < reps; r++) {

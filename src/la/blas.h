@@ -22,14 +22,13 @@ const char *gn_blas_arch_for_cpu(void);
 
 /* C = alpha * op(A) op(B) + beta * C, all row-major.
  * op(A) is (M, K), op(B) is (K, N), C is (M, N); lda/ldb/ldc are row strides. */
-void gn_gemm(int transa, int transb, int M, int N, int K, double alpha,
-             const double *A, int lda, const double *B, int ldb, double beta,
-             double *C, int ldc);
+void gn_gemm(int transa, int transb, int M, int N, int K, double alpha, const double *A, int lda,
+             const double *B, int ldb, double beta, double *C, int ldc);
 
 /* C (N, N) lower and upper triangles = alpha * A Aᵀ + beta * C, A is (N, K).
  * The full symmetric matrix is written. */
-void gn_syrk_full(int N, int K, double alpha, const double *A, int lda,
-                  double beta, double *C, int ldc);
+void gn_syrk_full(int N, int K, double alpha, const double *A, int lda, double beta, double *C,
+                  int ldc);
 /* C1 = alpha1 A1 A1ᵀ and C2 = alpha2 A2 A2ᵀ (full matrices), side by side
  * on two threads when both outputs are small (see blas.c). */
 void gn_syrk_full_pair(int N1, int K1, double alpha1, const double *A1, int lda1, double *C1,

@@ -33,8 +33,8 @@ static void serial_end(int saved)
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda,
              double *b, const int *ldb, int *info);
-void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
-            double *w, double *work, const int *lwork, int *info);
+void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+            double *work, const int *lwork, int *info);
 
 int gn_chol_factor(int n, double *A)
 {
@@ -61,9 +61,11 @@ void gn_chol_solve(int n, const double *L, int nrhs, double *B)
     if (!col) return;
     int one = 1;
     for (int j = 0; j < nrhs; j++) {
-        for (int i = 0; i < n; i++) col[i] = B[(size_t)i * nrhs + j];
+        for (int i = 0; i < n; i++)
+            col[i] = B[(size_t)i * nrhs + j];
         dpotrs_("U", &n, &one, L, &n, col, &n, &info);
-        for (int i = 0; i < n; i++) B[(size_t)i * nrhs + j] = col[i];
+        for (int i = 0; i < n; i++)
+            B[(size_t)i * nrhs + j] = col[i];
     }
     free(col);
 }
@@ -72,7 +74,8 @@ int gn_chol_factor_damped(int n, const double *K, double lambda, double *L, doub
                           int *raises)
 {
     double mean_diag = 0;
-    for (int i = 0; i < n; i++) mean_diag += K[(size_t)i * n + i];
+    for (int i = 0; i < n; i++)
+        mean_diag += K[(size_t)i * n + i];
     mean_diag = n ? mean_diag / n : 1.0;
     if (!(mean_diag > 0) || !isfinite(mean_diag)) mean_diag = 1.0;
     double bound = 1e6 * mean_diag;
@@ -81,7 +84,8 @@ int gn_chol_factor_damped(int n, const double *K, double lambda, double *L, doub
     for (;;) {
         if (!isfinite(lam)) return -1;
         memcpy(L, K, (size_t)n * n * sizeof(double));
-        for (int i = 0; i < n; i++) L[(size_t)i * n + i] += lam;
+        for (int i = 0; i < n; i++)
+            L[(size_t)i * n + i] += lam;
         if (gn_chol_factor(n, L) == 0) {
             *used = lam;
             return 0;

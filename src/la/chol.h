@@ -15,14 +15,13 @@ void gn_chol_solve(int n, const double *L, int nrhs, double *B);
  * order into w (n). Returns 0 or LAPACK info. */
 int gn_sym_eigvals(int n, double *A, double *w);
 
-
 /* Factors K + lambda I into L (both (n, n); K is left intact). When the
  * factorization fails, lambda is raised (to max(10 lambda, 1e-12 mean
  * diag K), then tenfold) until it succeeds or exceeds 1e6 * mean diag K.
  * *used gets the damping that worked, *raises the number of raises.
  * Returns 0, or -1 when no damping up to the bound worked. */
-int gn_chol_factor_damped(int n, const double *K, double lambda, double *L,
-                          double *used, int *raises);
+int gn_chol_factor_damped(int n, const double *K, double lambda, double *L, double *used,
+                          int *raises);
 
 /* Smallest eigenvalue and condition number (largest / smallest; inf when
  * the smallest is <= 0) of the symmetric (n, n) K, using work (n, n) and

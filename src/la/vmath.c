@@ -34,7 +34,8 @@ DECLARE(erfc)
     static void fn##_sse2(double *y, const double *x, size_t n)                                    \
     {                                                                                              \
         size_t i = 0;                                                                              \
-        for (; i + 2 <= n; i += 2) _mm_storeu_pd(y + i, _ZGVbN2v_##fn(_mm_loadu_pd(x + i)));       \
+        for (; i + 2 <= n; i += 2)                                                                 \
+            _mm_storeu_pd(y + i, _ZGVbN2v_##fn(_mm_loadu_pd(x + i)));                              \
         if (i < n) {                                                                               \
             double t[2] = {x[i], 0.0};                                                             \
             _mm_storeu_pd(t, _ZGVbN2v_##fn(_mm_loadu_pd(t)));                                      \
@@ -67,7 +68,8 @@ DECLARE(erfc)
     }                                                                                              \
     static void fn##_scalar(double *y, const double *x, size_t n)                                  \
     {                                                                                              \
-        for (size_t i = 0; i < n; i++) y[i] = fn(x[i]);                                            \
+        for (size_t i = 0; i < n; i++)                                                             \
+            y[i] = fn(x[i]);                                                                       \
     }
 LOOPS(tanh)
 LOOPS(exp)
@@ -134,7 +136,19 @@ const char *gn_vmath_isa(void)
     return isa_names[__atomic_load_n(&isa, __ATOMIC_RELAXED)];
 }
 
-void gn_vtanh(double *y, const double *x, size_t n) { funcs()[0](y, x, n); }
-void gn_vexp(double *y, const double *x, size_t n) { funcs()[1](y, x, n); }
-void gn_vlog1p(double *y, const double *x, size_t n) { funcs()[2](y, x, n); }
-void gn_verfc(double *y, const double *x, size_t n) { funcs()[3](y, x, n); }
+void gn_vtanh(double *y, const double *x, size_t n)
+{
+    funcs()[0](y, x, n);
+}
+void gn_vexp(double *y, const double *x, size_t n)
+{
+    funcs()[1](y, x, n);
+}
+void gn_vlog1p(double *y, const double *x, size_t n)
+{
+    funcs()[2](y, x, n);
+}
+void gn_verfc(double *y, const double *x, size_t n)
+{
+    funcs()[3](y, x, n);
+}

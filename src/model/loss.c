@@ -50,8 +50,10 @@ static double softmax(const double *f, int c, double *p)
     for (int k = 1; k < c; k++)
         if (f[k] > mx) mx = f[k];
     double s = 0;
-    for (int k = 0; k < c; k++) s += (p[k] = exp(f[k] - mx));
-    for (int k = 0; k < c; k++) p[k] /= s;
+    for (int k = 0; k < c; k++)
+        s += (p[k] = exp(f[k] - mx));
+    for (int k = 0; k < c; k++)
+        p[k] /= s;
     return mx + log(s);
 }
 
@@ -79,25 +81,28 @@ double gn_loss_value(gn_loss_kind k, const double *F, const double *Y, int b, in
             double mx = f[0], z = 0, dot = 0, ysum = 0;
             for (int j = 1; j < c; j++)
                 if (f[j] > mx) mx = f[j];
-            for (int j = 0; j < c; j++) z += exp(f[j] - mx);
+            for (int j = 0; j < c; j++)
+                z += exp(f[j] - mx);
             double lse = mx + log(z);
-            for (int j = 0; j < c; j++) dot += y[j] * f[j], ysum += y[j];
+            for (int j = 0; j < c; j++)
+                dot += y[j] * f[j], ysum += y[j];
             s += ysum * lse - dot;
             break;
         }
         case GN_LOSS_BXENT:
             /* −y log σ(f) − (1−y) log(1−σ(f)) = log(1+e^f) − y f */
-            for (int j = 0; j < c; j++) s += log1pexp(f[j]) - y[j] * f[j];
+            for (int j = 0; j < c; j++)
+                s += log1pexp(f[j]) - y[j] * f[j];
             break;
         default:
-            for (int j = 0; j < c; j++) s += 0.5 * (f[j] - y[j]) * (f[j] - y[j]);
+            for (int j = 0; j < c; j++)
+                s += 0.5 * (f[j] - y[j]) * (f[j] - y[j]);
         }
     }
     return s / b;
 }
 
-void gn_loss_sample_grad(gn_loss_kind k, const double *F, const double *Y, int b, int c,
-                         double *R)
+void gn_loss_sample_grad(gn_loss_kind k, const double *F, const double *Y, int b, int c, double *R)
 {
     for (int i = 0; i < b; i++) {
         const double *f = F + (size_t)i * c, *y = Y + (size_t)i * c;
@@ -106,15 +111,19 @@ void gn_loss_sample_grad(gn_loss_kind k, const double *F, const double *Y, int b
         case GN_LOSS_XENT: {
             double ysum = 0;
             softmax(f, c, r);
-            for (int j = 0; j < c; j++) ysum += y[j];
-            for (int j = 0; j < c; j++) r[j] = ysum * r[j] - y[j];
+            for (int j = 0; j < c; j++)
+                ysum += y[j];
+            for (int j = 0; j < c; j++)
+                r[j] = ysum * r[j] - y[j];
             break;
         }
         case GN_LOSS_BXENT:
-            for (int j = 0; j < c; j++) r[j] = sigmoid(f[j]) - y[j];
+            for (int j = 0; j < c; j++)
+                r[j] = sigmoid(f[j]) - y[j];
             break;
         default:
-            for (int j = 0; j < c; j++) r[j] = f[j] - y[j];
+            for (int j = 0; j < c; j++)
+                r[j] = f[j] - y[j];
         }
     }
 }
@@ -123,7 +132,8 @@ void gn_loss_grad(gn_loss_kind k, const double *F, const double *Y, int b, int c
 {
     gn_loss_sample_grad(k, F, Y, b, c, G);
     size_t n = (size_t)b * c;
-    for (size_t j = 0; j < n; j++) G[j] /= b;
+    for (size_t j = 0; j < n; j++)
+        G[j] /= b;
 }
 
 void gn_loss_hess_factor(gn_loss_kind k, const double *F, int b, int c, double *A)
@@ -155,13 +165,13 @@ void gn_loss_hess_factor(gn_loss_kind k, const double *F, int b, int c, double *
             }
             break;
         default:
-            for (int r = 0; r < c; r++) a[r * c + r] = 1.0;
+            for (int r = 0; r < c; r++)
+                a[r * c + r] = 1.0;
         }
     }
 }
 
-void gn_loss_sample_targets(gn_loss_kind k, const double *F, int b, int c, gn_rng *rng,
-                            double *Y)
+void gn_loss_sample_targets(gn_loss_kind k, const double *F, int b, int c, gn_rng *rng, double *Y)
 {
     for (int i = 0; i < b; i++) {
         const double *f = F + (size_t)i * c;
@@ -178,14 +188,17 @@ void gn_loss_sample_targets(gn_loss_kind k, const double *F, int b, int c, gn_rn
                     break;
                 }
             }
-            for (int j = 0; j < c; j++) y[j] = j == pick;
+            for (int j = 0; j < c; j++)
+                y[j] = j == pick;
             break;
         }
         case GN_LOSS_BXENT:
-            for (int j = 0; j < c; j++) y[j] = gn_rng_uniform(rng) < sigmoid(f[j]);
+            for (int j = 0; j < c; j++)
+                y[j] = gn_rng_uniform(rng) < sigmoid(f[j]);
             break;
         default:
-            for (int j = 0; j < c; j++) y[j] = f[j] + gn_rng_normal(rng);
+            for (int j = 0; j < c; j++)
+                y[j] = f[j] + gn_rng_normal(rng);
         }
     }
 }
@@ -205,7 +218,8 @@ double gn_loss_accuracy(gn_loss_kind k, const double *F, const double *Y, int b,
             hits += af == ay;
         } else {
             int h = 0;
-            for (int j = 0; j < c; j++) h += (f[j] > 0) == (y[j] > 0.5);
+            for (int j = 0; j < c; j++)
+                h += (f[j] > 0) == (y[j] > 0.5);
             hits += (double)h / c;
         }
     }

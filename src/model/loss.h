@@ -21,7 +21,7 @@ typedef struct gn_loss_info {
     const char *name, *summary;
 } gn_loss_info;
 
-extern const gn_loss_info gn_losses[]; /* ends with {NULL} */
+extern const gn_loss_info gn_losses[];                  /* ends with {NULL} */
 int gn_loss_parse(const char *name, gn_loss_kind *out); /* 0 or -1 */
 const char *gn_loss_name(gn_loss_kind k);
 int gn_loss_is_classification(gn_loss_kind k); /* xent, bxent */
@@ -41,12 +41,10 @@ gn_targets gn_loss_targets(gn_loss_kind k);
 /* Mean over the b samples of the per-sample loss. */
 double gn_loss_value(gn_loss_kind k, const double *F, const double *Y, int b, int c);
 /* G (b, c) = dL/dF of the mean loss (so it carries the 1/b). */
-void gn_loss_grad(gn_loss_kind k, const double *F, const double *Y, int b, int c,
-                  double *G);
+void gn_loss_grad(gn_loss_kind k, const double *F, const double *Y, int b, int c, double *G);
 /* Per-sample loss gradients without the 1/b: R (b, c), row i = dℓ_i/df_i.
  * For square loss this is the residual f − y. */
-void gn_loss_sample_grad(gn_loss_kind k, const double *F, const double *Y, int b, int c,
-                         double *R);
+void gn_loss_sample_grad(gn_loss_kind k, const double *F, const double *Y, int b, int c, double *R);
 /* Factor A (b, c, c) of the per-sample output Hessians, H_i = A_i A_iᵀ
  * (row-major c×c blocks): square: I; xent: diag(√p) − p √pᵀ with p the
  * softmax; bxent: diag(√(s(1−s))) with s the sigmoid. */
@@ -54,8 +52,7 @@ void gn_loss_hess_factor(gn_loss_kind k, const double *F, int b, int c, double *
 /* Targets drawn from the model's predictive distribution (for the true
  * Fisher): square: f + N(0, I); xent: one-hot of a class drawn from
  * softmax(f); bxent: Bernoulli(sigmoid(f)) per output. Y (b, c). */
-void gn_loss_sample_targets(gn_loss_kind k, const double *F, int b, int c, gn_rng *rng,
-                            double *Y);
+void gn_loss_sample_targets(gn_loss_kind k, const double *F, int b, int c, gn_rng *rng, double *Y);
 /* Fraction of correct predictions: xent: argmax f = argmax y; bxent:
  * (f > 0) = (y > 0.5) per output, averaged; square: NaN. */
 double gn_loss_accuracy(gn_loss_kind k, const double *F, const double *Y, int b, int c);

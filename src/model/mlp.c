@@ -14,7 +14,7 @@
 #include "model/mlp.h"
 #include "la/vmath.h"
 
-const char *const gn_act_names[GN_ACT_COUNT] = {"relu", "tanh", "sigmoid",
+const char *const gn_act_names[GN_ACT_COUNT] = {"relu",     "tanh", "sigmoid",
                                                 "softplus", "gelu", "identity"};
 const char *const gn_act_summaries[GN_ACT_COUNT] = {
     "max(0, x); derivative 0 at 0",
@@ -45,7 +45,8 @@ static double sigmoid(double x)
 static double act_deriv(gn_act a, double x)
 {
     switch (a) {
-    case GN_ACT_RELU: return x > 0 ? 1.0 : 0.0;
+    case GN_ACT_RELU:
+        return x > 0 ? 1.0 : 0.0;
     case GN_ACT_TANH: {
         double t = tanh(x);
         return 1.0 - t * t;
@@ -54,9 +55,12 @@ static double act_deriv(gn_act a, double x)
         double s = sigmoid(x);
         return s * (1.0 - s);
     }
-    case GN_ACT_SOFTPLUS: return sigmoid(x);
-    case GN_ACT_GELU: return 0.5 * erfc(-x * M_SQRT1_2) + x * exp(-0.5 * x * x) / sqrt(2 * M_PI);
-    default: return 1.0;
+    case GN_ACT_SOFTPLUS:
+        return sigmoid(x);
+    case GN_ACT_GELU:
+        return 0.5 * erfc(-x * M_SQRT1_2) + x * exp(-0.5 * x * x) / sqrt(2 * M_PI);
+    default:
+        return 1.0;
     }
 }
 
@@ -65,11 +69,16 @@ static double act_deriv(gn_act a, double x)
 static inline double deriv_at(gn_act a, double z, double av)
 {
     switch (a) {
-    case GN_ACT_TANH: return 1.0 - av * av;
-    case GN_ACT_SIGMOID: return av * (1.0 - av);
-    case GN_ACT_RELU: return z > 0 ? 1.0 : 0.0;
-    case GN_ACT_IDENTITY: return 1.0;
-    default: return act_deriv(a, z);
+    case GN_ACT_TANH:
+        return 1.0 - av * av;
+    case GN_ACT_SIGMOID:
+        return av * (1.0 - av);
+    case GN_ACT_RELU:
+        return z > 0 ? 1.0 : 0.0;
+    case GN_ACT_IDENTITY:
+        return 1.0;
+    default:
+        return act_deriv(a, z);
     }
 }
 
@@ -78,27 +87,36 @@ static void apply_act(gn_act a, double *A, const double *Z, size_t n)
 {
     switch (a) {
     case GN_ACT_RELU:
-        for (size_t j = 0; j < n; j++) A[j] = Z[j] > 0 ? Z[j] : 0.0;
+        for (size_t j = 0; j < n; j++)
+            A[j] = Z[j] > 0 ? Z[j] : 0.0;
         break;
-    case GN_ACT_TANH: gn_vtanh(A, Z, n); break;
+    case GN_ACT_TANH:
+        gn_vtanh(A, Z, n);
+        break;
     case GN_ACT_SIGMOID:
         /* e = exp(-|z|); 1 / (1 + e) for z >= 0, e / (1 + e) below */
-        for (size_t j = 0; j < n; j++) A[j] = -fabs(Z[j]);
+        for (size_t j = 0; j < n; j++)
+            A[j] = -fabs(Z[j]);
         gn_vexp(A, A, n);
-        for (size_t j = 0; j < n; j++) A[j] = (Z[j] >= 0 ? 1.0 : A[j]) / (1.0 + A[j]);
+        for (size_t j = 0; j < n; j++)
+            A[j] = (Z[j] >= 0 ? 1.0 : A[j]) / (1.0 + A[j]);
         break;
     case GN_ACT_SOFTPLUS:
         /* max(z, 0) + log1p(exp(-|z|)) */
-        for (size_t j = 0; j < n; j++) A[j] = -fabs(Z[j]);
+        for (size_t j = 0; j < n; j++)
+            A[j] = -fabs(Z[j]);
         gn_vexp(A, A, n);
         gn_vlog1p(A, A, n);
-        for (size_t j = 0; j < n; j++) A[j] += Z[j] > 0 ? Z[j] : 0.0;
+        for (size_t j = 0; j < n; j++)
+            A[j] += Z[j] > 0 ? Z[j] : 0.0;
         break;
     case GN_ACT_GELU:
         /* z Phi(z) = z erfc(-z / sqrt 2) / 2 */
-        for (size_t j = 0; j < n; j++) A[j] = -Z[j] * M_SQRT1_2;
+        for (size_t j = 0; j < n; j++)
+            A[j] = -Z[j] * M_SQRT1_2;
         gn_verfc(A, A, n);
-        for (size_t j = 0; j < n; j++) A[j] *= 0.5 * Z[j];
+        for (size_t j = 0; j < n; j++)
+            A[j] *= 0.5 * Z[j];
         break;
     default:
         if (A != Z) memcpy(A, Z, n * sizeof *A);
@@ -111,17 +129,22 @@ static void mul_deriv(gn_act a, double *H, const double *Z, const double *A, siz
 {
     switch (a) {
     case GN_ACT_TANH:
-        for (size_t j = 0; j < n; j++) H[j] *= 1.0 - A[j] * A[j];
+        for (size_t j = 0; j < n; j++)
+            H[j] *= 1.0 - A[j] * A[j];
         break;
     case GN_ACT_SIGMOID:
-        for (size_t j = 0; j < n; j++) H[j] *= A[j] * (1.0 - A[j]);
+        for (size_t j = 0; j < n; j++)
+            H[j] *= A[j] * (1.0 - A[j]);
         break;
     case GN_ACT_RELU:
-        for (size_t j = 0; j < n; j++) H[j] = Z[j] > 0 ? H[j] : 0.0;
+        for (size_t j = 0; j < n; j++)
+            H[j] = Z[j] > 0 ? H[j] : 0.0;
         break;
-    case GN_ACT_IDENTITY: break;
+    case GN_ACT_IDENTITY:
+        break;
     default:
-        for (size_t j = 0; j < n; j++) H[j] *= deriv_at(a, Z[j], A[j]);
+        for (size_t j = 0; j < n; j++)
+            H[j] *= deriv_at(a, Z[j], A[j]);
     }
 }
 
@@ -147,10 +170,11 @@ size_t gn_mlp_bytes(const gn_mlp_config *cfg, int max_batch, int max_gram_batch)
     if (max_gram_batch < 0) max_gram_batch = 0;
     size_t B = (size_t)max_batch, G = (size_t)max_gram_batch;
     size_t c = (size_t)cfg->sizes[cfg->n_layers], sum = 0;
-    for (int l = 1; l <= cfg->n_layers; l++) sum += (size_t)cfg->sizes[l];
+    for (int l = 1; l <= cfg->n_layers; l++)
+        sum += (size_t)cfg->sizes[l];
     size_t w = (size_t)max_width(cfg);
-    size_t doubles = count_params(cfg) + 2 * B * sum + B * c + G * c * sum + 4 * B * w +
-                     G * G + G * c * G * c;
+    size_t doubles =
+        count_params(cfg) + 2 * B * sum + B * c + G * c * sum + 4 * B * w + G * G + G * c * G * c;
     return doubles * sizeof(double);
 }
 
@@ -198,10 +222,8 @@ int gn_mlp_init_ex(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, int max
         if (ok && l < net->L) ok = (net->A[l] = malloc(B * nl * sizeof(double))) != NULL;
     }
     ok = ok && (net->F = malloc(B * c * sizeof(double))) &&
-         (net->g0 = malloc(B * w * sizeof(double))) &&
-         (net->g1 = malloc(B * w * sizeof(double))) &&
-         (net->t0 = malloc(B * w * sizeof(double))) &&
-         (net->t1 = malloc(B * w * sizeof(double)));
+         (net->g0 = malloc(B * w * sizeof(double))) && (net->g1 = malloc(B * w * sizeof(double))) &&
+         (net->t0 = malloc(B * w * sizeof(double))) && (net->t1 = malloc(B * w * sizeof(double)));
     if (ok && G > 0)
         ok = (net->gram_a = malloc(G * G * sizeof(double))) &&
              (net->gram_d = malloc(G * c * G * c * sizeof(double)));
@@ -217,7 +239,8 @@ int gn_mlp_init_ex(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, int max
 void gn_mlp_free(gn_mlp *net)
 {
     free(net->theta);
-    for (int l = 0; l <= GN_MAX_LAYERS; l++) free(net->Z[l]), free(net->A[l]), free(net->D[l]);
+    for (int l = 0; l <= GN_MAX_LAYERS; l++)
+        free(net->Z[l]), free(net->A[l]), free(net->D[l]);
     free(net->F), free(net->g0), free(net->g1), free(net->t0), free(net->t1);
     free(net->gram_a), free(net->gram_d);
     memset(net, 0, sizeof *net);
@@ -229,8 +252,10 @@ void gn_mlp_init_params(gn_mlp *net, gn_rng *rng)
         size_t nw = (size_t)net->cfg.sizes[l] * net->cfg.sizes[l - 1];
         double sd = net->cfg.ntk ? 1.0 : 1.0 / sqrt((double)net->cfg.sizes[l - 1]);
         double *W = net->theta + net->w_off[l];
-        for (size_t j = 0; j < nw; j++) W[j] = sd * gn_rng_normal(rng);
-        if (net->cfg.bias) memset(net->theta + net->b_off[l], 0, net->cfg.sizes[l] * sizeof(double));
+        for (size_t j = 0; j < nw; j++)
+            W[j] = sd * gn_rng_normal(rng);
+        if (net->cfg.bias)
+            memset(net->theta + net->b_off[l], 0, net->cfg.sizes[l] * sizeof(double));
     }
     net->D_ready = 0;
 }
@@ -256,7 +281,8 @@ static void bias_act_rows(size_t lo, size_t hi, void *ctx, double *sums)
     for (size_t i = lo; i < hi; i++) {
         double *zi = net->Z[l] + i * nl;
         if (bl)
-            for (int j = 0; j < nl; j++) zi[j] += bl[j];
+            for (int j = 0; j < nl; j++)
+                zi[j] += bl[j];
         if (l < net->L) apply_act(net->cfg.act, net->A[l] + i * nl, zi, (size_t)nl);
     }
 }
@@ -281,7 +307,8 @@ const double *gn_mlp_forward(gn_mlp *net, const double *X, int b)
     }
     size_t cnt = (size_t)b * net->c;
     double alpha = net->cfg.output_scale;
-    for (size_t j = 0; j < cnt; j++) net->F[j] = alpha * net->Z[net->L][j];
+    for (size_t j = 0; j < cnt; j++)
+        net->F[j] = alpha * net->Z[net->L][j];
     return net->F;
 }
 
@@ -293,17 +320,20 @@ static void layer_grads_ab(const gn_mlp *net, int l, const double *G, double alp
     const int *n = net->cfg.sizes;
     int b = net->b;
     /* dW_l (n_l, n_{l-1}) = s_l Gᵀ A_{l-1} */
-    gn_gemm(1, 0, n[l], n[l - 1], b, alpha * net->scale[l], G, n[l], layer_input(net, l),
-            n[l - 1], beta, grad + net->w_off[l], n[l - 1]);
+    gn_gemm(1, 0, n[l], n[l - 1], b, alpha * net->scale[l], G, n[l], layer_input(net, l), n[l - 1],
+            beta, grad + net->w_off[l], n[l - 1]);
     if (net->cfg.bias) {
         double *gb = grad + net->b_off[l], *sum = net->t1;
         memset(sum, 0, n[l] * sizeof(double));
         for (int i = 0; i < b; i++)
-            for (int j = 0; j < n[l]; j++) sum[j] += G[(size_t)i * n[l] + j];
+            for (int j = 0; j < n[l]; j++)
+                sum[j] += G[(size_t)i * n[l] + j];
         if (beta == 0)
-            for (int j = 0; j < n[l]; j++) gb[j] = alpha * sum[j];
+            for (int j = 0; j < n[l]; j++)
+                gb[j] = alpha * sum[j];
         else
-            for (int j = 0; j < n[l]; j++) gb[j] += alpha * sum[j];
+            for (int j = 0; j < n[l]; j++)
+                gb[j] += alpha * sum[j];
     }
 }
 
@@ -318,7 +348,8 @@ void gn_mlp_vjp(gn_mlp *net, const double *cot, double *grad)
     int b = net->b;
     double *G = net->g0, *H = net->g1;
     size_t cnt = (size_t)b * net->c;
-    for (size_t j = 0; j < cnt; j++) G[j] = net->cfg.output_scale * cot[j];
+    for (size_t j = 0; j < cnt; j++)
+        G[j] = net->cfg.output_scale * cot[j];
     for (int l = net->L; l >= 1; l--) {
         layer_grads(net, l, G, grad);
         if (l == 1) break;
@@ -349,7 +380,8 @@ void gn_mlp_jvp(gn_mlp *net, const double *u, double *out)
         if (net->cfg.bias) {
             const double *ub = u + net->b_off[l];
             for (int i = 0; i < b; i++)
-                for (int j = 0; j < n[l]; j++) Tcur[(size_t)i * n[l] + j] += ub[j];
+                for (int j = 0; j < n[l]; j++)
+                    Tcur[(size_t)i * n[l] + j] += ub[j];
         }
         if (l < net->L) {
             const double *Z = net->Z[l], *A = net->A[l];
@@ -361,7 +393,8 @@ void gn_mlp_jvp(gn_mlp *net, const double *u, double *out)
         Tnext = Tprev;
     }
     size_t cnt = (size_t)b * net->c;
-    for (size_t j = 0; j < cnt; j++) out[j] = net->cfg.output_scale * Tprev[j];
+    for (size_t j = 0; j < cnt; j++)
+        out[j] = net->cfg.output_scale * Tprev[j];
 }
 
 void gn_mlp_backprop_outputs(gn_mlp *net)
@@ -372,7 +405,8 @@ void gn_mlp_backprop_outputs(gn_mlp *net)
     double *DL = net->D[L];
     memset(DL, 0, (size_t)rows * c * sizeof(double));
     for (int i = 0; i < b; i++)
-        for (int k = 0; k < c; k++) DL[((size_t)i * c + k) * c + k] = net->cfg.output_scale;
+        for (int k = 0; k < c; k++)
+            DL[((size_t)i * c + k) * c + k] = net->cfg.output_scale;
     for (int l = L; l >= 2; l--) {
         double *Dp = net->D[l - 1];
         /* D_{l-1} (bc, n_{l-1}) = s_l D_l W_l, row (i, k) times act'(Z_{l-1, i}) */
@@ -382,11 +416,13 @@ void gn_mlp_backprop_outputs(gn_mlp *net)
         double *dv = net->t0; /* act'(Z_{l-1}) of one sample */
         for (int i = 0; i < b; i++) {
             const double *zi = Z + (size_t)i * n[l - 1], *ai = A + (size_t)i * n[l - 1];
-            for (int j = 0; j < n[l - 1]; j++) dv[j] = 1.0;
+            for (int j = 0; j < n[l - 1]; j++)
+                dv[j] = 1.0;
             mul_deriv(net->cfg.act, dv, zi, ai, (size_t)n[l - 1]);
             for (int k = 0; k < c; k++) {
                 double *row = Dp + ((size_t)i * c + k) * n[l - 1];
-                for (int j = 0; j < n[l - 1]; j++) row[j] *= dv[j];
+                for (int j = 0; j < n[l - 1]; j++)
+                    row[j] *= dv[j];
             }
         }
     }
@@ -406,7 +442,8 @@ void gn_mlp_gram(gn_mlp *net, double *K)
         gn_syrk_full_pair(b, n[l - 1], s2, layer_input(net, l), n[l - 1], net->gram_a, b, rows,
                           n[l], 1.0, net->D[l], n[l], net->gram_d, rows);
         if (net->cfg.bias)
-            for (size_t j = 0; j < (size_t)b * b; j++) net->gram_a[j] += 1.0;
+            for (size_t j = 0; j < (size_t)b * b; j++)
+                net->gram_a[j] += 1.0;
         for (int i = 0; i < b; i++)
             for (int k = 0; k < c; k++) {
                 size_t r = (size_t)i * c + k;
@@ -438,18 +475,23 @@ static void jt_vec_ab(gn_mlp *net, const double *v, double alpha, double beta, d
             double *gi = G + (size_t)i * n[l];
             const double *d0 = D + (size_t)i * c * n[l];
             double v0 = v[(size_t)i * c];
-            for (int j = 0; j < n[l]; j++) gi[j] = v0 * d0[j];
+            for (int j = 0; j < n[l]; j++)
+                gi[j] = v0 * d0[j];
             for (int k = 1; k < c; k++) {
                 const double *dk = d0 + (size_t)k * n[l];
                 double vk = v[(size_t)i * c + k];
-                for (int j = 0; j < n[l]; j++) gi[j] += vk * dk[j];
+                for (int j = 0; j < n[l]; j++)
+                    gi[j] += vk * dk[j];
             }
         }
         layer_grads_ab(net, l, G, alpha, beta, out);
     }
 }
 
-void gn_mlp_jt_vec(gn_mlp *net, const double *v, double *out) { jt_vec_ab(net, v, 1.0, 0.0, out); }
+void gn_mlp_jt_vec(gn_mlp *net, const double *v, double *out)
+{
+    jt_vec_ab(net, v, 1.0, 0.0, out);
+}
 
 void gn_mlp_jt_vec_add(gn_mlp *net, const double *v, double alpha, double *out)
 {
@@ -472,6 +514,7 @@ void gn_mlp_jacobian(gn_mlp *net, double *J)
 double gn_mlp_flops_forward(const gn_mlp_config *cfg, int b)
 {
     double f = 0;
-    for (int l = 1; l <= cfg->n_layers; l++) f += 2.0 * b * cfg->sizes[l] * cfg->sizes[l - 1];
+    for (int l = 1; l <= cfg->n_layers; l++)
+        f += 2.0 * b * cfg->sizes[l] * cfg->sizes[l - 1];
     return f;
 }

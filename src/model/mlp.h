@@ -18,8 +18,13 @@
 #define GN_MAX_LAYERS 32
 
 typedef enum {
-    GN_ACT_RELU, GN_ACT_TANH, GN_ACT_SIGMOID, GN_ACT_SOFTPLUS, GN_ACT_GELU,
-    GN_ACT_IDENTITY, GN_ACT_COUNT
+    GN_ACT_RELU,
+    GN_ACT_TANH,
+    GN_ACT_SIGMOID,
+    GN_ACT_SOFTPLUS,
+    GN_ACT_GELU,
+    GN_ACT_IDENTITY,
+    GN_ACT_COUNT
 } gn_act;
 
 extern const char *const gn_act_names[GN_ACT_COUNT];
@@ -30,9 +35,9 @@ typedef struct gn_mlp_config {
     int n_layers;                 /* L: weight layers = hidden layers + 1 */
     int sizes[GN_MAX_LAYERS + 1]; /* n_0 (inputs) .. n_L (outputs c) */
     gn_act act;
-    int ntk;                      /* 1: NTK parameterization, 0: standard */
-    int bias;                     /* 1: layers have biases */
-    double output_scale;          /* alpha */
+    int ntk;             /* 1: NTK parameterization, 0: standard */
+    int bias;            /* 1: layers have biases */
+    double output_scale; /* alpha */
 } gn_mlp_config;
 
 typedef struct gn_mlp {
@@ -42,23 +47,23 @@ typedef struct gn_mlp {
     size_t m;               /* number of parameters */
     double *theta;          /* (m) */
     size_t w_off[GN_MAX_LAYERS + 1], b_off[GN_MAX_LAYERS + 1]; /* into theta, layer 1..L */
-    double scale[GN_MAX_LAYERS + 1]; /* s_l */
-    const double *X;        /* (b, n_0) input of the last forward (not owned) */
+    double scale[GN_MAX_LAYERS + 1];                           /* s_l */
+    const double *X;              /* (b, n_0) input of the last forward (not owned) */
     double *Z[GN_MAX_LAYERS + 1]; /* (max_batch, n_l) pre-activations, l = 1..L */
     double *A[GN_MAX_LAYERS + 1]; /* (max_batch, n_l) activations, l = 1..L-1 */
-    double *F;              /* (max_batch, c) outputs alpha * z_L */
-    double *D[GN_MAX_LAYERS + 1]; /* (max_gram_batch * c, n_l) backprop vectors df/dz_l, rows (i, k) */
-    int D_ready;            /* D holds the vectors of the current batch */
-    double *g0, *g1;        /* (max_batch * max(c, n_l)) cotangent buffers */
-    double *t0, *t1;        /* (max_batch, max n_l) tangent buffers */
-    double *gram_a;         /* (max_gram_batch, max_gram_batch) Gram of layer inputs */
-    double *gram_d;         /* (max_gram_batch c, max_gram_batch c) Gram of backprop vectors */
+    double *F;                    /* (max_batch, c) outputs alpha * z_L */
+    double
+        *D[GN_MAX_LAYERS + 1]; /* (max_gram_batch * c, n_l) backprop vectors df/dz_l, rows (i, k) */
+    int D_ready;               /* D holds the vectors of the current batch */
+    double *g0, *g1;           /* (max_batch * max(c, n_l)) cotangent buffers */
+    double *t0, *t1;           /* (max_batch, max n_l) tangent buffers */
+    double *gram_a;            /* (max_gram_batch, max_gram_batch) Gram of layer inputs */
+    double *gram_d;            /* (max_gram_batch c, max_gram_batch c) Gram of backprop vectors */
 } gn_mlp;
 
 /* Allocates the model and all workspace for batches up to max_batch.
  * Returns 0, or -1 (out of memory, bad config) with a message. */
-int gn_mlp_init(gn_mlp *net, const gn_mlp_config *cfg, int max_batch,
-                char *err, size_t errlen);
+int gn_mlp_init(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, char *err, size_t errlen);
 /* The same with a separate bound for the curvature products (backprop
  * vectors, Gram, Jᵀv), whose workspace grows like (batch c)^2: evaluation
  * can forward large chunks while steps form Gram matrices of small batches.

@@ -60,10 +60,12 @@ int gn_model_config(const gn_model_hparams *hp, int d, int c, gn_mlp_config *cfg
             return -1;
         }
         n_hidden = (int)hp->depth;
-        for (int l = 0; l < n_hidden; l++) widths[l] = (int)hp->width;
+        for (int l = 0; l < n_hidden; l++)
+            widths[l] = (int)hp->width;
     }
     cfg->sizes[0] = d;
-    for (int l = 0; l < n_hidden; l++) cfg->sizes[l + 1] = widths[l];
+    for (int l = 0; l < n_hidden; l++)
+        cfg->sizes[l + 1] = widths[l];
     cfg->sizes[n_hidden + 1] = c;
     cfg->n_layers = n_hidden + 1;
     if (hp->activation < 0 || hp->activation >= GN_ACT_COUNT) {

@@ -55,7 +55,8 @@ int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info
 
     double t0 = gn_now();
     const double *F = gn_mlp_forward(net, ctx->X, b);
-    for (int j = 0; j < n; j++) g->r[j] = F[j] - ctx->Y[j];
+    for (int j = 0; j < n; j++)
+        g->r[j] = F[j] - ctx->Y[j];
     info->batch_loss = 0.5 * gn_dot(n, g->r, g->r) / b;
     double t1 = gn_now();
     gn_mlp_gram(net, g->K);
@@ -84,8 +85,8 @@ int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info
     info->damping = used;
     info->damping_raises = raises;
     if (raises)
-        snprintf(info->note, sizeof info->note,
-                 "Cholesky failed; damping raised %d times to %.3g", raises, used);
+        snprintf(info->note, sizeof info->note, "Cholesky failed; damping raised %d times to %.3g",
+                 raises, used);
     info->step_norm = g->lr * dn;
     info->t_forward = t1 - t0;
     info->t_curvature = t2 - t1;

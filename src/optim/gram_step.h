@@ -18,11 +18,11 @@ typedef struct gn_gram_hparams {
 
 typedef struct gn_gram_step {
     double lr, damping;
-    gn_ws ws;              /* holds the buffers below */
-    int max_rows;          /* max_batch * c */
-    double *r, *K, *Lf;    /* (bc), (bc, bc), (bc, bc) */
-    double *Ka;            /* (bc) K alpha, for the step norm */
-    double *eig;           /* (bc) eigenvalues of K at initialization */
+    gn_ws ws;           /* holds the buffers below */
+    int max_rows;       /* max_batch * c */
+    double *r, *K, *Lf; /* (bc), (bc, bc), (bc, bc) */
+    double *Ka;         /* (bc) K alpha, for the step norm */
+    double *eig;        /* (bc) eigenvalues of K at initialization */
 } gn_gram_step;
 
 /* The step's buffers for shape sh (ws.h), and their bytes. */

@@ -139,7 +139,8 @@ static void dgn_layout(dgn *o, gn_ws *ws, const dgn_hparams *hp, const gn_optim_
     }
     double **rows[] = {&o->a0, &o->al, &o->w,   &o->z, &o->lb, &o->lbn, &o->an, &o->wn,
                        &o->x,  &o->xp, &o->res, &o->p, &o->q,  &o->kx,  &o->pr};
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) *rows[i] = gn_ws_doubles(ws, n);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        *rows[i] = gn_ws_doubles(ws, n);
     double **params[] = {&o->g, &o->d, &o->tmp, &o->cr, &o->cp, &o->cq, &o->v1, &o->v2};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         *params[i] = gn_ws_doubles(ws, m);

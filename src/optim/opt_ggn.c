@@ -11,7 +11,7 @@
 
 #define GGN_LR_DOC "step size eta applied to the Gauss-Newton direction"
 #define GGN_DAMPING_DOC                                                                            \
-    "Levenberg-Marquardt damping lambda added to the Gram matrix (raised automatically if "       \
+    "Levenberg-Marquardt damping lambda added to the Gram matrix (raised automatically if "        \
     "Cholesky fails)"
 
 static const gn_param ggn_params[] = {
@@ -55,8 +55,7 @@ static gn_optim *ggn_create(const void *hp, gn_mlp *net, int max_batch, char *er
     return ggn_new(&gn_opt_ggn, hp, net, max_batch, err, errlen);
 }
 
-static gn_optim *ggn_mb_create(const void *hp, gn_mlp *net, int max_batch, char *err,
-                               size_t errlen)
+static gn_optim *ggn_mb_create(const void *hp, gn_mlp *net, int max_batch, char *err, size_t errlen)
 {
     return ggn_new(&gn_opt_ggn_mb, hp, net, max_batch, err, errlen);
 }
@@ -83,7 +82,8 @@ static void ggn_destroy(gn_optim *opt)
 const gn_optim_ops gn_opt_ggn = {
     .version = GN_OPTIM_OPS_VERSION,
     .name = "ggn",
-    .summary = "full-batch Gram-Gauss-Newton (Cai et al. 2019): theta -= lr J^T (J J^T + damping I)^-1 r",
+    .summary =
+        "full-batch Gram-Gauss-Newton (Cai et al. 2019): theta -= lr J^T (J J^T + damping I)^-1 r",
     .params = ggn_params,
     .hparams_size = sizeof(gn_gram_hparams),
     .full_batch = 1,
@@ -97,7 +97,8 @@ const gn_optim_ops gn_opt_ggn = {
 const gn_optim_ops gn_opt_ggn_mb = {
     .version = GN_OPTIM_OPS_VERSION,
     .name = "ggn-mb",
-    .summary = "mini-batch Gram-Gauss-Newton with learning rate and damping on a fresh batch each step (Cai et al. 2019)",
+    .summary = "mini-batch Gram-Gauss-Newton with learning rate and damping on a fresh batch each "
+               "step (Cai et al. 2019)",
     .params = ggn_mb_params,
     .hparams_size = sizeof(gn_gram_hparams),
     .full_batch = 0,

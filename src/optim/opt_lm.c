@@ -222,7 +222,7 @@ static int lm_step_nielsen(lm *o, const gn_step_ctx *ctx, double L0, double nois
             tm->curvature += t3 - t2;
             t1 = t3;
         }
-        gn_mlp_jt_vec_add(net, o->alpha, -o->lr, net->theta); /* θ0 is kept for a rejection */
+        gn_mlp_jt_vec_add(net, o->alpha, -o->lr, net->theta);    /* θ0 is kept for a rejection */
         double dn = sqrt(fmax(gn_dot(n, o->alpha, o->Ka), 0.0)); /* ‖Jᵀα‖² = αᵀKα */
         double t4 = gn_now();
         tm->backward += t4 - t1;
@@ -268,8 +268,7 @@ static int lm_step_nielsen(lm *o, const gn_step_ctx *ctx, double L0, double nois
         info->step_norm = 0;
         info->damping = o->lambda;
         snprintf(info->note, sizeof info->note,
-                 "all %d trials rejected; parameters kept, damping now %.3g", rejected,
-                 o->lambda);
+                 "all %d trials rejected; parameters kept, damping now %.3g", rejected, o->lambda);
     }
     return 0;
 }
@@ -284,14 +283,15 @@ static int lm_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
         return -1;
     }
     if (n > o->max_rows) {
-        snprintf(info->note, sizeof info->note, "lm: batch of %d rows exceeds the %d allocated",
-                 n, o->max_rows);
+        snprintf(info->note, sizeof info->note, "lm: batch of %d rows exceeds the %d allocated", n,
+                 o->max_rows);
         return -1;
     }
 
     double t0 = gn_now();
     const double *F = gn_mlp_forward(net, ctx->X, b);
-    for (int j = 0; j < n; j++) o->r[j] = F[j] - ctx->Y[j];
+    for (int j = 0; j < n; j++)
+        o->r[j] = F[j] - ctx->Y[j];
     double L0 = 0.5 * gn_dot(n, o->r, o->r) / b;
     info->batch_loss = L0;
     /* rounding noise of a difference of two evaluations of L */

@@ -94,9 +94,11 @@ static int sgd_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
     double *th = net->theta;
     if (o->mu > 0) {
         info->grad_norm = gn_nrm2(n, o->g);
-        for (int j = 0; j < n; j++) o->v[j] = o->mu * o->v[j] + o->g[j];
+        for (int j = 0; j < n; j++)
+            o->v[j] = o->mu * o->v[j] + o->g[j];
         if (o->nesterov)
-            for (int j = 0; j < n; j++) th[j] -= o->lr * (o->g[j] + o->mu * o->v[j]);
+            for (int j = 0; j < n; j++)
+                th[j] -= o->lr * (o->g[j] + o->mu * o->v[j]);
         else
             gn_axpy(n, -o->lr, o->v, th);
         info->step_norm = o->lr * (o->nesterov ? NAN : gn_nrm2(n, o->v));

@@ -30,7 +30,7 @@ typedef struct gn_step_ctx {
     const double *X; /* (b, d) */
     const double *Y; /* (b, c) */
     int b, c;
-    long iteration;  /* 0-based step number */
+    long iteration; /* 0-based step number */
 } gn_step_ctx;
 
 /* What a step reports; the runner fills NaN before each step, so fields an
@@ -39,21 +39,21 @@ typedef struct gn_step_info {
     double batch_loss; /* loss on the batch at the parameters before the step */
     double grad_norm, step_norm, lr, damping, gain_ratio;
     double t_forward, t_curvature, t_solve, t_backward;
-    int damping_raises; /* Cholesky failures recovered by raising damping */
-    int rejected;       /* trial steps rejected within this step (LM rules) */
+    int damping_raises;                    /* Cholesky failures recovered by raising damping */
+    int rejected;                          /* trial steps rejected within this step (LM rules) */
     double kernel_lambda_min, kernel_cond; /* of the curvature matrix, when estimated */
-    double extra[GN_OPTIM_MAX_EXTRA]; /* values of ops->trace_columns, in order */
-    char note[160];     /* event worth recording (e.g. damping raised) */
+    double extra[GN_OPTIM_MAX_EXTRA];      /* values of ops->trace_columns, in order */
+    char note[160];                        /* event worth recording (e.g. damping raised) */
 } gn_step_info;
 
 typedef struct gn_optim gn_optim;
 
 /* The shape of the runs an optimizer is planned for. */
 typedef struct gn_optim_shape {
-    int batch;   /* rows of a step batch */
-    int d;       /* inputs */
-    int c;       /* outputs */
-    uint64_t m;  /* parameters */
+    int batch;    /* rows of a step batch */
+    int d;        /* inputs */
+    int c;        /* outputs */
+    uint64_t m;   /* parameters */
     uint64_t fan; /* sum over layers of fan-in + 1 + fan-out (the Gram cost per row pair) */
 } gn_optim_shape;
 
@@ -69,17 +69,18 @@ typedef struct gn_optim_plan {
 
 /* The bit of loss k in gn_optim_ops.losses. */
 #define GN_LOSS_BIT(k) (1u << (k))
-#define GN_LOSSES_ALL (GN_LOSS_BIT(GN_LOSS_SQUARE) | GN_LOSS_BIT(GN_LOSS_XENT) | GN_LOSS_BIT(GN_LOSS_BXENT))
+#define GN_LOSSES_ALL                                                                              \
+    (GN_LOSS_BIT(GN_LOSS_SQUARE) | GN_LOSS_BIT(GN_LOSS_XENT) | GN_LOSS_BIT(GN_LOSS_BXENT))
 
 typedef struct gn_optim_ops {
-    int version;                /* GN_OPTIM_OPS_VERSION */
-    const char *name;           /* as written in experiment files */
-    const char *summary;        /* one line */
-    const gn_param *params;     /* hyperparameters, addressed as opt.<name>, bound
-                                   into a struct of hparams_size bytes */
+    int version;            /* GN_OPTIM_OPS_VERSION */
+    const char *name;       /* as written in experiment files */
+    const char *summary;    /* one line */
+    const gn_param *params; /* hyperparameters, addressed as opt.<name>, bound
+                               into a struct of hparams_size bytes */
     size_t hparams_size;
-    int full_batch;             /* steps always use the whole training set */
-    unsigned losses;            /* losses it supports: GN_LOSS_BIT(k) | ... */
+    int full_batch;  /* steps always use the whole training set */
+    unsigned losses; /* losses it supports: GN_LOSS_BIT(k) | ... */
     /* Extra per-step trace columns with their axis labels (ending with a
      * NULL name, at most GN_OPTIM_MAX_EXTRA; type GN_COL_REAL), filled into
      * gn_step_info.extra in order; NULL = none. */

@@ -20,22 +20,14 @@ extern const gn_optim_ops gn_opt_dgn;
 extern const gn_optim_ops gn_opt_lm;
 
 const gn_optim_ops *const gn_optimizers[] = {
-    &gn_opt_sgd,
-    &gn_opt_ggn,
-    &gn_opt_ggn_mb,
-    &gn_opt_adam,
-    &gn_opt_sgn,
-    &gn_opt_ngd,
-    &gn_opt_dgn,
-    &gn_opt_lm,
-    NULL,
+    &gn_opt_sgd, &gn_opt_ggn, &gn_opt_ggn_mb, &gn_opt_adam, &gn_opt_sgn,
+    &gn_opt_ngd, &gn_opt_dgn, &gn_opt_lm,     NULL,
 };
 
 const gn_optim_ops *gn_optim_find(const char *name)
 {
     for (int i = 0; gn_optimizers[i]; i++)
-        if (strcmp(gn_optimizers[i]->name, name) == 0)
-            return gn_optimizers[i];
+        if (strcmp(gn_optimizers[i]->name, name) == 0) return gn_optimizers[i];
     return NULL;
 }
 

@@ -71,7 +71,8 @@ static int diagonal_factors(gn_smw *s, int b)
                 if (a != k && Wi[k * c + a] != 0) return 0;
     }
     for (int i = 0; i < b; i++)
-        for (int k = 0; k < c; k++) s->wd[(size_t)i * c + k] = s->W[((size_t)i * c + k) * c + k];
+        for (int k = 0; k < c; k++)
+            s->wd[(size_t)i * c + k] = s->W[((size_t)i * c + k) * c + k];
     return 1;
 }
 
@@ -91,7 +92,8 @@ void gn_smw_gram(gn_smw *s, gn_mlp *net, int p, int identity)
         gn_mlp_gram(net, s->S);
         for (int r = 0; r < rc; r++) {
             double *Sr = s->S + (size_t)r * rc, wr = s->wd[r];
-            for (int q = 0; q < rc; q++) Sr[q] *= wr * s->wd[q];
+            for (int q = 0; q < rc; q++)
+                Sr[q] *= wr * s->wd[q];
         }
         return;
     }
@@ -116,7 +118,8 @@ void gn_smw_apply_u(gn_smw *s, gn_mlp *net, const double *v, double *out)
     }
     gn_mlp_jvp(net, v, s->jv);
     if (s->diagonal) {
-        for (int r = 0; r < b * c; r++) out[r] = s->wd[r] * s->jv[r];
+        for (int r = 0; r < b * c; r++)
+            out[r] = s->wd[r] * s->jv[r];
         return;
     }
     for (int i = 0; i < b; i++) {
@@ -138,7 +141,8 @@ void gn_smw_apply_ut(gn_smw *s, gn_mlp *net, const double *x, double *out)
         return;
     }
     if (s->diagonal) {
-        for (int r = 0; r < b * c; r++) s->wx[r] = s->wd[r] * x[r];
+        for (int r = 0; r < b * c; r++)
+            s->wx[r] = s->wd[r] * x[r];
         gn_mlp_jt_vec(net, s->wx, out);
         return;
     }
@@ -209,8 +213,8 @@ static int max_curvature_batch(const gn_smw_hparams *hp, int batch)
 }
 
 /* Every buffer of the step (ws.h): measured by plan, carved by init. */
-static void step_layout(gn_smw_step *st, gn_ws *ws, gn_smw_curvature kind,
-                        const gn_optim_shape *sh, int max_b2)
+static void step_layout(gn_smw_step *st, gn_ws *ws, gn_smw_curvature kind, const gn_optim_shape *sh,
+                        int max_b2)
 {
     int c = sh->c, p = kind == GN_SMW_GAUSS_NEWTON ? c : 1;
     gn_smw_layout(&st->smw, ws, max_b2, c, p, sh->m);

@@ -28,8 +28,7 @@ int plot_write_atomic(const char *path, const sbuf *b, char *msg, size_t len)
 char *plot_find_program(const char *prog)
 {
     const char *path = getenv("PATH");
-    if (!path || !*path)
-        return NULL;
+    if (!path || !*path) return NULL;
     const char *p = path;
     for (;;) {
         const char *colon = strchr(p, ':');
@@ -40,12 +39,10 @@ char *plot_find_program(const char *prog)
         else
             sb_printf(&b, "%.*s/%s", (int)n, p, prog);
         struct stat st;
-        if (!b.oom && stat(b.s, &st) == 0 && S_ISREG(st.st_mode) &&
-            access(b.s, X_OK) == 0)
+        if (!b.oom && stat(b.s, &st) == 0 && S_ISREG(st.st_mode) && access(b.s, X_OK) == 0)
             return b.s;
         sb_free(&b);
-        if (!colon)
-            return NULL;
+        if (!colon) return NULL;
         p = colon + 1;
     }
 }
@@ -53,8 +50,8 @@ char *plot_find_program(const char *prog)
 /* Runs `gnuplot script` with `dir` as working directory. Returns 0 on exit
  * status 0; otherwise -1 with gnuplot's error output in msg. Warnings of a
  * successful run are passed on to stderr. */
-int plot_run_gnuplot(const char *gnuplot, const char *dir,
-                     const char *script, char *msg, size_t len)
+int plot_run_gnuplot(const char *gnuplot, const char *dir, const char *script, char *msg,
+                     size_t len)
 {
     int pfd[2];
     if (pipe(pfd) != 0) {
@@ -96,13 +93,10 @@ int plot_run_gnuplot(const char *gnuplot, const char *dir,
     for (;;) {
         char chunk[1024];
         ssize_t k = read(pfd[0], chunk, sizeof chunk);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
         size_t take = (size_t)k;
-        if (take > sizeof out - 1 - n)
-            take = sizeof out - 1 - n;
+        if (take > sizeof out - 1 - n) take = sizeof out - 1 - n;
         memcpy(out + n, chunk, take);
         n += take;
     }
@@ -118,17 +112,15 @@ int plot_run_gnuplot(const char *gnuplot, const char *dir,
     while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
         out[--n] = '\0';
     for (size_t i = 0; i < n; i++)
-        if (out[i] == '\n')
-            out[i] = ' ';
+        if (out[i] == '\n') out[i] = ' ';
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        if (n > 0)
-            fprintf(stderr, "plot: %s/%s: gnuplot: %s\n", dir, script, out);
+        if (n > 0) fprintf(stderr, "plot: %s/%s: gnuplot: %s\n", dir, script, out);
         return 0;
     }
     if (WIFEXITED(status)) {
         sbuf m = {0};
-        sb_printf(&m, "gnuplot %s failed (exit %d)%s%s", script,
-                  WEXITSTATUS(status), n ? ": " : "", out);
+        sb_printf(&m, "gnuplot %s failed (exit %d)%s%s", script, WEXITSTATUS(status), n ? ": " : "",
+                  out);
         snprintf(msg, len, "%s", m.oom ? "gnuplot failed" : sb_str(&m));
         sb_free(&m);
     } else

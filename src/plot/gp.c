@@ -47,7 +47,10 @@ typedef struct extent {
     int n;
 } extent;
 
-static double axis_t(double v, int lg) { return lg ? log10(v) : v; }
+static double axis_t(double v, int lg)
+{
+    return lg ? log10(v) : v;
+}
 
 static int x_is_log(const fig_ctx *fc)
 {
@@ -60,8 +63,7 @@ static extent panel_extent(const fig_ctx *fc, int p)
     int lx = x_is_log(fc), ly = fc->fig->logy;
     for (int k = 0; k < fc->n_g; k++) {
         const group *g = &fc->g[k];
-        if (g->panel != p || g->block < 0)
-            continue;
+        if (g->panel != p || g->block < 0) continue;
         for (int i = 0; i < g->n_pts; i++) {
             double x = axis_t(g->pts[i].x, lx);
             double lo = axis_t(g->pts[i].lo, ly), hi = axis_t(g->pts[i].hi, ly);
@@ -82,28 +84,25 @@ static extent panel_extent(const fig_ctx *fc, int p)
 /* Data inside the box [bx0,bx1]x[by0,by1] of the unit square: points,
  * the vertical min-max extent at each point and the segments between
  * points (sampled). */
-static int box_hits(const fig_ctx *fc, int p, const extent *e, double bx0,
-                    double bx1, double by0, double by1)
+static int box_hits(const fig_ctx *fc, int p, const extent *e, double bx0, double bx1, double by0,
+                    double by1)
 {
     int lx = x_is_log(fc), ly = fc->fig->logy, hits = 0;
     double sx = e->x1 > e->x0 ? e->x1 - e->x0 : 1, sy = e->y1 > e->y0 ? e->y1 - e->y0 : 1;
     for (int k = 0; k < fc->n_g; k++) {
         const group *g = &fc->g[k];
-        if (g->panel != p || g->block < 0)
-            continue;
+        if (g->panel != p || g->block < 0) continue;
         double px = 0, py = 0;
         for (int i = 0; i < g->n_pts; i++) {
             const point *q = &g->pts[i];
             double x = (axis_t(q->x, lx) - e->x0) / sx;
             double y = (axis_t(q->med, ly) - e->y0) / sy;
             double lo = (axis_t(q->lo, ly) - e->y0) / sy, hi = (axis_t(q->hi, ly) - e->y0) / sy;
-            if (x >= bx0 && x <= bx1 && hi >= by0 && lo <= by1)
-                hits++;
+            if (x >= bx0 && x <= bx1 && hi >= by0 && lo <= by1) hits++;
             if (i > 0 && !q->gap_before)
                 for (int t = 1; t < 8; t++) {
                     double ix = px + (x - px) * t / 8.0, iy = py + (y - py) * t / 8.0;
-                    if (ix >= bx0 && ix <= bx1 && iy >= by0 && iy <= by1)
-                        hits++;
+                    if (ix >= bx0 && ix <= bx1 && iy >= by0 && iy <= by1) hits++;
                 }
             px = x;
             py = y;
@@ -114,12 +113,11 @@ static int box_hits(const fig_ctx *fc, int p, const extent *e, double bx0,
 
 /* Key position: the first empty corner of the plot area that fits the key,
  * else below the plot (several panels or a wide key) or outside on the right. */
-static void gp_key(const fig_ctx *fc, sbuf *b, int p, const extent *e, int n_lines,
-                   size_t longest, int area_w, int area_h)
+static void gp_key(const fig_ctx *fc, sbuf *b, int p, const extent *e, int n_lines, size_t longest,
+                   int area_w, int area_h)
 {
     double kw = (longest * 7.0 + 70.0) / area_w, kh = (n_lines * 17.0 + 14.0) / area_h;
-    static const char *const where[] = {"top right", "top left", "bottom left",
-                                        "bottom right"};
+    static const char *const where[] = {"top right", "top left", "bottom left", "bottom right"};
     if (kw < 0.55 && kh < 0.6)
         for (int c = 0; c < 4; c++) {
             int right = c == 0 || c == 3, top = c < 2;
@@ -149,15 +147,18 @@ static void gp_axes(fig_ctx *fc, sbuf *b, const extent *e)
     int mx = x_log && e->x1 - e->x0 < 2, my = f->logy && e->y1 - e->y0 < 2;
     sb_printf(b, "set grid %smxtics %smytics\n", mx ? "" : "no", my ? "" : "no");
     sb_printf(b, "set format x \"%s\"\n",
-              x_log && e->x1 - e->x0 >= 3 ? "10^{%L}" : x_log ? "%g" : "% h");
+              x_log && e->x1 - e->x0 >= 3 ? "10^{%L}"
+              : x_log                     ? "%g"
+                                          : "% h");
     sb_printf(b, "set format y \"%s\"\n",
-              f->logy && e->y1 - e->y0 >= 3 ? "10^{%L}" : f->logy ? "%g" : "% h");
+              f->logy && e->y1 - e->y0 >= 3 ? "10^{%L}"
+              : f->logy                     ? "%g"
+                                            : "% h");
     if (fc->summary && !fc->x_numeric)
         sb_printf(b, "set xrange [-0.5:%d.5]\n", fc->n_cat > 0 ? fc->n_cat - 1 : 0);
     else if (fc->summary && (!x_log || fc->n_cat <= 12) && e->x1 > e->x0)
         sb_printf(b, "set autoscale xfix\n"); /* padded by the offsets */
-    if (fc->summary && !f->logy && e->y1 > e->y0)
-        sb_printf(b, "set autoscale yfix\n");
+    if (fc->summary && !f->logy && e->y1 > e->y0) sb_printf(b, "set autoscale yfix\n");
     /* A single value would give gnuplot an empty range: widen it. */
     if (e->n > 0 && e->x1 == e->x0 && !(fc->summary && !fc->x_numeric)) {
         double v = e->x0, d = x_log ? 0.5 : (v != 0 ? 0.1 * fabs(v) : 1);
@@ -173,15 +174,13 @@ static void gp_axes(fig_ctx *fc, sbuf *b, const extent *e)
         else
             sb_printf(b, "set yrange [%.10g:%.10g]\n", v - d, v + d);
     }
-    if (x_log)
-        sb_printf(b, "set logscale x\n");
-    if (f->logy)
-        sb_printf(b, "set logscale y\n");
+    if (x_log) sb_printf(b, "set logscale x\n");
+    if (f->logy) sb_printf(b, "set logscale y\n");
 }
 
 /* Draws panel p (or the whole figure when there are no panels). */
-static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why,
-                     int area_w, int area_h)
+static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, int area_w,
+                     int area_h)
 {
     plot_ctx *pc = fc->pc;
     const gn_figure *f = fc->fig;
@@ -191,8 +190,7 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why,
         if (fc->g[k].panel == p && fc->g[k].block >= 0) {
             n_lines++;
             n_pts += fc->g[k].n_pts;
-            if (strlen(fc->g[k].label) > longest)
-                longest = strlen(fc->g[k].label);
+            if (strlen(fc->g[k].label) > longest) longest = strlen(fc->g[k].label);
         }
     sb_printf(b, "\n");
     if (multi) {
@@ -226,22 +224,20 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why,
     /* Bands first so that lines are drawn over them. */
     for (int k = 0; k < fc->n_g && !fc->summary; k++) {
         const group *g = &fc->g[k];
-        if (g->panel != p || g->block < 0 || g->n_seeds < 2 || g->n_pts < 2)
-            continue;
-        sb_printf(b, "%s  datafile index %d using 2:4:5 with filledcurves"
-                     " fc rgb \"%s\" fs transparent solid 0.20 noborder notitle",
+        if (g->panel != p || g->block < 0 || g->n_seeds < 2 || g->n_pts < 2) continue;
+        sb_printf(b,
+                  "%s  datafile index %d using 2:4:5 with filledcurves"
+                  " fc rgb \"%s\" fs transparent solid 0.20 noborder notitle",
                   first ? "" : ", \\\n", g->block, palette[g->color % N_PALETTE]);
         first = 0;
     }
     /* Categorical x: lines side by side around each category. */
     double dodge = 0;
-    if (fc->summary && !fc->x_numeric && n_lines > 1)
-        dodge = fmin(0.5 / n_lines, 0.1);
+    if (fc->summary && !fc->x_numeric && n_lines > 1) dodge = fmin(0.5 / n_lines, 0.1);
     int j = 0;
     for (int k = 0; k < fc->n_g; k++) {
         const group *g = &fc->g[k];
-        if (g->panel != p || g->block < 0)
-            continue;
+        if (g->panel != p || g->block < 0) continue;
         sb_printf(b, "%s  datafile index %d ", first ? "" : ", \\\n", g->block);
         if (fc->summary && dodge > 0)
             sb_printf(b, "using ($1%+.3f):2:3:4 with yerrorlines lw 2 pt 7 ps 0.8",
@@ -287,8 +283,9 @@ void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why)
     sb_comment_text(b, f->name);
     sb_printf(b, "\" of experiment \"");
     sb_comment_text(b, pc->ex->name ? pc->ex->name : "?");
-    sb_printf(b, "\", written by gnbench.\n"
-                 "# Run in this folder: gnuplot %s.gp  (reads %s.dat, writes %s.%s)\n",
+    sb_printf(b,
+              "\", written by gnbench.\n"
+              "# Run in this folder: gnuplot %s.gp  (reads %s.dat, writes %s.%s)\n",
               f->name, f->name, f->name, pc->format);
     if (fc->summary)
         sb_printf(b, "# Points: median over seeds, error bars: min and max.\n");
@@ -298,8 +295,10 @@ void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why)
     gp_file_name(fc, b, "dat");
     sb_printf(b, "\n");
     if (!strcmp(pc->format, "svg"))
-        sb_printf(b, "set terminal svg size %d,%d dynamic enhanced font \"sans,12\""
-                     " background rgb \"white\"\n", w, h);
+        sb_printf(b,
+                  "set terminal svg size %d,%d dynamic enhanced font \"sans,12\""
+                  " background rgb \"white\"\n",
+                  w, h);
     else if (!strcmp(pc->format, "pdf"))
         sb_printf(b, "set terminal pdfcairo size %.2fin,%.2fin enhanced font \"sans,9\"\n",
                   w / 150.0, h / 150.0);
@@ -333,16 +332,14 @@ void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why)
                 } else {
                     sb_printf(b, " %d", k);
                 }
-                if (strlen(fc->cat_label[k]) > lmax)
-                    lmax = strlen(fc->cat_label[k]);
+                if (strlen(fc->cat_label[k]) > lmax) lmax = strlen(fc->cat_label[k]);
             }
             sb_printf(b, ")\n");
             if (!fc->x_numeric && lmax * (size_t)fc->n_cat > 60)
                 sb_printf(b, "set xtics rotate by -25\n");
         }
         if (!fc->x_numeric)
-            sb_printf(b, "set offsets 0, 0, %s\n",
-                      f->logy ? "0, 0" : "graph 0.06, graph 0.06");
+            sb_printf(b, "set offsets 0, 0, %s\n", f->logy ? "0, 0" : "graph 0.06, graph 0.06");
     }
     if (multi) {
         sb_printf(b, "set multiplot layout %d,%d title ", rows, cols);
@@ -361,7 +358,6 @@ void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why)
         for (int p = 0; p < (multi ? fc->n_panels : 1); p++)
             gp_panel(fc, b, p, multi, NULL, area_w, area_h);
     }
-    if (multi)
-        sb_printf(b, "unset multiplot\n");
+    if (multi) sb_printf(b, "unset multiplot\n");
     sb_printf(b, "set output\n");
 }

@@ -24,13 +24,12 @@ static void reduce(double *v, int n, double *med, double *lo, double *hi)
 }
 
 /* Stable insertion sort with a context pointer (n is small here). */
-static void isort(void *base, size_t n, size_t size,
-                  int (*cmp)(const void *, const void *, void *), void *ctx)
+static void isort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *),
+                  void *ctx)
 {
     unsigned char *a = base;
     unsigned char *tmp = malloc(size);
-    if (!tmp)
-        return;
+    if (!tmp) return;
     for (size_t i = 1; i < n; i++) {
         memcpy(tmp, a + i * size, size);
         size_t j = i;
@@ -69,10 +68,8 @@ static int fig_columns(fig_ctx *fc, char *msg, size_t len)
     const gn_figure *f = fc->fig;
     int nc = pc->runs.n_cols;
     fc->c_series = fc->c_panel = fc->c_x = fc->c_y = -1;
-    if (f->series && *f->series && plot_need_col(pc, f->series, &fc->c_series, msg, len))
-        return -1;
-    if (f->panels && *f->panels && plot_need_col(pc, f->panels, &fc->c_panel, msg, len))
-        return -1;
+    if (f->series && *f->series && plot_need_col(pc, f->series, &fc->c_series, msg, len)) return -1;
+    if (f->panels && *f->panels && plot_need_col(pc, f->panels, &fc->c_panel, msg, len)) return -1;
     fc->key = malloc(sizeof(int) * (size_t)(nc + 2));
     fc->xkey = malloc(sizeof(int) * (size_t)(nc + 2));
     if (!fc->key || !fc->xkey) {
@@ -98,8 +95,7 @@ static int fig_columns(fig_ctx *fc, char *msg, size_t len)
     }
     for (int i = 0; i < pc->n_set; i++) {
         int c = pc->set_cols[i];
-        if (!has_col(fc->xkey, fc->n_xkey, c))
-            fc->key[fc->n_key++] = c;
+        if (!has_col(fc->xkey, fc->n_xkey, c)) fc->key[fc->n_key++] = c;
     }
     if (fc->c_series >= 0 && !has_col(fc->key, fc->n_key, fc->c_series))
         fc->key[fc->n_key++] = fc->c_series;
@@ -112,13 +108,11 @@ static int group_cmp(const void *a, const void *b, void *ctx)
 {
     const fig_ctx *fc = ctx;
     const group *x = a, *y = b;
-    if (x->panel != y->panel)
-        return x->panel - y->panel;
+    if (x->panel != y->panel) return x->panel - y->panel;
     if (fc->c_series >= 0) {
-        int c = plot_value_cmp(cell(fc->pc, x->rep, fc->c_series),
-                               cell(fc->pc, y->rep, fc->c_series));
-        if (c)
-            return c;
+        int c =
+            plot_value_cmp(cell(fc->pc, x->rep, fc->c_series), cell(fc->pc, y->rep, fc->c_series));
+        if (c) return c;
     }
     return plot_rows_cmp(fc->pc, x->rep, y->rep, fc->key, fc->n_key);
 }
@@ -166,19 +160,16 @@ static int group_rows(fig_ctx *fc)
     plot_ctx *pc = fc->pc;
     for (int i = 0; i < pc->n_live; i++) {
         int r = pc->live[i];
-        if (!row_selected(pc, fc->fig, r))
-            continue;
+        if (!row_selected(pc, fc->fig, r)) continue;
         group *g = NULL;
         for (int k = 0; k < fc->n_g && !g; k++)
-            if (plot_rows_equal(pc, fc->g[k].rep, r, fc->key, fc->n_key))
-                g = &fc->g[k];
+            if (plot_rows_equal(pc, fc->g[k].rep, r, fc->key, fc->n_key)) g = &fc->g[k];
         if (!g) {
             g = &fc->g[fc->n_g++];
             g->rep = r;
             g->block = -1;
             g->rows = malloc(sizeof(int) * (size_t)pc->n_live);
-            if (!g->rows)
-                return -1;
+            if (!g->rows) return -1;
         }
         g->rows[g->n_rows++] = r;
     }
@@ -200,11 +191,9 @@ static void group_panels(fig_ctx *fc)
         } else if (fc->n_panels > 0) {
             p = 0;
         }
-        if (p == fc->n_panels)
-            fc->panel_rep[fc->n_panels++] = fc->g[k].rep;
+        if (p == fc->n_panels) fc->panel_rep[fc->n_panels++] = fc->g[k].rep;
     }
-    if (fc->n_panels == 0)
-        fc->panel_rep[fc->n_panels++] = -1;
+    if (fc->n_panels == 0) fc->panel_rep[fc->n_panels++] = -1;
     if (fc->c_panel >= 0)
         isort(fc->panel_rep, (size_t)fc->n_panels, sizeof(int), rep_cmp_panel, fc);
     for (int k = 0; k < fc->n_g; k++) {
@@ -223,15 +212,13 @@ static int group_labels(fig_ctx *fc)
 {
     plot_ctx *pc = fc->pc;
     int *diff = malloc(sizeof(int) * ((size_t)fc->n_key + 1));
-    if (!diff)
-        return -1;
+    if (!diff) return -1;
     for (int k = 0; k < fc->n_g; k++) {
         group *g = &fc->g[k];
         int n_diff = 0;
         for (int i = 0; i < fc->n_key; i++) {
             int c = fc->key[i];
-            if (c == fc->c_series || c == fc->c_panel)
-                continue;
+            if (c == fc->c_series || c == fc->c_panel) continue;
             for (int j = 0; j < fc->n_g; j++) {
                 const group *h = &fc->g[j];
                 if (h->panel != g->panel ||
@@ -255,8 +242,7 @@ static int group_labels(fig_ctx *fc)
         for (int i = 0; i < n_diff; i++) {
             if (!*cell(pc, g->rep, diff[i]) || (series_empty && diff[i] == pc->c_optimizer))
                 continue; /* settings this configuration does not have */
-            if (b.n)
-                sb_putc(&b, ' ');
+            if (b.n) sb_putc(&b, ' ');
             sb_setting(&b, pc, g->rep, diff[i], 0);
         }
         if (!b.n) { /* one line in the panel: name its optimizer */
@@ -280,15 +266,12 @@ static int group_labels(fig_ctx *fc)
 static int group_colors(fig_ctx *fc)
 {
     fc->labels = malloc(sizeof(char *) * ((size_t)fc->n_g + 1));
-    if (!fc->labels)
-        return -1;
+    if (!fc->labels) return -1;
     for (int k = 0; k < fc->n_g; k++) {
         int c;
         for (c = 0; c < fc->n_labels; c++)
-            if (!strcmp(fc->labels[c], fc->g[k].label))
-                break;
-        if (c == fc->n_labels)
-            fc->labels[fc->n_labels++] = fc->g[k].label;
+            if (!strcmp(fc->labels[c], fc->g[k].label)) break;
+        if (c == fc->n_labels) fc->labels[fc->n_labels++] = fc->g[k].label;
         fc->g[k].color = c;
     }
     return 0;
@@ -300,12 +283,10 @@ static int fig_group(fig_ctx *fc, char *msg, size_t len)
     plot_ctx *pc = fc->pc;
     fc->g = calloc((size_t)pc->n_live + 1, sizeof *fc->g);
     fc->panel_rep = malloc(sizeof(int) * ((size_t)pc->n_live + 1));
-    if (!fc->g || !fc->panel_rep || group_rows(fc) != 0)
-        goto oom;
+    if (!fc->g || !fc->panel_rep || group_rows(fc) != 0) goto oom;
     group_panels(fc);
     isort(fc->g, (size_t)fc->n_g, sizeof *fc->g, group_cmp, fc);
-    if (group_labels(fc) != 0 || group_colors(fc) != 0)
-        goto oom;
+    if (group_labels(fc) != 0 || group_colors(fc) != 0) goto oom;
     return 0;
 oom:
     snprintf(msg, len, "out of memory");
@@ -336,12 +317,10 @@ static int fig_trace_points(fig_ctx *fc, group *g, char *msg, size_t len)
         nt += k;
     }
     g->n_seeds = nt;
-    if (nt == 0)
-        goto done;
+    if (nt == 0) goto done;
     int rows = t[0].n_rows;
     for (int i = 1; i < nt; i++)
-        if (t[i].n_rows < rows)
-            rows = t[i].n_rows;
+        if (t[i].n_rows < rows) rows = t[i].n_rows;
     g->pts = malloc(sizeof(point) * ((size_t)rows + 1));
     if (!g->pts) {
         snprintf(msg, len, "out of memory");
@@ -389,22 +368,18 @@ static int fig_categories(fig_ctx *fc, char *msg, size_t len)
     plot_ctx *pc = fc->pc;
     fc->cat_rep = malloc(sizeof(int) * ((size_t)pc->n_live + 1));
     fc->cat_label = calloc((size_t)pc->n_live + 1, sizeof(char *));
-    if (!fc->cat_rep || !fc->cat_label)
-        goto oom;
+    if (!fc->cat_rep || !fc->cat_label) goto oom;
     for (int i = 0; i < pc->n_live; i++) {
         int r = pc->live[i], k;
         for (k = 0; k < fc->n_cat; k++)
-            if (plot_rows_equal(pc, fc->cat_rep[k], r, fc->xkey, fc->n_xkey))
-                break;
-        if (k == fc->n_cat)
-            fc->cat_rep[fc->n_cat++] = r;
+            if (plot_rows_equal(pc, fc->cat_rep[k], r, fc->xkey, fc->n_xkey)) break;
+        if (k == fc->n_cat) fc->cat_rep[fc->n_cat++] = r;
     }
     isort(fc->cat_rep, (size_t)fc->n_cat, sizeof(int), rep_cmp_cat, fc);
     fc->x_numeric = fc->c_x != pc->c_optimizer;
     for (int k = 0; k < fc->n_cat; k++) {
         double v;
-        if (!plot_num_finite(cell(pc, fc->cat_rep[k], fc->c_x), &v))
-            fc->x_numeric = 0;
+        if (!plot_num_finite(cell(pc, fc->cat_rep[k], fc->c_x), &v)) fc->x_numeric = 0;
     }
     for (int k = 0; k < fc->n_cat; k++) {
         int r = fc->cat_rep[k];
@@ -415,8 +390,7 @@ static int fig_categories(fig_ctx *fc, char *msg, size_t len)
             int c = fc->xkey[i];
             for (int j = 0; j < fc->n_cat; j++) {
                 int q = fc->cat_rep[j];
-                if (!strcmp(cell(pc, q, fc->c_x), xv) &&
-                    strcmp(cell(pc, q, c), cell(pc, r, c))) {
+                if (!strcmp(cell(pc, q, fc->c_x), xv) && strcmp(cell(pc, q, c), cell(pc, r, c))) {
                     sb_putc(&b, ' ');
                     sb_setting(&b, pc, r, c, 0);
                     break;
@@ -452,20 +426,15 @@ static int fig_summary_points(fig_ctx *fc, group *g, char *msg, size_t len)
         int ny = 0, nrun = 0;
         for (int i = 0; i < g->n_rows; i++) {
             int r = g->rows[i];
-            if (!plot_rows_equal(pc, r, fc->cat_rep[k], fc->xkey, fc->n_xkey))
-                continue;
+            if (!plot_rows_equal(pc, r, fc->cat_rep[k], fc->xkey, fc->n_xkey)) continue;
             nrun++;
             double v;
-            if (plot_num_finite(cell(pc, r, fc->c_y), &v) && (!f->logy || v > 0))
-                ys[ny++] = v;
+            if (plot_num_finite(cell(pc, r, fc->c_y), &v) && (!f->logy || v > 0)) ys[ny++] = v;
         }
-        if (nrun == 0 || ny == 0)
-            continue;
+        if (nrun == 0 || ny == 0) continue;
         double x = k;
-        if (fc->x_numeric)
-            plot_num_finite(cell(pc, fc->cat_rep[k], fc->c_x), &x);
-        if (fc->x_numeric && f->logx && x <= 0)
-            continue;
+        if (fc->x_numeric) plot_num_finite(cell(pc, fc->cat_rep[k], fc->c_x), &x);
+        if (fc->x_numeric && f->logx && x <= 0) continue;
         point *p = &g->pts[g->n_pts++];
         p->x = x;
         reduce(ys, ny, &p->med, &p->lo, &p->hi);
@@ -481,15 +450,12 @@ static int fig_summary_points(fig_ctx *fc, group *g, char *msg, size_t len)
 int plot_fig_build(fig_ctx *fc, int *n_pts, char *msg, size_t len)
 {
     *n_pts = 0;
-    if (fig_columns(fc, msg, len) || fig_group(fc, msg, len))
-        return -1;
-    if (fc->summary && fig_categories(fc, msg, len))
-        return -1;
+    if (fig_columns(fc, msg, len) || fig_group(fc, msg, len)) return -1;
+    if (fc->summary && fig_categories(fc, msg, len)) return -1;
     for (int k = 0; k < fc->n_g; k++) {
         int e = fc->summary ? fig_summary_points(fc, &fc->g[k], msg, len)
                             : fig_trace_points(fc, &fc->g[k], msg, len);
-        if (e)
-            return -1;
+        if (e) return -1;
         *n_pts += fc->g[k].n_pts;
     }
     return 0;

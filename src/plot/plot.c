@@ -24,18 +24,16 @@
 
 static int valid_name(const char *s)
 {
-    if (!s || !*s || *s == '.' || *s == '-')
-        return 0;
+    if (!s || !*s || *s == '.' || *s == '-') return 0;
     for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-' || *s == '.'))
             return 0;
     return 1;
 }
 
 /* Writes <plots>/<figure>.dat and .gp and renders when gnuplot != NULL. */
-static int plot_figure(plot_ctx *pc, const gn_figure *f, const char *gnuplot,
-                       char *msg, size_t len)
+static int plot_figure(plot_ctx *pc, const gn_figure *f, const char *gnuplot, char *msg, size_t len)
 {
     fig_ctx fc = {0};
     fc.pc = pc;
@@ -47,8 +45,7 @@ static int plot_figure(plot_ctx *pc, const gn_figure *f, const char *gnuplot,
         goto done;
     }
     if (!f->kind || (strcmp(f->kind, "trace") && strcmp(f->kind, "summary"))) {
-        snprintf(msg, len, "kind '%s': expected trace or summary",
-                 f->kind ? f->kind : "(none)");
+        snprintf(msg, len, "kind '%s': expected trace or summary", f->kind ? f->kind : "(none)");
         goto done;
     }
     if (!f->x || !*f->x || !f->y || !*f->y) {
@@ -57,8 +54,7 @@ static int plot_figure(plot_ctx *pc, const gn_figure *f, const char *gnuplot,
     }
     fc.summary = !strcmp(f->kind, "summary");
     int n_pts = 0;
-    if (plot_fig_build(&fc, &n_pts, msg, len))
-        goto done;
+    if (plot_fig_build(&fc, &n_pts, msg, len)) goto done;
     if (pc->n_live == 0)
         sb_printf(&why, "no data: runs.csv has no run with status ok, diverged or time_limit");
     else if (n_pts == 0 && fc.n_skipped > 0)
@@ -69,17 +65,14 @@ static int plot_figure(plot_ctx *pc, const gn_figure *f, const char *gnuplot,
     plot_dat_write(&fc, &dat);
     plot_gp_write(&fc, &gp, why.n ? why.s : NULL);
     sb_printf(&path, "%s/%s.dat", pc->plots_dir, f->name);
-    if (path.oom || plot_write_atomic(path.s, &dat, msg, len))
-        goto done;
+    if (path.oom || plot_write_atomic(path.s, &dat, msg, len)) goto done;
     path.n = 0;
     sb_printf(&path, "%s/%s.gp", pc->plots_dir, f->name);
-    if (path.oom || plot_write_atomic(path.s, &gp, msg, len))
-        goto done;
+    if (path.oom || plot_write_atomic(path.s, &gp, msg, len)) goto done;
     if (gnuplot) {
         path.n = 0;
         sb_printf(&path, "%s.gp", f->name);
-        if (path.oom || plot_run_gnuplot(gnuplot, pc->plots_dir, path.s, msg, len))
-            goto done;
+        if (path.oom || plot_run_gnuplot(gnuplot, pc->plots_dir, path.s, msg, len)) goto done;
         path.n = 0;
         sb_printf(&path, "%s/%s.%s", pc->plots_dir, f->name, pc->format);
         struct stat st;
@@ -104,8 +97,7 @@ done:
 
 static void append_error(char *err, size_t errlen, int *n_err, const char *fmt, ...)
 {
-    if (!err || errlen == 0)
-        return;
+    if (!err || errlen == 0) return;
     size_t used = *n_err ? strlen(err) : 0;
     if (*n_err && used + 3 < errlen) {
         strcpy(err + used, "; ");
@@ -120,27 +112,22 @@ static void append_error(char *err, size_t errlen, int *n_err, const char *fmt, 
     (*n_err)++;
 }
 
-int gn_plot_experiment(const gn_experiment *ex, const char *results_dir,
-                       const char *plots_dir, const char *format,
-                       char *err, size_t errlen)
+int gn_plot_experiment(const gn_experiment *ex, const char *results_dir, const char *plots_dir,
+                       const char *format, char *err, size_t errlen)
 {
     char msg[1024];
     int n_err = 0;
-    if (err && errlen)
-        err[0] = '\0';
-    if (!format || !*format)
-        format = "png";
+    if (err && errlen) err[0] = '\0';
+    if (!format || !*format) format = "png";
     if (!ex || !results_dir || !plots_dir) {
         append_error(err, errlen, &n_err, "plot: missing experiment or folder");
         return -1;
     }
     if (strcmp(format, "png") && strcmp(format, "svg") && strcmp(format, "pdf")) {
-        append_error(err, errlen, &n_err, "plot: format '%s': expected png, svg or pdf",
-                     format);
+        append_error(err, errlen, &n_err, "plot: format '%s': expected png, svg or pdf", format);
         return -1;
     }
-    if (ex->n_figures == 0)
-        return 0;
+    if (ex->n_figures == 0) return 0;
     plot_ctx pc = {0};
     pc.ex = ex;
     pc.results_dir = results_dir;
@@ -153,8 +140,8 @@ int gn_plot_experiment(const gn_experiment *ex, const char *results_dir,
         return -1;
     }
     if (gn_fs_mkdir_p(plots_dir) != 0) {
-        append_error(err, errlen, &n_err, "plot: %s: cannot create folder: %s",
-                     plots_dir, strerror(errno));
+        append_error(err, errlen, &n_err, "plot: %s: cannot create folder: %s", plots_dir,
+                     strerror(errno));
         plot_ctx_close(&pc);
         return -1;
     }
@@ -162,8 +149,7 @@ int gn_plot_experiment(const gn_experiment *ex, const char *results_dir,
     for (int i = 0; i < ex->n_figures; i++) {
         const gn_figure *f = &ex->figures[i];
         if (plot_figure(&pc, f, gnuplot, msg, sizeof msg) != 0)
-            append_error(err, errlen, &n_err, "figure '%s': %s",
-                         f->name ? f->name : "?", msg);
+            append_error(err, errlen, &n_err, "figure '%s': %s", f->name ? f->name : "?", msg);
     }
     if (!gnuplot)
         append_error(err, errlen, &n_err,

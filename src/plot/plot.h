@@ -11,9 +11,8 @@
 
 /* format: "png", "svg" or "pdf". Returns 0, or -1 with a message. A missing
  * gnuplot program writes scripts and data and returns -1 with a message. */
-int gn_plot_experiment(const gn_experiment *ex, const char *results_dir,
-                       const char *plots_dir, const char *format,
-                       char *err, size_t errlen);
+int gn_plot_experiment(const gn_experiment *ex, const char *results_dir, const char *plots_dir,
+                       const char *format, char *err, size_t errlen);
 
 /* The gnuplot string expression that gn_plot_experiment writes for s: every
  * text and file name of its scripts goes through it. Its value is exactly s

@@ -82,8 +82,7 @@ static inline const char *cell(const plot_ctx *pc, int row, int col)
 static inline int has_col(const int *cols, int n, int c)
 {
     for (int i = 0; i < n; i++)
-        if (cols[i] == c)
-            return 1;
+        if (cols[i] == c) return 1;
     return 0;
 }
 
@@ -94,8 +93,7 @@ int plot_ctx_open(plot_ctx *pc, char *msg, size_t len);
 /* Frees what plot_ctx_open allocated, also after it failed. */
 void plot_ctx_close(plot_ctx *pc);
 /* The runs.csv column called name in *col; -1 when runs.csv has none. */
-int plot_need_col(const plot_ctx *pc, const char *name, int *col, char *msg,
-                  size_t len);
+int plot_need_col(const plot_ctx *pc, const char *name, int *col, char *msg, size_t len);
 /* 1 when s is a finite number (then in *v), else 0. */
 int plot_num_finite(const char *s, double *v);
 /* Order of setting values: finite numbers numerically, then words
@@ -113,15 +111,15 @@ void sb_setting(sbuf *b, const plot_ctx *pc, int row, int col, int full);
 
 typedef struct point {
     double x, med, lo, hi;
-    int n;         /* values reduced */
-    int row;       /* trace: row index; summary: x category */
+    int n;   /* values reduced */
+    int row; /* trace: row index; summary: x category */
     int gap_before;
 } point;
 
 typedef struct group {
     int *rows; /* runs.csv rows of the group */
     int n_rows;
-    int rep;   /* first row: the group's settings */
+    int rep; /* first row: the group's settings */
     int panel;
     char *label;
     int color;
@@ -139,13 +137,13 @@ typedef struct fig_ctx {
     int c_series, c_panel; /* -1 = none */
     int *key;              /* grouping columns */
     int n_key;
-    int *xkey;             /* summary: columns naming an x category */
+    int *xkey; /* summary: columns naming an x category */
     int n_xkey;
     group *g;
     int n_g;
     int *panel_rep; /* a row holding each panel's value, sorted */
     int n_panels;
-    int *cat_rep;   /* summary: a row per x category, sorted */
+    int *cat_rep; /* summary: a row per x category, sorted */
     char **cat_label;
     int n_cat;
     int x_numeric;
@@ -166,8 +164,7 @@ void plot_fig_free(fig_ctx *fc);
  * columns in *cx and *cy (results.c). 1 = read; 0 = skipped: missing,
  * empty or unreadable, logged to stderr and noted in fc->notes; -1 = error
  * (the trace lacks x or y, out of memory). */
-int plot_trace_load(fig_ctx *fc, int r, gn_table *t, int *cx, int *cy,
-                    char *msg, size_t len);
+int plot_trace_load(fig_ctx *fc, int r, gn_table *t, int *cx, int *cy, char *msg, size_t len);
 
 /* ---- dat.c, gp.c: the files of a figure ---------------------------------- */
 
@@ -184,7 +181,7 @@ int plot_write_atomic(const char *path, const sbuf *b, char *msg, size_t len);
 /* Full path of prog found in $PATH, or NULL (the caller frees). */
 char *plot_find_program(const char *prog);
 /* Runs `gnuplot script` in dir; -1 with gnuplot's error output in msg. */
-int plot_run_gnuplot(const char *gnuplot, const char *dir,
-                     const char *script, char *msg, size_t len);
+int plot_run_gnuplot(const char *gnuplot, const char *dir, const char *script, char *msg,
+                     size_t len);
 
 #endif

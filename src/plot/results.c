@@ -15,21 +15,17 @@
 /* 1 when s is a whole number (strtod syntax, including nan and inf). */
 static int num_parse(const char *s, double *v)
 {
-    if (!s)
-        return 0;
+    if (!s) return 0;
     while (*s == ' ')
         s++;
-    if (!*s)
-        return 0;
+    if (!*s) return 0;
     char *end;
     errno = 0;
     double d = strtod(s, &end);
-    if (end == s)
-        return 0;
+    if (end == s) return 0;
     while (*end == ' ')
         end++;
-    if (*end)
-        return 0;
+    if (*end) return 0;
     *v = d;
     return 1;
 }
@@ -46,14 +42,11 @@ int plot_value_cmp(const char *a, const char *b)
     a = a ? a : "";
     b = b ? b : "";
     int ea = !*a, eb = !*b;
-    if (ea || eb)
-        return ea - eb;
+    if (ea || eb) return ea - eb;
     double x, y;
     int na = plot_num_finite(a, &x), nb = plot_num_finite(b, &y);
-    if (na && nb && x != y)
-        return x < y ? -1 : 1;
-    if (na != nb)
-        return na ? -1 : 1;
+    if (na && nb && x != y) return x < y ? -1 : 1;
+    if (na != nb) return na ? -1 : 1;
     return strcmp(a, b);
 }
 
@@ -63,8 +56,7 @@ static int is_result_column(const char *name)
     return gn_schema_runs_column(name) != NULL;
 }
 
-int plot_need_col(const plot_ctx *pc, const char *name, int *col, char *msg,
-                  size_t len)
+int plot_need_col(const plot_ctx *pc, const char *name, int *col, char *msg, size_t len)
 {
     *col = gn_table_col(&pc->runs, name);
     if (*col < 0) {
@@ -84,8 +76,7 @@ int plot_ctx_open(plot_ctx *pc, char *msg, size_t len)
         return -1;
     }
     pc->runs_path = p.s;
-    if (gn_table_read(pc->runs_path, &pc->runs, msg, len) != 0)
-        return -1;
+    if (gn_table_read(pc->runs_path, &pc->runs, msg, len) != 0) return -1;
     if (plot_need_col(pc, "run_id", &pc->c_run_id, msg, len) ||
         plot_need_col(pc, "status", &pc->c_status, msg, len) ||
         plot_need_col(pc, "optimizer", &pc->c_optimizer, msg, len) ||
@@ -111,13 +102,11 @@ int plot_ctx_open(plot_ctx *pc, char *msg, size_t len)
     } else {
         /* No expanded experiment: every column that is not a result. */
         for (int c = 0; c < t->n_cols; c++)
-            if (!is_result_column(t->header[c]) &&
-                !has_col(pc->set_cols, pc->n_set, c))
+            if (!is_result_column(t->header[c]) && !has_col(pc->set_cols, pc->n_set, c))
                 pc->set_cols[pc->n_set++] = c;
     }
     for (int r = 0; r < t->n_rows; r++) {
-        if (gn_run_status_text_finished(cell(pc, r, pc->c_status)))
-            pc->live[pc->n_live++] = r;
+        if (gn_run_status_text_finished(cell(pc, r, pc->c_status))) pc->live[pc->n_live++] = r;
     }
     return 0;
 }
@@ -127,8 +116,7 @@ void plot_ctx_close(plot_ctx *pc)
     free(pc->runs_path);
     free(pc->set_cols);
     free(pc->live);
-    if (pc->runs.header || pc->runs.cells)
-        gn_table_free(&pc->runs);
+    if (pc->runs.header || pc->runs.cells) gn_table_free(&pc->runs);
 }
 
 /* Short name of a setting in a label: the last dotted component unless
@@ -137,17 +125,14 @@ static const char *short_name(const plot_ctx *pc, int col)
 {
     const char *full = pc->runs.header[col];
     const char *dot = strrchr(full, '.');
-    if (!dot)
-        return full;
+    if (!dot) return full;
     const char *sh = dot + 1;
     for (int i = 0; i < pc->n_set; i++) {
         int c = pc->set_cols[i];
-        if (c == col)
-            continue;
+        if (c == col) continue;
         const char *o = pc->runs.header[c];
         const char *od = strrchr(o, '.');
-        if (!strcmp(od ? od + 1 : o, sh))
-            return full;
+        if (!strcmp(od ? od + 1 : o, sh)) return full;
     }
     return sh;
 }
@@ -156,8 +141,7 @@ static const char *short_name(const plot_ctx *pc, int col)
 void sb_setting(sbuf *b, const plot_ctx *pc, int row, int col, int full)
 {
     const char *v = cell(pc, row, col);
-    if (!*v)
-        v = "-";
+    if (!*v) v = "-";
     if (col == pc->c_optimizer)
         sb_printf(b, "%s", v);
     else
@@ -167,8 +151,7 @@ void sb_setting(sbuf *b, const plot_ctx *pc, int row, int col, int full)
 int plot_rows_equal(const plot_ctx *pc, int r1, int r2, const int *cols, int n)
 {
     for (int i = 0; i < n; i++)
-        if (strcmp(cell(pc, r1, cols[i]), cell(pc, r2, cols[i])) != 0)
-            return 0;
+        if (strcmp(cell(pc, r1, cols[i]), cell(pc, r2, cols[i])) != 0) return 0;
     return 1;
 }
 
@@ -176,16 +159,14 @@ int plot_rows_cmp(const plot_ctx *pc, int r1, int r2, const int *cols, int n)
 {
     for (int i = 0; i < n; i++) {
         int c = plot_value_cmp(cell(pc, r1, cols[i]), cell(pc, r2, cols[i]));
-        if (c)
-            return c;
+        if (c) return c;
     }
     return 0;
 }
 
 /* Reads the trace of runs.csv row r; 1 = read, 0 = skipped (noted),
  * -1 = error (a missing column). */
-int plot_trace_load(fig_ctx *fc, int r, gn_table *t, int *cx, int *cy,
-                    char *msg, size_t len)
+int plot_trace_load(fig_ctx *fc, int r, gn_table *t, int *cx, int *cy, char *msg, size_t len)
 {
     plot_ctx *pc = fc->pc;
     const char *id = cell(pc, r, pc->c_run_id);
@@ -211,8 +192,8 @@ int plot_trace_load(fig_ctx *fc, int r, gn_table *t, int *cx, int *cy,
         why = rerr;
     }
     if (why) {
-        fprintf(stderr, "plot: figure %s: run %s skipped: %s (%s)\n",
-                fc->fig->name, id, why, path.s);
+        fprintf(stderr, "plot: figure %s: run %s skipped: %s (%s)\n", fc->fig->name, id, why,
+                path.s);
         sb_printf(&fc->notes, "# skipped run ");
         sb_comment_text(&fc->notes, id);
         sb_printf(&fc->notes, ": ");
@@ -225,8 +206,7 @@ int plot_trace_load(fig_ctx *fc, int r, gn_table *t, int *cx, int *cy,
     *cx = gn_table_col(t, fc->fig->x);
     *cy = gn_table_col(t, fc->fig->y);
     if (*cx < 0 || *cy < 0) {
-        snprintf(msg, len, "column '%s' not in %s",
-                 *cx < 0 ? fc->fig->x : fc->fig->y, path.s);
+        snprintf(msg, len, "column '%s' not in %s", *cx < 0 ? fc->fig->x : fc->fig->y, path.s);
         gn_table_free(t);
         sb_free(&path);
         return -1;

@@ -13,8 +13,7 @@
 /* Appends the formatted text, doubling the buffer until it fits. */
 static void sb_vprintf(sbuf *b, const char *fmt, va_list ap)
 {
-    if (b->oom)
-        return;
+    if (b->oom) return;
     for (;;) {
         va_list aq;
         va_copy(aq, ap);
@@ -50,7 +49,10 @@ void sb_printf(sbuf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-void sb_putc(sbuf *b, char c) { sb_printf(b, "%c", c); }
+void sb_putc(sbuf *b, char c)
+{
+    sb_printf(b, "%c", c);
+}
 
 void sb_free(sbuf *b)
 {
@@ -60,7 +62,10 @@ void sb_free(sbuf *b)
     b->oom = 0;
 }
 
-const char *sb_str(const sbuf *b) { return b->s ? b->s : ""; }
+const char *sb_str(const sbuf *b)
+{
+    return b->s ? b->s : "";
+}
 
 /* The one way a string enters a gnuplot script: appends a gnuplot string
  * expression whose value is exactly `s`, byte for byte. Runs of bytes are
@@ -77,14 +82,12 @@ void sb_gpstring(sbuf *b, const char *s)
     int open = 0, parts = 0;
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
         if (*p < 0x20 || *p == 0x7f || *p == '\'') {
-            if (open)
-                sb_putc(b, '\'');
+            if (open) sb_putc(b, '\'');
             sb_printf(b, "%s\"\\%03o\"", parts++ ? "." : "", *p);
             open = 0;
             continue;
         }
-        if (!open)
-            sb_printf(b, "%s'", parts++ ? "." : "");
+        if (!open) sb_printf(b, "%s'", parts++ ? "." : "");
         open = 1;
         sb_putc(b, (char)*p);
     }
@@ -126,8 +129,7 @@ void sb_enhanced(sbuf *b, const char *text)
 void sb_gpmarkup(sbuf *b, const char *markup)
 {
     sbuf t = {0};
-    if (strchr(markup, '\\') && !strpbrk(markup, "{}^_@&~"))
-        sb_printf(&t, "{}");
+    if (strchr(markup, '\\') && !strpbrk(markup, "{}^_@&~")) sb_printf(&t, "{}");
     sb_printf(&t, "%s", markup);
     b->oom |= t.oom;
     sb_gpstring(b, sb_str(&t));

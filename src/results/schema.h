@@ -59,15 +59,31 @@ extern const gn_column gn_runs_result_columns[];
 /* ---- traces ---- */
 
 enum {
-    GN_TC_ITERATION, GN_TC_EPOCH, GN_TC_SAMPLES, GN_TC_WALL, GN_TC_TRAIN_LOSS, GN_TC_TEST_LOSS,
-    GN_TC_TRAIN_ACC, GN_TC_TEST_ACC, GN_TC_BATCH_LOSS, GN_TC_GRAD_NORM, GN_TC_STEP_NORM, GN_TC_LR,
-    GN_TC_DAMPING, GN_TC_GAIN, GN_TC_T_FORWARD, GN_TC_T_CURVATURE, GN_TC_T_SOLVE,
-    GN_TC_T_BACKWARD, GN_TC_PREV_LOSS, GN_TC_COUNT
+    GN_TC_ITERATION,
+    GN_TC_EPOCH,
+    GN_TC_SAMPLES,
+    GN_TC_WALL,
+    GN_TC_TRAIN_LOSS,
+    GN_TC_TEST_LOSS,
+    GN_TC_TRAIN_ACC,
+    GN_TC_TEST_ACC,
+    GN_TC_BATCH_LOSS,
+    GN_TC_GRAD_NORM,
+    GN_TC_STEP_NORM,
+    GN_TC_LR,
+    GN_TC_DAMPING,
+    GN_TC_GAIN,
+    GN_TC_T_FORWARD,
+    GN_TC_T_CURVATURE,
+    GN_TC_T_SOLVE,
+    GN_TC_T_BACKWARD,
+    GN_TC_PREV_LOSS,
+    GN_TC_COUNT
 };
 
 typedef struct gn_trace_row {
-    double v[GN_TC_COUNT];             /* indexed by GN_TC_* */
-    double extra[GN_OPTIM_MAX_EXTRA];  /* the optimizer's trace columns, in order */
+    double v[GN_TC_COUNT];            /* indexed by GN_TC_* */
+    double extra[GN_OPTIM_MAX_EXTRA]; /* the optimizer's trace columns, in order */
 } gn_trace_row;
 
 /* Column j describes v[j], in GN_TC order (the order of the file). */

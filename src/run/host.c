@@ -33,7 +33,8 @@ void gn_host_cpu_model(char *buf, size_t len)
             char *p = strchr(line, ':');
             if (p) {
                 p++;
-                while (*p == ' ') p++;
+                while (*p == ' ')
+                    p++;
                 p[strcspn(p, "\n")] = 0;
                 snprintf(buf, len, "%s", p);
             }

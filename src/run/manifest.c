@@ -239,7 +239,8 @@ int gn_manifest_write_merged(const gn_merge_options *o, int finished, int presen
 {
     manifests m;
     m.nd = o->n_dirs < MAX_MERGE_DIRS ? o->n_dirs : MAX_MERGE_DIRS;
-    for (int d = 0; d < m.nd; d++) m.n[d] = gn_tables_list(o->dirs[d], "manifest", &m.t[d]);
+    for (int d = 0; d < m.nd; d++)
+        m.n[d] = gn_tables_list(o->dirs[d], "manifest", &m.t[d]);
     gn_table base;
     int have_base = read_base(&m, &base);
 
@@ -265,6 +266,7 @@ int gn_manifest_write_merged(const gn_merge_options *o, int finished, int presen
     }
     if (rc != 0) fprintf(stderr, "gnbench: %s\n", err);
     if (have_base) gn_table_free(&base);
-    for (int d = 0; d < m.nd; d++) free(m.t[d]);
+    for (int d = 0; d < m.nd; d++)
+        free(m.t[d]);
     return rc;
 }

@@ -59,11 +59,13 @@ static int write_merged_runs(const gn_experiment *ex, const gn_merge_options *o,
         fprintf(stderr, "gnbench: %s\n", err);
         return -1;
     }
-    for (int j = 0; j < n_cols; j++) gn_csvw_str(&w, header[j]);
+    for (int j = 0; j < n_cols; j++)
+        gn_csvw_str(&w, header[j]);
     gn_csvw_end_row(&w);
     for (int i = 0; i < ex->n_runs; i++) {
         if (!p[i].cells) continue;
-        for (int j = 0; j < n_cols; j++) gn_csvw_str(&w, p[i].cells[j]);
+        for (int j = 0; j < n_cols; j++)
+            gn_csvw_str(&w, p[i].cells[j]);
         gn_csvw_end_row(&w);
     }
     if (gn_csvw_commit(&w, err, sizeof err) != 0 || rename(inter, path) != 0) {
@@ -145,9 +147,12 @@ int gn_merge_folders(const gn_experiment *ex, const gn_merge_options *o, const c
     for (int i = 0; i < ex->n_runs; i++) {
         if (!p[i].cells) continue;
         n.present++;
-        if (p[i].rank == 2) n.finished++;
-        else if (p[i].rank == 1) n.errors++;
-        else n.no_trace++;
+        if (p[i].rank == 2)
+            n.finished++;
+        else if (p[i].rank == 1)
+            n.errors++;
+        else
+            n.no_trace++;
     }
     if (require_complete && n.present < ex->n_runs) goto done;
 
@@ -165,15 +170,16 @@ int gn_merge_folders(const gn_experiment *ex, const gn_merge_options *o, const c
     }
     if (merged) *merged = 1;
     char *tables = tables_read(o);
-    if (gn_manifest_write_merged(o, n.finished, n.present, ex->n_runs, tables ? tables : "",
-                                 tag) != 0)
+    if (gn_manifest_write_merged(o, n.finished, n.present, ex->n_runs, tables ? tables : "", tag) !=
+        0)
         rc = 1;
     free(tables);
     report(ex, o, p, &n);
     if (n.present < ex->n_runs || n.errors || n.no_trace) rc = rc ? rc : 1;
 
 done:
-    for (int i = 0; i < ex->n_runs; i++) gn_runs_free_row(p[i].cells, n_cols);
+    for (int i = 0; i < ex->n_runs; i++)
+        gn_runs_free_row(p[i].cells, n_cols);
     free(p);
     free(header);
     return rc;

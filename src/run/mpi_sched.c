@@ -86,7 +86,8 @@ int gn_mpi_layout(int threads_opt, gn_mpi_rank_info **all, int *local_size)
     CPU_ZERO(&mine);
     if (sched_getaffinity(0, sizeof mine, &mine) != 0 || CPU_COUNT(&mine) == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        for (long c = 0; c < n && c < CPU_SETSIZE; c++) CPU_SET(c, &mine);
+        for (long c = 0; c < n && c < CPU_SETSIZE; c++)
+            CPU_SET(c, &mine);
     }
     me.cores = CPU_COUNT(&mine);
     cpu_set_t *sets = malloc(sizeof *sets * (size_t)me.local_size);
@@ -110,8 +111,10 @@ int gn_mpi_layout(int threads_opt, gn_mpi_rank_info **all, int *local_size)
     if (world_rank == 0) buf = calloc((size_t)world_size, sizeof *buf);
     MPI_Gather(&me, (int)sizeof me, MPI_BYTE, buf, (int)sizeof me, MPI_BYTE, 0, MPI_COMM_WORLD);
     if (local_size) *local_size = me.local_size;
-    if (all) *all = buf;
-    else free(buf);
+    if (all)
+        *all = buf;
+    else
+        free(buf);
     return me.threads;
 }
 
@@ -128,8 +131,7 @@ int gn_mpi_sched_give(int worker, int run)
     return MPI_Send(&run, 1, MPI_INT, worker, TAG_RUN, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
 }
 
-int gn_mpi_sched_wait(int *worker, int *run, void *result, size_t len,
-                      volatile sig_atomic_t *stop)
+int gn_mpi_sched_wait(int *worker, int *run, void *result, size_t len, volatile sig_atomic_t *stop)
 {
     long ns = 100000;
     for (;;) {
@@ -179,8 +181,7 @@ int gn_mpi_work_next(int *run, volatile sig_atomic_t *stop)
             idle_wait(&ns);
             continue;
         }
-        if (MPI_Recv(run, 1, MPI_INT, 0, TAG_RUN, MPI_COMM_WORLD, MPI_STATUS_IGNORE) !=
-            MPI_SUCCESS)
+        if (MPI_Recv(run, 1, MPI_INT, 0, TAG_RUN, MPI_COMM_WORLD, MPI_STATUS_IGNORE) != MPI_SUCCESS)
             return -1;
         return *run < 0 ? 1 : 0;
     }

@@ -53,8 +53,7 @@ int gn_mpi_sched_give(int worker, int run);
 /* Rank 0. Waits for a worker's reply: 0 with *worker, *run and the result
  * bytes (exactly len) filled; 1 as soon as *stop becomes nonzero; -1 on an
  * MPI error or a reply of the wrong size. */
-int gn_mpi_sched_wait(int *worker, int *run, void *result, size_t len,
-                      volatile sig_atomic_t *stop);
+int gn_mpi_sched_wait(int *worker, int *run, void *result, size_t len, volatile sig_atomic_t *stop);
 /* Rank 0. Tells every worker to quit. */
 void gn_mpi_sched_end(void);
 

@@ -100,15 +100,15 @@ uint64_t gn_shard_cost(const gn_run_spec *r, const gn_dataset *ds);
 
 /* Trains run r on ds with `threads` BLAS threads (this process starts
  * BLIS), writes its trace to trace_path and fills res. */
-void gn_run_train(const gn_run_spec *r, const gn_dataset *ds, const char *trace_path,
-                  int threads, run_result *res);
+void gn_run_train(const gn_run_spec *r, const gn_dataset *ds, const char *trace_path, int threads,
+                  run_result *res);
 
 /* traces/<run_id>.csv: the schema's trace columns (the classification ones
  * when classify, the test ones empty without has_test), then the
  * optimizer's extra columns (NULL-name terminated, may be NULL). rows: n
  * rows. Written atomically; 0, or -1 with err. */
-int gn_trace_write(const char *path, const gn_trace_row *rows, long n, int has_test,
-                   int classify, const gn_column *extra, char *err, size_t errlen);
+int gn_trace_write(const char *path, const gn_trace_row *rows, long n, int has_test, int classify,
+                   const gn_column *extra, char *err, size_t errlen);
 
 /* ---- child.c: run processes ---- */
 
@@ -144,14 +144,14 @@ typedef struct sweep {
     char start[32];
     char **header;
     int n_cols;
-    char ***cells;                    /* per run: n_cols cells, NULL = not finished */
-    char runs_path[GN_RUN_PATH];      /* runs.csv, or runs.shard-K-of-N.csv */
-    char manifest_path[GN_RUN_PATH];  /* manifest.csv, or manifest.shard-K-of-N.csv */
-    char threads_desc[32];            /* blas_threads in the manifest */
-    int shard_runs;                   /* runs in this shard (shards only) */
+    char ***cells;                   /* per run: n_cols cells, NULL = not finished */
+    char runs_path[GN_RUN_PATH];     /* runs.csv, or runs.shard-K-of-N.csv */
+    char manifest_path[GN_RUN_PATH]; /* manifest.csv, or manifest.shard-K-of-N.csv */
+    char threads_desc[32];           /* blas_threads in the manifest */
+    int shard_runs;                  /* runs in this shard (shards only) */
     uint64_t shard_cost, total_cost;
 #ifdef GN_HAVE_MPI
-    gn_mpi_rank_info *ranks;          /* rank 0 under MPI: every rank's layout */
+    gn_mpi_rank_info *ranks; /* rank 0 under MPI: every rank's layout */
 #endif
 } sweep;
 
@@ -292,8 +292,7 @@ void gn_sched_mpi_layout(sweep *sw, int threads_opt, int *mem_jobs);
 
 /* A worker rank: runs what rank 0 hands it until rank 0 says quit.
  * Returns 0, 1 when contact was lost, or 128 + signal when interrupted. */
-int gn_sched_mpi_worker(const gn_experiment *ex, const prepared *pp, const char *tdir,
-                        int threads);
+int gn_sched_mpi_worker(const gn_experiment *ex, const prepared *pp, const char *tdir, int threads);
 #endif
 
 #endif

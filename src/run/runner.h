@@ -13,19 +13,19 @@
 #include "exp/experiment.h"
 
 typedef struct gn_run_options {
-    const char *out_dir;   /* results/<name> */
-    const char *only;      /* fnmatch pattern on run ids or optimizer names; NULL = all */
+    const char *out_dir; /* results/<name> */
+    const char *only;    /* fnmatch pattern on run ids or optimizer names; NULL = all */
     const char *command_line;
-    int jobs, threads;     /* threads <= 0: available cores */
+    int jobs, threads;       /* threads <= 0: available cores */
     double memory_limit_mib; /* per run; <= 0: 80% of physical memory / jobs */
     int fresh, dry_run, quick;
-    int shard_k, shard_n;  /* run only shard K (1..N) of N; shard_n 0 = the whole grid */
+    int shard_k, shard_n; /* run only shard K (1..N) of N; shard_n 0 = the whole grid */
 } gn_run_options;
 
 typedef struct gn_merge_options {
     const char *const *dirs; /* results folders holding runs.csv, runs.shard-*.csv, traces/ */
     int n_dirs;
-    const char *out_dir;     /* where the merged runs.csv goes (may be dirs[0]) */
+    const char *out_dir; /* where the merged runs.csv goes (may be dirs[0]) */
     const char *command_line;
 } gn_merge_options;
 

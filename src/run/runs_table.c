@@ -44,11 +44,13 @@ int gn_runs_write(sweep *sw)
         fprintf(stderr, "gnbench: %s\n", err);
         return -1;
     }
-    for (int j = 0; j < sw->n_cols; j++) gn_csvw_str(&w, sw->header[j]);
+    for (int j = 0; j < sw->n_cols; j++)
+        gn_csvw_str(&w, sw->header[j]);
     gn_csvw_end_row(&w);
     for (int i = 0; i < sw->ex->n_runs; i++) {
         if (!sw->cells[i]) continue;
-        for (int j = 0; j < sw->n_cols; j++) gn_csvw_str(&w, sw->cells[i][j]);
+        for (int j = 0; j < sw->n_cols; j++)
+            gn_csvw_str(&w, sw->cells[i][j]);
         gn_csvw_end_row(&w);
     }
     if (gn_csvw_commit(&w, err, sizeof err) != 0) {
@@ -61,7 +63,8 @@ int gn_runs_write(sweep *sw)
 void gn_runs_clear(sweep *sw, int i)
 {
     if (!sw->cells[i]) return;
-    for (int j = 0; j < sw->n_cols; j++) free(sw->cells[i][j]);
+    for (int j = 0; j < sw->n_cols; j++)
+        free(sw->cells[i][j]);
     free(sw->cells[i]);
     sw->cells[i] = NULL;
 }
@@ -138,15 +141,20 @@ void gn_runs_fill(sweep *sw, int i, const run_result *result, double rss_mib,
 char **gn_runs_header(const gn_experiment *ex, int *n_cols)
 {
     int n_key = 0, n_result = 0;
-    while (gn_runs_key_columns[n_key].name) n_key++;
-    while (gn_runs_result_columns[n_result].name) n_result++;
+    while (gn_runs_key_columns[n_key].name)
+        n_key++;
+    while (gn_runs_result_columns[n_result].name)
+        n_result++;
     *n_cols = n_key + ex->n_columns + n_result;
     char **h = calloc((size_t)*n_cols, sizeof *h);
     if (!h) return NULL;
     int k = 0;
-    for (int j = 0; j < n_key; j++) h[k++] = (char *)gn_runs_key_columns[j].name;
-    for (int j = 0; j < ex->n_columns; j++) h[k++] = ex->columns[j];
-    for (int j = 0; j < n_result; j++) h[k++] = (char *)gn_runs_result_columns[j].name;
+    for (int j = 0; j < n_key; j++)
+        h[k++] = (char *)gn_runs_key_columns[j].name;
+    for (int j = 0; j < ex->n_columns; j++)
+        h[k++] = ex->columns[j];
+    for (int j = 0; j < n_result; j++)
+        h[k++] = (char *)gn_runs_result_columns[j].name;
     return h;
 }
 
@@ -225,7 +233,8 @@ static int run_index(const gn_experiment *ex, const char *id)
 void gn_runs_free_row(char **c, int n_cols)
 {
     if (!c) return;
-    for (int j = 0; j < n_cols; j++) free(c[j]);
+    for (int j = 0; j < n_cols; j++)
+        free(c[j]);
     free(c);
 }
 
@@ -282,7 +291,8 @@ int gn_runs_collect(const gn_experiment *ex, char *const *header, int n_cols,
                 gn_table_free(&t);
                 continue;
             }
-            for (int j = 0; j < n_cols; j++) map[j] = gn_table_col(&t, header[j]);
+            for (int j = 0; j < n_cols; j++)
+                map[j] = gn_table_col(&t, header[j]);
             n_read++;
             collect_table(ex, &t, map, n_cols, cid, cst, dirs[d], d, picks, foreign);
             free(map);

@@ -94,8 +94,8 @@ static void worker_run(const gn_experiment *ex, const prepared *pp, const char *
     int fd, st = 0;
     if (i >= ex->n_runs) {
         gn_child_failed(&d->res, 0, 0);
-        snprintf(d->res.message, sizeof d->res.message, "rank %d got unknown run %d",
-                 gn_mpi_rank(), i);
+        snprintf(d->res.message, sizeof d->res.message, "rank %d got unknown run %d", gn_mpi_rank(),
+                 i);
         return;
     }
     pid_t pid = gn_child_spawn(ex, pp, tdir, threads, i, &fd, &what);
@@ -122,8 +122,7 @@ static void worker_run(const gn_experiment *ex, const prepared *pp, const char *
  * without running anything more: rank 0 records the run as interrupted,
  * and a rank that exited early would make the launcher kill rank 0 before
  * it has written its tables. */
-int gn_sched_mpi_worker(const gn_experiment *ex, const prepared *pp, const char *tdir,
-                        int threads)
+int gn_sched_mpi_worker(const gn_experiment *ex, const prepared *pp, const char *tdir, int threads)
 {
     struct sigaction old_int, old_term;
     gn_stop_handlers_install(&old_int, &old_term);

@@ -34,8 +34,8 @@ uint64_t gn_shard_cost(const gn_run_spec *r, const gn_dataset *ds)
     gn_run_plan(r, &cfg, b, &plan);
     uint64_t m = 0;
     for (int l = 1; l <= cfg.n_layers; l++)
-        m = gn_shard_sat_add(m, sat_mul((uint64_t)cfg.sizes[l],
-                                        (uint64_t)cfg.sizes[l - 1] + cfg.bias));
+        m = gn_shard_sat_add(
+            m, sat_mul((uint64_t)cfg.sizes[l], (uint64_t)cfg.sizes[l - 1] + cfg.bias));
     long it = gn_run_iterations(r, ds, b), every = r->train.eval_every;
     uint64_t iters = it > 0 ? (uint64_t)it : 0;
     uint64_t evals = iters / (uint64_t)(every > 0 ? every : 1) + 2;
@@ -60,9 +60,11 @@ int gn_shard_assign(const uint64_t *cost, int n_runs, int n, int *shard_of, uint
 {
     cost_index *order = malloc(sizeof *order * (size_t)(n_runs + 1));
     if (!order) return -1;
-    for (int i = 0; i < n_runs; i++) order[i] = (cost_index){cost[i], i};
+    for (int i = 0; i < n_runs; i++)
+        order[i] = (cost_index){cost[i], i};
     qsort(order, (size_t)n_runs, sizeof *order, cmp_cost_desc);
-    for (int s = 0; s < n; s++) load[s] = 0;
+    for (int s = 0; s < n; s++)
+        load[s] = 0;
     for (int k = 0; k < n_runs; k++) {
         int best = 0;
         for (int s = 1; s < n; s++)

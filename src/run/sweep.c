@@ -152,8 +152,8 @@ static void dry_run_report(const sweep *sw, const selection *sel)
     const gn_run_options *o = sw->opt;
     int n_mine = o->shard_n > 0 ? sw->shard_runs : ex->n_runs, n_todo = sel->n_todo;
     if (o->shard_n > 0) {
-        printf("shard %d/%d: %d of %d runs, %.1f%% of the estimated cost; shard loads:",
-               o->shard_k, o->shard_n, sw->shard_runs, ex->n_runs,
+        printf("shard %d/%d: %d of %d runs, %.1f%% of the estimated cost; shard loads:", o->shard_k,
+               o->shard_n, sw->shard_runs, ex->n_runs,
                sw->total_cost ? 100.0 * (double)sw->shard_cost / (double)sw->total_cost : 0.0);
         for (int s = 0; s < o->shard_n; s++)
             printf(" %.1f%%",
@@ -358,7 +358,8 @@ static int finish(sweep *sw, const prepared *pp, int rc, int errors, int *tables
     char end[32];
     gn_host_iso_now(end, sizeof end);
     int done = 0;
-    for (int i = 0; i < ex->n_runs; i++) done += sw->cells[i] != NULL;
+    for (int i = 0; i < ex->n_runs; i++)
+        done += sw->cells[i] != NULL;
     gn_manifest_write(sw, end, done, pp->cache, pp->n_cache);
     if (errors) rc = 1;
     if (gn_run_stop_signal) {
@@ -387,8 +388,8 @@ static int finish(sweep *sw, const prepared *pp, int rc, int errors, int *tables
 }
 
 /* The selected runs, from the results folder's first files to the last. */
-static int execute(sweep *sw, const prepared *pp, const selection *sel, const char *tdir,
-                   int jobs, int mpi, int *tables_ready)
+static int execute(sweep *sw, const prepared *pp, const selection *sel, const char *tdir, int jobs,
+                   int mpi, int *tables_ready)
 {
     if (gn_fs_mkdir_p(tdir) != 0) {
         fprintf(stderr, "gnbench: cannot create %s: %s\n", tdir, strerror(errno));
@@ -421,7 +422,8 @@ static int sweep_main(sweep *sw, const prepared *pp, const char *tdir, int jobs,
         rc = execute(sw, pp, &sel, tdir, jobs, mpi, tables_ready);
     selection_free(&sel);
     if (sw->cells) {
-        for (int i = 0; i < sw->ex->n_runs; i++) gn_runs_clear(sw, i);
+        for (int i = 0; i < sw->ex->n_runs; i++)
+            gn_runs_clear(sw, i);
         free(sw->cells);
     }
     free(sw->header);

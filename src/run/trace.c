@@ -22,22 +22,25 @@ static void trace_cell(gn_csv_writer *w, const gn_column *col, double v, int has
         gn_csvw_real_or_empty(w, v); /* NaN = not applicable */
 }
 
-int gn_trace_write(const char *path, const gn_trace_row *rows, long n, int has_test,
-                   int classify, const gn_column *extra, char *err, size_t errlen)
+int gn_trace_write(const char *path, const gn_trace_row *rows, long n, int has_test, int classify,
+                   const gn_column *extra, char *err, size_t errlen)
 {
     gn_csv_writer w;
     int n_extra = 0;
-    while (extra && extra[n_extra].name && n_extra < GN_OPTIM_MAX_EXTRA) n_extra++;
+    while (extra && extra[n_extra].name && n_extra < GN_OPTIM_MAX_EXTRA)
+        n_extra++;
     if (gn_csvw_open(&w, path, err, errlen) != 0) return -1;
     for (int j = 0; j < GN_TC_COUNT; j++)
         if (trace_has(j, classify)) gn_csvw_str(&w, gn_trace_columns[j].name);
-    for (int j = 0; j < n_extra; j++) gn_csvw_str(&w, extra[j].name);
+    for (int j = 0; j < n_extra; j++)
+        gn_csvw_str(&w, extra[j].name);
     gn_csvw_end_row(&w);
     for (long i = 0; i < n; i++) {
         for (int j = 0; j < GN_TC_COUNT; j++)
             if (trace_has(j, classify))
                 trace_cell(&w, &gn_trace_columns[j], rows[i].v[j], has_test);
-        for (int j = 0; j < n_extra; j++) trace_cell(&w, &extra[j], rows[i].extra[j], has_test);
+        for (int j = 0; j < n_extra; j++)
+            trace_cell(&w, &extra[j], rows[i].extra[j], has_test);
         gn_csvw_end_row(&w);
     }
     return gn_csvw_commit(&w, err, errlen);

@@ -28,14 +28,14 @@ typedef struct train {
     long iters;            /* steps to take */
     trace_row *rows;       /* (iters / eval_every + 3) evaluation rows */
     long n_rows;
-    double *Xb, *Yb;       /* (b, d), (b, c): the batch, when not full */
-    int *perm, pos;        /* (n_train): the shuffled order batches are drawn in; next in it */
-    double *step_times;    /* (iters): seconds of each step */
-    long it, samples;      /* steps taken, samples seen */
+    double *Xb, *Yb;    /* (b, d), (b, c): the batch, when not full */
+    int *perm, pos;     /* (n_train): the shuffled order batches are drawn in; next in it */
+    double *step_times; /* (iters): seconds of each step */
+    long it, samples;   /* steps taken, samples seen */
     double wall, loss0, best, max_damping;
-    int raised_steps;      /* steps on which the optimizer raised its damping */
-    gn_step_info info;     /* the last step's report */
-    char err[256];         /* why the run stopped, when it did not end normally */
+    int raised_steps;  /* steps on which the optimizer raised its damping */
+    gn_step_info info; /* the last step's report */
+    char err[256];     /* why the run stopped, when it did not end normally */
 } train;
 
 /* Loss (and accuracy, NaN for regression) over a whole set, in chunks. */
@@ -96,7 +96,8 @@ static void info_reset(gn_step_info *info)
     info->gain_ratio = info->t_forward = info->t_curvature = info->t_solve = NAN;
     info->t_backward = NAN;
     info->kernel_lambda_min = info->kernel_cond = NAN;
-    for (int j = 0; j < GN_OPTIM_MAX_EXTRA; j++) info->extra[j] = NAN;
+    for (int j = 0; j < GN_OPTIM_MAX_EXTRA; j++)
+        info->extra[j] = NAN;
 }
 
 /* Builds the model (parameters from the seed), the optimizer and the
@@ -142,7 +143,8 @@ static int train_setup(train *t, run_result *res)
     }
     t->pos = n;
     if (!t->full)
-        for (int i = 0; i < n; i++) t->perm[i] = i;
+        for (int i = 0; i < n; i++)
+            t->perm[i] = i;
     return 0;
 }
 
@@ -222,8 +224,13 @@ static int train_step(train *t, run_result *res)
         X = t->Xb;
         Y = t->Yb;
     }
-    gn_step_ctx ctx = {.model = &t->net, .loss = t->r->loss, .X = X, .Y = Y, .b = t->b,
-                       .c = t->ds->c, .iteration = t->it};
+    gn_step_ctx ctx = {.model = &t->net,
+                       .loss = t->r->loss,
+                       .X = X,
+                       .Y = Y,
+                       .b = t->b,
+                       .c = t->ds->c,
+                       .iteration = t->it};
     gn_step_info *info = &t->info;
     info_reset(info);
     double t0 = gn_now();
@@ -288,9 +295,8 @@ static void train_finish(train *t, gn_run_status status, run_result *res)
                  t->err[0] ? "; " : "", t->raised_steps, t->max_damping);
     else
         snprintf(res->message, sizeof res->message, "%s", t->err);
-    if (gn_trace_write(t->trace_path, t->rows, t->n_rows,
-                       t->ds->n_test > 0, t->classify, t->r->optim->trace_columns, t->err,
-                       sizeof t->err) != 0) {
+    if (gn_trace_write(t->trace_path, t->rows, t->n_rows, t->ds->n_test > 0, t->classify,
+                       t->r->optim->trace_columns, t->err, sizeof t->err) != 0) {
         res->status = GN_RUN_ERROR;
         snprintf(res->message, sizeof res->message, "%s", t->err);
     }
@@ -308,8 +314,8 @@ static void train_failed_step(train *t, run_result *res)
                    t->r->optim->trace_columns, werr, sizeof werr);
 }
 
-void gn_run_train(const gn_run_spec *r, const gn_dataset *ds, const char *trace_path,
-                  int threads, run_result *res)
+void gn_run_train(const gn_run_spec *r, const gn_dataset *ds, const char *trace_path, int threads,
+                  run_result *res)
 {
     train t;
     memset(&t, 0, sizeof t);
