@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "data/dataset.h"
 #include "model/loss.h"
 #include "model/model_spec.h"
 #include "optim/optim.h"
@@ -23,11 +24,15 @@ typedef struct gn_run_spec {
     const gn_optim_ops *optim; /* the optimizer (its name: optim->name) */
     void *hparams;             /* its opt.* bound (optim->hparams_size bytes) */
     gn_loss_kind loss;
-    gn_model_hparams model; /* model.* bound (hidden points into settings) */
-    gn_train_cfg train;     /* train.* bound */
-    gn_settings settings;   /* every resolved setting by dotted path as text,
-                               defaults included: dataset.*, model.*, train.*,
-                               loss, opt.* */
+    gn_model_hparams model;     /* model.* bound (hidden points into settings) */
+    gn_train_cfg train;         /* train.* bound */
+    gn_dataset_spec dataset;    /* dataset.* bound (strings point into settings) */
+    gn_dataset_request request; /* what the loss asks of the data (base_dir: the file's folder) */
+    char *dataset_key;          /* everything that changes what is loaded, as text: runs with
+                                   equal keys share one loaded dataset */
+    gn_settings settings;       /* every resolved setting by dotted path as text,
+                                   defaults included: dataset.*, model.*, train.*,
+                                   loss, opt.* */
 } gn_run_spec;
 
 typedef struct gn_figure {

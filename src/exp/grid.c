@@ -167,13 +167,33 @@ static double grid_size(const layer *l)
 void gn_exp_run_spec_free(gn_run_spec *r)
 {
     free(r->hparams);
+    gn_dataset_spec_free(&r->dataset);
+    free(r->dataset_key);
     gn_settings_free(&r->settings);
+}
+
+/* The cache key of a run's dataset: the `dataset.*` settings and the target
+ * encoding the run's loss asks for. */
+static char *dataset_key(const gn_settings *s, gn_targets targets)
+{
+    size_t len = 32;
+    for (int i = 0; i < s->n; i++)
+        if (strncmp(s->v[i].key, "dataset.", 8) == 0)
+            len += strlen(s->v[i].key) + strlen(s->v[i].value) + 2;
+    char *k = malloc(len), *p = k;
+    if (!k) return NULL;
+    *p = 0;
+    for (int i = 0; i < s->n; i++)
+        if (strncmp(s->v[i].key, "dataset.", 8) == 0)
+            p += sprintf(p, "%s=%s\n", s->v[i].key, s->v[i].value);
+    sprintf(p, "request.targets=%d\n", (int)targets);
+    return k;
 }
 
 /* The typed run: what every layer below reads instead of the text. The
  * values were checked when the file was read; a failure here is a table
  * that does not agree with its own defaults. */
-static int bind_run(ctx *c, gn_run_spec *r, const entry *e)
+static int bind_run(ctx *c, gn_run_spec *r, const entry *e, const char *base_dir)
 {
     char why[256];
     r->optim = e->ops;
@@ -182,8 +202,12 @@ static int bind_run(ctx *c, gn_run_spec *r, const entry *e)
     r->hparams = gn_optim_bind(e->ops, &r->settings, why, sizeof why);
     if (!r->hparams ||
         gn_params_bind(gn_model_params, &r->settings, "model.", &r->model, why, sizeof why) != 0 ||
-        gn_params_bind(gn_train_params, &r->settings, "train.", &r->train, why, sizeof why) != 0)
+        gn_params_bind(gn_train_params, &r->settings, "train.", &r->train, why, sizeof why) != 0 ||
+        gn_dataset_spec_bind(&r->dataset, &r->settings, why, sizeof why) != 0)
         return gn_exp_fail(c, e->line, e->quick, e->ops->name, "%s", why);
+    r->request = (gn_dataset_request){base_dir, gn_loss_targets(r->loss)};
+    r->dataset_key = dataset_key(&r->settings, r->request.targets);
+    if (!r->dataset_key) return gn_exp_oom(c);
     return 0;
 }
 
@@ -206,7 +230,7 @@ static int push_run(ctx *c, gn_experiment *ex, int *cap, int **lines, const entr
     memset(r, 0, sizeof *r);
     if (gn_settings_copy(&r->settings, s) != 0) return gn_exp_oom(c);
     r->seed = seed;
-    if (bind_run(c, r, e) != 0) {
+    if (bind_run(c, r, e, ex->base_dir) != 0) {
         gn_exp_run_spec_free(r);
         return -1;
     }

@@ -10,30 +10,11 @@
 #include "model/loss.h"
 #include "run/run_internal.h"
 
-/* The cache key of a run's dataset: everything that changes what is loaded,
- * the `dataset.*` settings and the target encoding the run's loss asks for. */
-static char *dataset_key(const gn_settings *s, gn_targets targets)
-{
-    size_t len = 32;
-    for (int i = 0; i < s->n; i++)
-        if (strncmp(s->v[i].key, "dataset.", 8) == 0)
-            len += strlen(s->v[i].key) + strlen(s->v[i].value) + 2;
-    char *k = malloc(len), *p = k;
-    if (!k) return NULL;
-    *p = 0;
-    for (int i = 0; i < s->n; i++)
-        if (strncmp(s->v[i].key, "dataset.", 8) == 0)
-            p += sprintf(p, "%s=%s\n", s->v[i].key, s->v[i].value);
-    sprintf(p, "request.targets=%d\n", (int)targets);
-    return k;
-}
-
 /* The cache entry of run r's dataset, loading it when it is new. Returns
  * its index, or -(exit status) on failure (message only when !quiet). */
 static int dataset_for(const gn_experiment *ex, const gn_run_spec *r, prepared *pp, int quiet)
 {
-    gn_dataset_request req = {ex->base_dir, gn_loss_targets(r->loss)};
-    char *key = dataset_key(&r->settings, req.targets);
+    char *key = strdup(r->dataset_key);
     int k;
     if (!key) return -1;
     for (k = 0; k < pp->n_cache; k++)
@@ -50,11 +31,7 @@ static int dataset_for(const gn_experiment *ex, const gn_run_spec *r, prepared *
     }
     pp->cache = nc;
     memset(&pp->cache[k], 0, sizeof pp->cache[k]);
-    gn_dataset_spec spec;
-    int rc = gn_dataset_spec_bind(&spec, &r->settings, err, sizeof err);
-    if (rc == 0) rc = gn_dataset_load(&spec, &req, &pp->cache[k].ds, err, sizeof err);
-    gn_dataset_spec_free(&spec);
-    if (rc != 0) {
+    if (gn_dataset_load(&r->dataset, &r->request, &pp->cache[k].ds, err, sizeof err) != 0) {
         if (!quiet) fprintf(stderr, "gnbench: %s: dataset: %s\n", ex->path, err);
         free(key);
         return -2;
