@@ -1,6 +1,7 @@
-/* registry.c: the table of optimizers (adding an optimizer is one file
- * defining its ops plus one line here), and the small helpers every
- * optimizer shares. */
+/* registry.c: the table of optimizers (an optimizer is its file, its
+ * `extern` and table entry here, and its line in optim/meson.build), the
+ * binding of their hyperparameters, the plans they build on, and the small
+ * helpers every optimizer shares. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
