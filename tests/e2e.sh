@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the gnbench program: list, check, run (files and
-# columns SPEC.md names, PNG figures), paired seeds, resume, and input errors.
+# columns the README names, PNG figures), paired seeds, resume, and input errors.
 # usage: e2e.sh GNBENCH
 set -u
 gnbench=$1

@@ -1,7 +1,7 @@
 /* experiment.h: experiment files (YAML) and their expansion into runs.
  * The only module that includes <yaml.h> (in exp/yaml_tree.c alone);
- * exp/exp_internal.h says which file does which step. See SPEC.md for the
- * format. */
+ * exp/exp_internal.h says which file does which step. The format is
+ * described in the README ("Experiment files") and by `gnbench list`. */
 #ifndef GN_EXPERIMENT_H
 #define GN_EXPERIMENT_H
 

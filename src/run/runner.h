@@ -29,7 +29,7 @@ typedef struct gn_merge_options {
     const char *command_line;
 } gn_merge_options;
 
-/* Runs the experiment. Returns the process exit status SPEC.md defines:
+/* Runs the experiment. Returns the exit status the README documents:
  * 0 when every run ended ok, diverged or time_limit; 1 when a run ended in
  * error or the program failed; 2 for input errors found before any run.
  * With shard_n > 0 only that shard's runs, into runs.shard-K-of-N.csv and
