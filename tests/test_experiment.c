@@ -219,7 +219,7 @@ Test(experiment, figures_are_parsed_with_their_lines)
     cr_assert_eq(ex.n_figures, 2);
     const gn_figure *a = &ex.figures[0], *b = &ex.figures[1];
     cr_expect_str_eq(a->name, "loss-vs-iteration");
-    cr_expect_str_eq(a->kind, "trace");
+    cr_expect_eq(a->kind, GN_FIG_TRACE);
     cr_expect_str_eq(a->x, "iteration");
     cr_expect_str_eq(a->y, "train_loss");
     cr_expect_str_eq(a->series, "optimizer");
@@ -228,7 +228,7 @@ Test(experiment, figures_are_parsed_with_their_lines)
     cr_expect_eq(a->logx, 0);
     cr_expect_eq(a->logy, 1);
     cr_expect_eq(a->line, 31);
-    cr_expect_str_eq(b->kind, "summary");
+    cr_expect_eq(b->kind, GN_FIG_SUMMARY);
     cr_expect_str_eq(b->x, "model.width");
     cr_expect_null(b->panels);
     cr_expect_eq(b->logx, 1);

@@ -218,7 +218,7 @@ static gn_figure figure(char *name, char *kind, char *x, char *y, char *series, 
     gn_figure f;
     memset(&f, 0, sizeof f);
     f.name = name;
-    f.kind = kind;
+    f.kind = strcmp(kind, "summary") == 0 ? GN_FIG_SUMMARY : GN_FIG_TRACE;
     f.x = x;
     f.y = y;
     f.series = series;

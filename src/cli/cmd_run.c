@@ -25,8 +25,8 @@ static void print_grid(const gn_experiment *ex)
         printf("\n");
     }
     for (int f = 0; f < ex->n_figures; f++)
-        printf("figure %s: %s %s vs %s\n", ex->figures[f].name, ex->figures[f].kind,
-               ex->figures[f].y, ex->figures[f].x);
+        printf("figure %s: %s %s vs %s\n", ex->figures[f].name,
+               gn_figure_kind_name(ex->figures[f].kind), ex->figures[f].y, ex->figures[f].x);
 }
 
 /* gnbench run FILE [options] (check = 0): the sweep, then the figures;

@@ -35,9 +35,17 @@ typedef struct gn_run_spec {
                                    loss, opt.* */
 } gn_run_spec;
 
+typedef enum {
+    GN_FIG_TRACE,  /* a trace column against iteration, epoch, samples or time */
+    GN_FIG_SUMMARY /* a runs.csv column against a setting */
+} gn_figure_kind;
+
+/* "trace" or "summary". */
+const char *gn_figure_kind_name(gn_figure_kind k);
+
 typedef struct gn_figure {
-    char *name;   /* [a-z0-9_-]+ */
-    char *kind;   /* "trace" | "summary" */
+    char *name; /* [a-z0-9_-]+ */
+    gn_figure_kind kind;
     char *x, *y;  /* trace: trace columns; summary: setting path / runs.csv column */
     char *series; /* a setting path or "optimizer"; NULL = one line per config */
     char *panels; /* a setting path or NULL */

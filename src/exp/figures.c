@@ -8,6 +8,11 @@
 #include "exp/exp_internal.h"
 #include "results/schema.h"
 
+const char *gn_figure_kind_name(gn_figure_kind k)
+{
+    return k == GN_FIG_SUMMARY ? "summary" : "trace";
+}
+
 static const char *const figure_keys[] = {"name",  "kind", "x",    "y",     "series", "panels",
                                           "title", "logx", "logy", "where", NULL};
 
@@ -235,7 +240,7 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
                 *panels = gn_exp_map_get(n, "panels", NULL),
                 *title = gn_exp_map_get(n, "title", NULL);
     f->name = strdup(v->str);
-    f->kind = strdup(kind->str);
+    f->kind = trace ? GN_FIG_TRACE : GN_FIG_SUMMARY;
     f->x = strdup(x->str);
     f->y = strdup(y->str);
     f->series = series ? strdup(series->str) : NULL;
@@ -243,15 +248,15 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
     f->title = title ? strdup(title->str) : NULL;
     f->logx = logv[0];
     f->logy = logv[1];
-    if (!f->name || !f->kind || !f->x || !f->y || (series && !f->series) ||
-        (panels && !f->panels) || (title && !f->title))
+    if (!f->name || !f->x || !f->y || (series && !f->series) || (panels && !f->panels) ||
+        (title && !f->title))
         return gn_exp_oom(c);
     return 0;
 }
 
 void gn_exp_figure_free(gn_figure *f)
 {
-    free(f->name), free(f->kind), free(f->x), free(f->y);
+    free(f->name), free(f->x), free(f->y);
     free(f->series), free(f->panels), free(f->title);
     gn_settings_free(&f->where);
     memset(f, 0, sizeof *f);

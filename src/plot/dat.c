@@ -8,7 +8,7 @@ void plot_dat_write(fig_ctx *fc, sbuf *b)
     const gn_figure *f = fc->fig;
     sb_printf(b, "# gnbench plot data: figure ");
     sb_comment_text(b, f->name);
-    sb_printf(b, " (kind %s) of experiment ", f->kind);
+    sb_printf(b, " (kind %s) of experiment ", gn_figure_kind_name(f->kind));
     sb_comment_text(b, pc->ex->name ? pc->ex->name : "?");
     sb_printf(b, "\n# source: ");
     sb_comment_text(b, pc->runs_path);

@@ -44,15 +44,15 @@ static int plot_figure(plot_ctx *pc, const gn_figure *f, const char *gnuplot, ch
         snprintf(msg, len, "bad figure name (letters, digits, '_', '-', '.')");
         goto done;
     }
-    if (!f->kind || (strcmp(f->kind, "trace") && strcmp(f->kind, "summary"))) {
-        snprintf(msg, len, "kind '%s': expected trace or summary", f->kind ? f->kind : "(none)");
+    if (f->kind != GN_FIG_TRACE && f->kind != GN_FIG_SUMMARY) {
+        snprintf(msg, len, "kind %d: expected trace or summary", (int)f->kind);
         goto done;
     }
     if (!f->x || !*f->x || !f->y || !*f->y) {
         snprintf(msg, len, "x and y are required");
         goto done;
     }
-    fc.summary = !strcmp(f->kind, "summary");
+    fc.summary = f->kind == GN_FIG_SUMMARY;
     int n_pts = 0;
     if (plot_fig_build(&fc, &n_pts, msg, len)) goto done;
     if (pc->n_live == 0)
