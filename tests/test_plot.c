@@ -20,12 +20,15 @@
 #include <criterion/criterion.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "plot/plot.h"
@@ -779,4 +782,54 @@ Test(plot, hostile_text_is_drawn_literally)
                            shown[i][1]);
         free(svg);
     }
+}
+
+/* Whether some process waits for an flock on the file with inode ino (a
+ * "->" line of /proc/locks; pids there need not match ours in a sandbox). */
+static int lock_has_waiter(ino_t ino)
+{
+    FILE *f = fopen("/proc/locks", "r");
+    if (!f) return 0;
+    char line[256], want[48];
+    snprintf(want, sizeof want, ":%lu ", (unsigned long)ino);
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, "->") && strstr(line, "FLOCK") && strstr(line, want);
+    fclose(f);
+    return found;
+}
+
+/* Two processes drawing into one folder (the last two shards of a sweep
+ * that finish together) take turns: while one holds the folder's lock the
+ * other draws nothing, and draws everything once it is released. Ordered by
+ * events (the waiter shows in /proc/locks), not by time. */
+Test(plot, two_processes_take_turns_in_one_plots_folder)
+{
+    if (access("/proc/locks", R_OK) != 0) cr_skip_test("no /proc/locks");
+    char lock_path[300];
+    snprintf(lock_path, sizeof lock_path, "%s/.gnbench-plot.lock", tmpdir);
+    int fd = open(lock_path, O_RDWR | O_CREAT, 0666);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(flock(fd, LOCK_EX), 0);
+    const char *results = fixture("basic"); /* no Criterion call in the child */
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        gn_figure f = figure("loss", "trace", "iteration", "train_loss", "optimizer", NULL, 0, 1);
+        char err[1024];
+        _exit(plot(&f, 1, results, "png", err, sizeof err) == 0 ? 0 : 1);
+    }
+    struct stat st_lock;
+    cr_assert_eq(fstat(fd, &st_lock), 0);
+    int waited = 0, st;
+    /* until the child blocks on the lock, or ends without doing so */
+    while (!(waited = lock_has_waiter(st_lock.st_ino)) && waitpid(pid, &st, WNOHANG) == 0)
+        usleep(500);
+    cr_assert(waited, "the drawing process ended without waiting for the folder's lock");
+    cr_expect(!file_exists(out_path("loss", "gp")), "drew while another process held the folder");
+    flock(fd, LOCK_UN);
+    close(fd);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_rendered("loss");
 }

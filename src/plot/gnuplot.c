@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -127,4 +128,16 @@ int plot_run_gnuplot(const char *gnuplot, const char *dir, const char *script, c
         snprintf(msg, len, "gnuplot %s killed by signal %d", script,
                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     return -1;
+}
+
+int plot_lock_folder(const char *dir)
+{
+    sbuf path = {0};
+    sb_printf(&path, "%s/.gnbench-plot.lock", dir);
+    int fd = path.oom ? -1 : open(path.s, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    sb_free(&path);
+    if (fd < 0) return -1; /* an unwritable folder: drawing reports why */
+    while (flock(fd, LOCK_EX) != 0)
+        if (errno != EINTR) break;
+    return fd;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fs.h"
 #include "plot/plot_internal.h"
@@ -145,6 +146,10 @@ int gn_plot_experiment(const gn_experiment *ex, const char *results_dir, const c
         plot_ctx_close(&pc);
         return -1;
     }
+    /* Two processes may draw into one folder at once (the last two shards of
+     * a sweep that finish together): they take turns, so neither reads a
+     * figure the other is rewriting. */
+    int lock = plot_lock_folder(plots_dir);
     char *gnuplot = plot_find_program("gnuplot");
     for (int i = 0; i < ex->n_figures; i++) {
         const gn_figure *f = &ex->figures[i];
@@ -158,6 +163,7 @@ int gn_plot_experiment(const gn_experiment *ex, const char *results_dir, const c
                      "'gnuplot <figure>.gp' there",
                      plots_dir);
     free(gnuplot);
+    if (lock >= 0) close(lock); /* releases the folder */
     plot_ctx_close(&pc);
     return n_err ? -1 : 0;
 }

@@ -179,6 +179,10 @@ void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why);
 /* Writes b to path through "<path>.tmp.<pid>" and a rename (gn_fs_write_atomic). */
 int plot_write_atomic(const char *path, const sbuf *b, char *msg, size_t len);
 /* Full path of prog found in $PATH, or NULL (the caller frees). */
+/* Takes the folder's drawing lock (a file in it, flock), waiting for another
+ * process that draws there; returns its descriptor (close to release), or
+ * -1 when the lock file cannot be made (drawing then goes ahead). */
+int plot_lock_folder(const char *dir);
 char *plot_find_program(const char *prog);
 /* Runs `gnuplot script` in dir; -1 with gnuplot's error output in msg. */
 int plot_run_gnuplot(const char *gnuplot, const char *dir, const char *script, char *msg,
