@@ -344,3 +344,29 @@ Test(csvio, large_file_spans_chunks)
     cr_assert_str_eq(gn_table_cell(&t, 12345, 1), "row 12345\nsecond line, with comma");
     gn_table_free(&t);
 }
+
+/* Reads text with GN_TABLE_KEEP_COMPLETE: rows kept, rows left out and the
+ * line of the first left out. */
+static void expect_kept(const char *text, int rows, int dropped, int line)
+{
+    const char *p = put("torn.csv", text);
+    gn_table t;
+    char err[512] = "";
+    cr_assert_eq(gn_table_read_ex(p, GN_TABLE_KEEP_COMPLETE, &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(t.n_rows, rows, "%s", text);
+    cr_assert_eq(t.n_dropped, dropped, "%s", text);
+    cr_assert_eq(t.dropped_line, line, "%s", text);
+    gn_table_free(&t);
+}
+
+Test(csvio, keep_complete_leaves_out_a_torn_end)
+{
+    expect_kept("a,b\n1,2\n3,4\n", 2, 0, 0);
+    expect_kept("a,b\n1,2\n3", 1, 1, 3);           /* torn before a field ends */
+    expect_kept("a,b\n1,2\n3,4", 1, 1, 3);         /* torn in the last field: no line end */
+    expect_kept("a,b\n1,2\n3,\"op", 1, 1, 3);      /* torn inside a quoted field */
+    expect_kept("a,b\n1\n3,4\n5,6,7\n", 1, 2, 2);  /* ragged rows anywhere */
+    expect_kept("a,b\r\n1,2\r\n3,4\r\n", 2, 0, 0); /* CRLF rows are complete */
+    /* without the flag the same text fails */
+    expect_error("a,b\n1,2\n3", 3, "row has 1 field");
+}

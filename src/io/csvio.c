@@ -99,7 +99,10 @@ typedef struct reader {
     const char *path;
     char *err;
     size_t errlen;
-    int failed; /* an error was recorded; later callbacks do nothing */
+    int failed;        /* an error was recorded; later callbacks do nothing */
+    int keep_complete; /* GN_TABLE_KEEP_COMPLETE */
+    int n_dropped;     /* rows left out under it */
+    long dropped_line; /* where the first starts */
 
     /* scanner: where records start */
     line_state ls;
@@ -176,9 +179,15 @@ static void free_rec(reader *r)
     r->rec_n = 0;
 }
 
+/* Leaves the record out (GN_TABLE_KEEP_COMPLETE). */
+static void drop_rec(reader *r, long line)
+{
+    if (r->n_dropped++ == 0) r->dropped_line = line;
+    free_rec(r);
+}
+
 static void on_row(int term, void *ctx)
 {
-    (void)term;
     reader *r = ctx;
     if (r->failed) {
         free_rec(r);
@@ -186,6 +195,10 @@ static void on_row(int term, void *ctx)
     }
     long line = r->next_start < r->n_starts ? r->starts[r->next_start] : r->ls.line;
     r->next_start++;
+    if (r->keep_complete && r->have_header && (term == -1 || r->rec_n != (size_t)r->n_cols)) {
+        drop_rec(r, line); /* torn (no line end) or ragged */
+        return;
+    }
     if (!r->have_header) {
         if (r->rec_n > (size_t)INT32_MAX) {
             reader_oom(r);
@@ -237,6 +250,11 @@ static void reader_free(reader *r)
 
 int gn_table_read(const char *path, gn_table *t, char *err, size_t errlen)
 {
+    return gn_table_read_ex(path, 0, t, err, errlen);
+}
+
+int gn_table_read_ex(const char *path, int flags, gn_table *t, char *err, size_t errlen)
+{
     memset(t, 0, sizeof *t);
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -251,6 +269,7 @@ int gn_table_read(const char *path, gn_table *t, char *err, size_t errlen)
     r.errlen = errlen;
     r.ls.line = 1;
     r.at_row_start = 1;
+    r.keep_complete = (flags & GN_TABLE_KEEP_COMPLETE) != 0;
 
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
@@ -295,9 +314,13 @@ int gn_table_read(const char *path, gn_table *t, char *err, size_t errlen)
     }
     if (!r.failed && csv_fini(&p, on_field, on_row, &r) != 0 && !r.failed) {
         long line = r.n_starts ? r.starts[r.n_starts - 1] : r.ls.line;
-        r.failed = 1;
-        set_err(err, errlen, "%s:%ld: quoted field not closed before the end of the file", path,
-                line);
+        if (r.keep_complete && r.have_header) {
+            drop_rec(&r, line); /* torn inside a quoted field */
+        } else {
+            r.failed = 1;
+            set_err(err, errlen, "%s:%ld: quoted field not closed before the end of the file", path,
+                    line);
+        }
     }
     csv_free(&p);
     fclose(f);
@@ -317,6 +340,8 @@ int gn_table_read(const char *path, gn_table *t, char *err, size_t errlen)
     t->cells = r.cells;
     t->lines = r.lines;
     t->header_line = r.header_line;
+    t->n_dropped = r.n_dropped;
+    t->dropped_line = (int)r.dropped_line;
     if (!t->cells) t->cells = calloc(1, sizeof *t->cells); /* "never NULL" */
     if (!t->lines) t->lines = calloc(1, sizeof *t->lines);
     r.header = NULL;

@@ -13,11 +13,20 @@ typedef struct gn_table {
     char **cells;       /* n_rows * n_cols, row-major; never NULL (empty = "") */
     int *lines;         /* n_rows: 1-based line in the file where each row starts */
     int header_line;    /* 1-based line of the header (set by gn_table_read) */
+    int n_dropped;      /* GN_TABLE_KEEP_COMPLETE: incomplete rows left out */
+    int dropped_line;   /* the line where the first of them starts (0: none) */
 } gn_table;
 
 /* Reads `path`. Errors (missing file, empty file, ragged row, bad quoting)
  * return -1 with "path:line: what" in err. */
 int gn_table_read(const char *path, gn_table *t, char *err, size_t errlen);
+
+/* gn_table_read_ex flags. GN_TABLE_KEEP_COMPLETE: a table this program
+ * wrote and something else damaged: rows with the wrong number of fields,
+ * a last row without its line end and a quoted field left open at the end
+ * of the file are left out (counted in n_dropped) instead of failing. */
+enum { GN_TABLE_KEEP_COMPLETE = 1 };
+int gn_table_read_ex(const char *path, int flags, gn_table *t, char *err, size_t errlen);
 void gn_table_free(gn_table *t);
 int gn_table_col(const gn_table *t, const char *name); /* index or -1 */
 const char *gn_table_cell(const gn_table *t, int row, int col);

@@ -52,6 +52,7 @@ static void child_main(const gn_experiment *ex, const prepared *pp, const char *
 {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(3);
     gn_test_hold(ex->runs[i].run_id);
     run_result res;

@@ -111,18 +111,18 @@ static void sweep_rows(gn_csv_writer *w, const sweep *sw, const char *end_time, 
     }
 }
 
-int gn_manifest_write(const sweep *sw, const char *end_time, int done, const ds_entry *datasets,
+int gn_manifest_write(sweep *sw, const char *end_time, int done, const ds_entry *datasets,
                       int n_datasets)
 {
     char err[256];
     gn_csv_writer w;
     if (gn_csvw_open(&w, sw->manifest_path, err, sizeof err) != 0) {
-        fprintf(stderr, "gnbench: %s\n", err);
+        gn_sweep_write_failed(sw, err);
         return -1;
     }
     sweep_rows(&w, sw, end_time, done, datasets, n_datasets);
     if (gn_csvw_commit(&w, err, sizeof err) != 0) {
-        fprintf(stderr, "gnbench: %s\n", err);
+        gn_sweep_write_failed(sw, err);
         return -1;
     }
     return 0;

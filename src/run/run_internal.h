@@ -13,6 +13,8 @@
  *   sched_mpi.c    rank-0 dispatch and the worker ranks (GN_HAVE_MPI only;
  *                  the transport is mpi_sched.c)
  *   runs_table.c   runs.csv rows, table discovery, resume
+ *   folder.c       the results folder: lock, grid check, stale temporary
+ *                  files, rows set aside
  *   manifest.c     manifest.csv of a sweep and of a merge
  *   host.c         facts about the machine: cores, CPU model, memory, time
  *   merge.c        gn_runner_merge: shard tables into one runs.csv */
@@ -150,6 +152,8 @@ typedef struct sweep {
     char threads_desc[32];           /* blas_threads in the manifest */
     int shard_runs;                  /* runs in this shard (shards only) */
     uint64_t shard_cost, total_cost;
+    int write_failed;    /* a table could not be written: the first error is in write_err */
+    char write_err[320]; /* "path: what failed: why" */
 #ifdef GN_HAVE_MPI
     gn_mpi_rank_info *ranks; /* rank 0 under MPI: every rank's layout */
 #endif
@@ -190,27 +194,62 @@ void gn_runs_free_row(char **cells, int n_cols);
 
 /* Takes the finished runs (trace present) that any table of the results
  * folder holds: runs.csv and every shard table, so a sweep resumes from
- * shards and a shard from an earlier sweep. take: runs to take (NULL: all). */
-void gn_runs_resume(sweep *sw, const char *take);
+ * shards and a shard from an earlier sweep. take: runs to take (NULL: all).
+ * A row whose dataset_identity differs from the identity of the run's data
+ * in pp is not taken (the run is redone; the count is printed). */
+void gn_runs_resume(sweep *sw, const char *take, const prepared *pp);
 /* The runs.csv row of run i from its result (rss_mib: the child's peak). */
 void gn_runs_fill(sweep *sw, int i, const run_result *result, double rss_mib,
                   const char *dataset_identity);
 /* Forgets run i's row. */
 void gn_runs_clear(sweep *sw, int i);
-/* Writes sw->runs_path atomically: the header and every finished run. */
+/* Writes sw->runs_path atomically: the header and every finished run.
+ * 0, or -1 with the message printed and, when it is the sweep's first
+ * write failure, kept in sw->write_err (sw->write_failed set). */
 int gn_runs_write(sweep *sw);
+/* Notes a failed write of a sweep's file (err: "path: what: why"): prints
+ * it, keeps the first in sw->write_err. */
+void gn_sweep_write_failed(sweep *sw, const char *err);
 
 /* ---- manifest.c ---- */
 
 /* The sweep's manifest (sw->manifest_path): versions, host, BLIS, shard,
- * MPI layout, runs finished (`done`), dataset identities. */
-int gn_manifest_write(const sweep *sw, const char *end_time, int done, const ds_entry *datasets,
+ * MPI layout, runs finished (`done`), dataset identities. 0, or -1 as
+ * gn_runs_write. */
+int gn_manifest_write(sweep *sw, const char *end_time, int done, const ds_entry *datasets,
                       int n_datasets);
 /* manifest.csv of a merge: the rows of a shard's manifest (or of the
  * folder's manifest.csv when there are no shard manifests) without the
  * per-shard keys, then the merge's own keys and one row per shard. */
 int gn_manifest_write_merged(const gn_merge_options *o, int finished, int present, int n_runs,
                              const char *tables, const char *tag);
+
+/* ---- folder.c: the results folder ---- */
+
+/* The locks a sweep holds on its results folder (fd -1: none). */
+typedef struct gn_folder_locks {
+    int fd, shard_fd;
+    char path[GN_RUN_PATH], shard_path[GN_RUN_PATH];
+} gn_folder_locks;
+
+/* Locks o->out_dir (creating it) for this process: exclusively for a whole
+ * sweep; for shard K of N shared, and exclusively for that shard. 0; 2
+ * when another process holds it (message with its pid); 1 when the folder
+ * cannot be created. */
+int gn_folder_lock(const gn_run_options *o, gn_folder_locks *lk);
+/* Releases the locks (and removes the lock files nobody else holds). */
+void gn_folder_unlock(gn_folder_locks *lk);
+/* 0, or 2 (message printed) when the folder's manifest records another
+ * experiment name or another --quick than ex and o (never with --fresh). */
+int gn_folder_check_grid(const gn_experiment *ex, const gn_run_options *o);
+/* Before sw->runs_path is rewritten: when it holds rows of run ids that are
+ * not in the grid, copies it to "<table>.set-aside.<N>.csv" and says how
+ * many rows. 0, or -1 when that copy failed (message printed). */
+int gn_folder_set_aside(const sweep *sw);
+/* Removes the temporary files ("*.tmp.<pid>", "*.tmp.<tag>.<pid>") whose
+ * process is gone: in the folder and traces/ for a whole sweep, those of
+ * this shard's tables for a shard. */
+void gn_folder_clean_temps(const sweep *sw);
 
 /* ---- merge.c ---- */
 
@@ -239,7 +278,7 @@ typedef struct run_done {
 /* The signal (SIGINT, SIGTERM) that asked the sweep to stop; 0 while none. */
 extern volatile sig_atomic_t gn_run_stop_signal;
 
-/* SIGINT/SIGTERM: stop launching runs, end the running ones, record them as
+/* SIGINT/SIGTERM/SIGHUP: stop launching runs, end the running ones, record them as
  * interrupted (so a rerun redoes them), write the tables, exit 128 + sig.
  * Clears gn_run_stop_signal and sets the handlers (the old ones into
  * old_int, old_term); gn_stop_handlers_restore puts those back. */

@@ -40,7 +40,12 @@ typedef struct gn_merge_options {
  * the other ranks run what it hands them. The runner draws no figures:
  * *tables_ready (may be NULL) is set to 1 when out_dir now holds the grid's
  * runs.csv to draw them from (a sweep that ran to its end, or the shard that
- * merged the folder), and the caller draws. */
+ * merged the folder), and the caller draws. Also 2, before any run, when
+ * out_dir is locked by another sweep (or by another process of the same
+ * shard) or holds another experiment's grid or the other --quick (unless
+ * fresh); 1 when a table could not be written. Sets SIGPIPE and SIGXFSZ
+ * to be ignored for the rest of the process, so that a closed stderr or a
+ * file-size limit makes writes fail instead of killing the sweep. */
 int gn_runner_run(const gn_experiment *ex, const gn_run_options *opt, int *tables_ready);
 
 /* Merges the tables of one experiment's results folders into

@@ -36,12 +36,20 @@ static char *fmt_real_nan(double v)
 
 /* ---- the sweep's own table ---- */
 
+void gn_sweep_write_failed(sweep *sw, const char *err)
+{
+    fprintf(stderr, "gnbench: %s\n", err);
+    if (sw->write_failed) return;
+    sw->write_failed = 1;
+    snprintf(sw->write_err, sizeof sw->write_err, "%s", err);
+}
+
 int gn_runs_write(sweep *sw)
 {
     char err[256];
     gn_csv_writer w;
     if (gn_csvw_open(&w, sw->runs_path, err, sizeof err) != 0) {
-        fprintf(stderr, "gnbench: %s\n", err);
+        gn_sweep_write_failed(sw, err);
         return -1;
     }
     for (int j = 0; j < sw->n_cols; j++)
@@ -54,7 +62,7 @@ int gn_runs_write(sweep *sw)
         gn_csvw_end_row(&w);
     }
     if (gn_csvw_commit(&w, err, sizeof err) != 0) {
-        fprintf(stderr, "gnbench: %s\n", err);
+        gn_sweep_write_failed(sw, err);
         return -1;
     }
     return 0;
@@ -278,12 +286,17 @@ int gn_runs_collect(const gn_experiment *ex, char *const *header, int n_cols,
         for (int ti = 0; ti < nt; ti++) {
             char err[256];
             gn_table t;
-            if (gn_table_read(tabs[ti].path, &t, err, sizeof err) != 0) {
+            if (gn_table_read_ex(tabs[ti].path, GN_TABLE_KEEP_COMPLETE, &t, err, sizeof err) != 0) {
                 fprintf(stderr,
                         "gnbench: warning: ignoring unreadable %s (%s); its runs will be redone\n",
                         tabs[ti].path, err);
                 continue;
             }
+            if (t.n_dropped > 0)
+                fprintf(stderr,
+                        "gnbench: warning: %s:%d: %d incomplete row%s left out (a damaged "
+                        "table); the complete rows are kept\n",
+                        tabs[ti].path, t.dropped_line, t.n_dropped, t.n_dropped == 1 ? "" : "s");
             int cid = gn_table_col(&t, "run_id"), cst = gn_table_col(&t, "status");
             int *map = malloc(sizeof *map * (size_t)n_cols);
             if (cid < 0 || cst < 0 || !map) {
@@ -303,15 +316,28 @@ int gn_runs_collect(const gn_experiment *ex, char *const *header, int n_cols,
     return n_read;
 }
 
-void gn_runs_resume(sweep *sw, const char *take)
+/* Whether the row's dataset_identity (column c; -1 none) differs from
+ * the identity of the data the run would now use: such a row is redone. An
+ * empty cell (a table from before the column) is taken as it is. */
+static int identity_changed(char **cells, int c, const char *now)
+{
+    return c >= 0 && cells[c][0] && now && strcmp(cells[c], now) != 0;
+}
+
+void gn_runs_resume(sweep *sw, const char *take, const prepared *pp)
 {
     row_pick *p = calloc((size_t)sw->ex->n_runs + 1, sizeof *p);
     if (!p) return;
     const char *dirs[1] = {sw->opt->out_dir};
-    int foreign;
+    int foreign, changed = 0, cid = -1;
+    for (int j = 0; j < sw->n_cols; j++)
+        if (strcmp(sw->header[j], "dataset_identity") == 0) cid = j;
     gn_runs_collect(sw->ex, sw->header, sw->n_cols, dirs, 1, p, &foreign);
     for (int i = 0; i < sw->ex->n_runs; i++) {
-        if (p[i].cells && p[i].rank == 2 && (!take || take[i])) {
+        if (p[i].cells && p[i].rank == 2 && (!take || take[i]) &&
+            identity_changed(p[i].cells, cid, pp->cache[pp->ds_of[i]].ds.identity)) {
+            changed++;
+        } else if (p[i].cells && p[i].rank == 2 && (!take || take[i])) {
             gn_runs_clear(sw, i);
             sw->cells[i] = p[i].cells;
             p[i].cells = NULL;
@@ -319,4 +345,9 @@ void gn_runs_resume(sweep *sw, const char *take)
         gn_runs_free_row(p[i].cells, sw->n_cols);
     }
     free(p);
+    if (changed)
+        fprintf(stderr,
+                "gnbench: %d finished run%s redone: the data changed since (the row's "
+                "dataset_identity differs from the data's now)\n",
+                changed, changed == 1 ? "" : "s");
 }

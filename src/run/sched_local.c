@@ -1,6 +1,6 @@
 /* sched_local.c: runs on this machine, one forked child process per run
  * (at most `jobs` at a time, one slot each), collected with wait4 so that
- * each run's peak memory is its own; and the SIGINT/SIGTERM handlers every
+ * each run's peak memory is its own; and the SIGINT/SIGTERM/SIGHUP handlers every
  * scheduler shares. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +14,9 @@
 #include "run/run_internal.h"
 
 volatile sig_atomic_t gn_run_stop_signal = 0;
+
+/* SIGHUP (the terminal went away) is an interruption like the others. */
+static struct sigaction old_hup;
 
 static void on_stop_signal(int sig)
 {
@@ -30,12 +33,14 @@ void gn_stop_handlers_install(struct sigaction *old_int, struct sigaction *old_t
     sa.sa_flags = 0; /* no SA_RESTART: wait4 returns EINTR */
     sigaction(SIGINT, &sa, old_int);
     sigaction(SIGTERM, &sa, old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
 }
 
 void gn_stop_handlers_restore(const struct sigaction *old_int, const struct sigaction *old_term)
 {
     sigaction(SIGINT, old_int, NULL);
     sigaction(SIGTERM, old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
 }
 
 static int local_launch(gn_sched *sc, int s, int i)

@@ -2,6 +2,7 @@
  *
  * The parent process validates everything that can fail before a run starts
  * (datasets load, models fit the data, memory estimates fit: prepare.c),
+ * locks the results folder and checks that it holds this grid (folder.c),
  * picks the runs to do (this shard's, not finished before, matching --only),
  * then starts one child per run, at most `jobs` at a time (sched_local.c),
  * or hands the runs to MPI worker ranks (sched_mpi.c). A child initializes
@@ -9,7 +10,8 @@
  * back through a pipe; the parent rewrites runs.csv atomically after every
  * finished run. The parent never calls BLIS itself (OpenMP and fork do not
  * mix), and a child that crashes is recorded as an `error` run with its
- * signal. */
+ * signal. A table that cannot be written is an error: the sweep starts no
+ * more runs and exits 1 saying which file and why. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fnmatch.h>
@@ -35,13 +37,14 @@ typedef struct selection {
 
 /* The run loop's counters. */
 typedef struct progress {
-    int next;     /* todo entries launched (or given up) */
-    int active;   /* runs running */
-    int finished; /* runs recorded */
-    int errors;   /* of them, in error */
-    int stopping; /* the stop signal was seen */
-    double busy;  /* seconds the recorded runs took, summed */
-    int tty;      /* stderr is a terminal: progress on one line */
+    int next;      /* todo entries launched (or given up) */
+    int active;    /* runs running */
+    int finished;  /* runs recorded */
+    int errors;    /* of them, in error */
+    int stopping;  /* the stop signal was seen */
+    int unwritten; /* the table could not be written: launch nothing more */
+    double busy;   /* seconds the recorded runs took, summed */
+    int tty;       /* stderr is a terminal: progress on one line */
 } progress;
 
 static int matches_only(const gn_run_options *o, const gn_run_spec *r)
@@ -121,7 +124,7 @@ static int select_runs(sweep *sw, const prepared *pp, int mpi, selection *sel)
     sel->load = calloc((size_t)(o->shard_n > 0 ? o->shard_n : 1), sizeof *sel->load);
     if (!sel->cost || !sel->shard_of || !sel->in_shard || !sel->todo || !sel->load) return 1;
     if (assign_shards(sw, pp, sel) != 0 || open_tables(sw) != 0) return 1;
-    if (!o->fresh) gn_runs_resume(sw, sel->in_shard);
+    if (!o->fresh) gn_runs_resume(sw, sel->in_shard, pp);
     for (int i = 0; i < ex->n_runs; i++)
         if (sel->in_shard[i] && !sw->cells[i] && matches_only(o, &ex->runs[i]))
             sel->todo[sel->n_todo++] = i;
@@ -214,8 +217,9 @@ static int write_experiment(const sweep *sw)
     return 0;
 }
 
-/* BLIS facts and the start time, then the first manifest and table. */
-static void start_tables(sweep *sw, const prepared *pp, int n_todo)
+/* BLIS facts and the start time, then the first manifest and table.
+ * 0, or -1 when either could not be written (message printed). */
+static int start_tables(sweep *sw, const prepared *pp, int n_todo)
 {
     gn_child_probe_blis(sw->threads, &sw->blis);
     gn_host_iso_now(sw->start, sizeof sw->start);
@@ -224,8 +228,13 @@ static void start_tables(sweep *sw, const prepared *pp, int n_todo)
         fprintf(stderr,
                 "gnbench: warning: BLIS runs its generic kernels although this CPU has %s\n", want);
     int n_total = sw->opt->shard_n > 0 ? sw->shard_runs : sw->ex->n_runs;
-    gn_manifest_write(sw, "", n_total - n_todo, pp->cache, pp->n_cache);
-    gn_runs_write(sw);
+    if (gn_manifest_write(sw, "", n_total - n_todo, pp->cache, pp->n_cache) != 0 ||
+        gn_runs_write(sw) != 0) {
+        fprintf(stderr, "gnbench: no run started: the results cannot be recorded in %s\n",
+                sw->opt->out_dir);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the run loop ---- */
@@ -306,7 +315,11 @@ static void record_run(gn_sched *sc, const selection *sel, progress *pg, int s, 
     pg->finished++;
     if (d->res.status == GN_RUN_ERROR) pg->errors++;
     gn_runs_fill(sw, i, &d->res, d->rss_mib, sc->pp->cache[sc->pp->ds_of[i]].ds.identity);
-    gn_runs_write(sw);
+    if (gn_runs_write(sw) != 0 && !pg->unwritten) {
+        pg->unwritten = 1;
+        pg->next = n_todo; /* what it would compute could not be recorded */
+        fprintf(stderr, "gnbench: starting no more runs: %s cannot be written\n", sw->runs_path);
+    }
     double per = pg->busy / pg->finished, eta = per * (n_todo - pg->finished) / sc->capacity;
     char etab[32], tookb[32];
     fmt_duration(eta, etab, sizeof etab);
@@ -362,6 +375,14 @@ static int finish(sweep *sw, const prepared *pp, int rc, int errors, int *tables
         done += sw->cells[i] != NULL;
     gn_manifest_write(sw, end, done, pp->cache, pp->n_cache);
     if (errors) rc = 1;
+    if (sw->write_failed) {
+        gn_runs_write(sw); /* once more: the cause may have gone */
+        fprintf(stderr,
+                "gnbench: the results in %s are incomplete: %s; run the same command again to "
+                "resume once it can be written\n",
+                sw->opt->out_dir, sw->write_err);
+        rc = 1;
+    }
     if (gn_run_stop_signal) {
         rc = 128 + gn_run_stop_signal;
         fprintf(stderr, "gnbench: interrupted; run the same command again to resume\n");
@@ -396,8 +417,9 @@ static int execute(sweep *sw, const prepared *pp, const selection *sel, const ch
         return 1;
     }
     if (sw->opt->fresh) fresh_start(sw, sel);
-    if (write_experiment(sw) != 0) return 1;
-    start_tables(sw, pp, sel->n_todo);
+    gn_folder_clean_temps(sw);
+    if (gn_folder_set_aside(sw) != 0) return 1;
+    if (write_experiment(sw) != 0 || start_tables(sw, pp, sel->n_todo) != 0) return 1;
 
     gn_sched sc = {.sw = sw, .pp = pp, .tdir = tdir};
     sched_open(&sc, mpi, jobs, sel->n_todo);
@@ -413,9 +435,16 @@ static int execute(sweep *sw, const prepared *pp, const selection *sel, const ch
 static int sweep_main(sweep *sw, const prepared *pp, const char *tdir, int jobs, int mpi,
                       int *tables_ready)
 {
+    gn_folder_locks lk = {.fd = -1, .shard_fd = -1};
+    int rc = sw->opt->dry_run ? 0 : gn_folder_lock(sw->opt, &lk);
+    if (rc == 0) rc = gn_folder_check_grid(sw->ex, sw->opt);
+    if (rc != 0) {
+        gn_folder_unlock(&lk);
+        return rc;
+    }
     selection sel;
     memset(&sel, 0, sizeof sel);
-    int rc = select_runs(sw, pp, mpi, &sel);
+    rc = select_runs(sw, pp, mpi, &sel);
     if (rc == 0 && sw->opt->dry_run)
         dry_run_report(sw, &sel);
     else if (rc == 0)
@@ -427,12 +456,19 @@ static int sweep_main(sweep *sw, const prepared *pp, const char *tdir, int jobs,
         free(sw->cells);
     }
     free(sw->header);
+    gn_folder_unlock(&lk);
     return rc;
 }
 
 int gn_runner_run(const gn_experiment *ex, const gn_run_options *o, int *tables_ready)
 {
     if (tables_ready) *tables_ready = 0;
+    /* A closed stderr (`2>&1 | head -1`) or a file-size limit must not kill
+     * the process that records the runs: writes fail with EPIPE or EFBIG
+     * instead, and a failed write of a table is an error (run processes
+     * inherit this: a trace that cannot be written is the run's error). */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
     sweep sw;
     memset(&sw, 0, sizeof sw);
     sw.ex = ex;
