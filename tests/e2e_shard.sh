@@ -135,8 +135,8 @@ check "it submits a 4-task job array" 'grep -q "sbatch --parsable .*--array=0-3"
 check "each task runs its shard" 'grep -qF -- "run $work/grid.yaml --shard \$((SLURM_ARRAY_TASK_ID + 1))/4 --out $work/sl --no-plot" submit.sh'
 check "the merge job depends on the array (afterany)" 'grep -q -- "--dependency=afterany:\"\$array_job\"" submit.sh'
 check "the merge job merges and draws" 'grep -qF -- "merge $work/sl --plots $work/sl-plots --format png" submit.sh'
-check "sbatch options after -- reach both jobs, quoted" \
-  'grep -qF -- "sbatch_options=(--partition=short --time=0:10:00 '"'"'--comment=it'"'"'\\'"'"''"'"'s ours'"'"')" submit.sh && [ $(grep -c "sbatch_options\[@\]" submit.sh) -eq 2 ]'
+check "sbatch options after -- reach both jobs, quoted (a --time the shard tasks only)" \
+  'grep -qF -- "sbatch_options=(--partition=short '"'"'--comment=it'"'"'\\'"'"''"'"'s ours'"'"')" submit.sh && [ $(grep -c "sbatch_options\[@\]" submit.sh) -eq 2 ] && grep -qxF "shard_request=(--cpus-per-task=1 --mem=4G --time=0:10:00)" submit.sh'
 "$gnbench" slurm grid.yaml --output submit2.sh --quick 2>slurm2.log; rc=$?
 check "slurm --output writes an executable file" '[ $rc -eq 0 -a -x submit2.sh ] && grep -q -- "--quick --shard" submit2.sh && grep -q "bash submit2.sh" slurm2.log'
 "$gnbench" slurm nonexistent.yaml >/dev/null 2>&1; rc=$?

@@ -91,3 +91,46 @@ Test(schema, labels_carry_units_and_unknown_names_label_themselves)
     cr_expect_str_eq(gn_schema_label("dual_gap"), "dual gap");
     cr_expect_str_eq(gn_schema_label("opt.lr"), "opt.lr");
 }
+
+/* Whether name is a column of the schema's runs.csv tables, its trace
+ * columns or any registered optimizer's. */
+static int names_a_column(const char *name, int trace)
+{
+    if (!trace) return gn_schema_runs_column(name) != NULL;
+    return gn_schema_trace_column(name) != NULL;
+}
+
+static void expect_documented(const gn_column_doc *docs, const char *name)
+{
+    const gn_column_doc *d = gn_schema_doc(docs, name);
+    cr_expect_not_null(d, "column %s has no documentation (results/schema_doc.c)", name);
+    if (!d) return;
+    cr_expect(d->unit != NULL && d->doc != NULL && strlen(d->doc) > 10, "%s", name);
+    cr_expect(d->doc[strlen(d->doc) - 1] == '.', "%s: the doc is a sentence", name);
+}
+
+Test(schema, every_column_the_writers_use_is_documented)
+{
+    for (const gn_column *c = gn_runs_key_columns; c->name; c++)
+        expect_documented(gn_runs_docs, c->name);
+    for (const gn_column *c = gn_runs_result_columns; c->name; c++)
+        expect_documented(gn_runs_docs, c->name);
+    for (int j = 0; j < GN_TC_COUNT; j++)
+        expect_documented(gn_trace_docs, gn_trace_columns[j].name);
+    for (int i = 0; gn_optimizers[i]; i++)
+        for (const gn_column *c = gn_optimizers[i]->trace_columns; c && c->name; c++)
+            expect_documented(gn_trace_docs, c->name);
+}
+
+Test(schema, every_documented_column_exists_once)
+{
+    const gn_column_doc *tables[] = {gn_runs_docs, gn_trace_docs, gn_manifest_docs};
+    for (int t = 0; t < 3; t++)
+        for (const gn_column_doc *d = tables[t]; d->name; d++) {
+            if (t < 2) cr_expect(names_a_column(d->name, t == 1), "%s is no column", d->name);
+            cr_expect_eq(gn_schema_doc(tables[t], d->name), d, "%s documented twice", d->name);
+            cr_expect(d->unit && d->doc && *d->doc, "%s", d->name);
+        }
+    cr_expect_null(gn_schema_doc(gn_runs_docs, "no_such_column"));
+    cr_expect(strstr(gn_schema_wall_doc, "excludes the evaluations") != NULL);
+}

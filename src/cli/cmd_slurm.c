@@ -1,7 +1,15 @@
 /* cmd_slurm.c: `gnbench slurm EXPERIMENT.yaml`, a bash script that submits
  * the sweep to Slurm as a job array (one shard per task) and a merge job
  * that depends on it (docs/SCALING.md). Every value the script holds is
- * shell-quoted, and one with a line break is refused. */
+ * shell-quoted, and one with a line break is refused.
+ *
+ * Each shard task asks for --cpus-per-task (--threads, default 1: a shard
+ * runs one run at a time with the threads it is given), --time and --mem
+ * (options, defaults SLURM_SHARD_TIME and SLURM_SHARD_MEM: the runner does
+ * not estimate a shard's time in seconds). The sbatch options after "--"
+ * go to both jobs, except those that request resources (time, memory,
+ * CPUs, tasks, nodes, GPUs): those go to the shard tasks only and replace
+ * the request of their kind, and the merge job keeps its own small one. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,12 +21,20 @@
 #include "cli/cli.h"
 #include "exp/experiment.h"
 
+#define SLURM_SHARD_TIME "4:00:00" /* per shard task, when --time is not given */
+#define SLURM_SHARD_MEM "4G"       /* per shard task, when --mem is not given */
+/* The merge job's own request: it merges tables and draws figures. */
+#define SLURM_MERGE_REQUEST "--cpus-per-task=1 --mem=2G --time=1:00:00"
+
 /* The options of one `gnbench slurm` call. */
 typedef struct slurm_args {
     const char *file, *out, *plots, *output, *format; /* NULL: not given */
+    const char *time, *mem;                           /* the shard tasks' request */
     int quick, shards, threads;                       /* 0: not given */
     char **sbatch; /* (n_sb) the sbatch options after "--", into argv; the array is malloc'd */
     int n_sb;
+    char *is_request;  /* (n_sb) 1: sbatch[i] requests resources (shard tasks only) */
+    unsigned replaced; /* bit k - 1: a request of kind k (requests[]) came after "--" */
 } slurm_args;
 
 /* The absolute paths the script names. */
@@ -93,6 +109,101 @@ static int slurm_values_check(const char *cwd, const char *self, const char *exp
     return rc;
 }
 
+/* Whether s is a whole number of 1 to 9 digits followed by what *end is. */
+static int digits(const char *s, const char **end)
+{
+    const char *p = s;
+    while (*p >= '0' && *p <= '9' && p - s < 9)
+        p++;
+    *end = p;
+    return p > s && !(*p >= '0' && *p <= '9');
+}
+
+/* A Slurm time limit: MINUTES, MINUTES:SECONDS, H:MM:SS, DAYS-H,
+ * DAYS-H:MM or DAYS-H:MM:SS. */
+static int slurm_time_ok(const char *t)
+{
+    const char *p;
+    if (!digits(t, &p)) return 0;
+    int fields = 1;
+    if (*p == '-' && !digits(p + 1, &p)) return 0;
+    while (*p == ':' && fields < 3) {
+        if (!digits(p + 1, &p)) return 0;
+        fields++;
+    }
+    return *p == 0;
+}
+
+/* A Slurm memory size: a whole number, optionally with K, M, G or T. */
+static int slurm_mem_ok(const char *m)
+{
+    const char *p;
+    if (!digits(m, &p) || strtol(m, NULL, 10) < 1) return 0;
+    if (*p && strchr("KMGTkmgt", *p)) p++;
+    return *p == 0;
+}
+
+/* The sbatch options that request resources, and the kind of request they
+ * replace (0: none of the three the script makes). A name without "=" takes
+ * the next argument as its value. */
+static const struct {
+    const char *name;
+    int kind; /* 1 time, 2 memory, 3 CPUs */
+} requests[] = {
+    {"--time", 1},
+    {"-t", 1},
+    {"--time-min", 0},
+    {"--mem", 2},
+    {"--mem-per-cpu", 2},
+    {"--mem-per-gpu", 2},
+    {"--cpus-per-task", 3},
+    {"-c", 3},
+    {"--ntasks", 0},
+    {"-n", 0},
+    {"--ntasks-per-node", 0},
+    {"--nodes", 0},
+    {"-N", 0},
+    {"--gres", 0},
+    {"--gpus", 0},
+    {"-G", 0},
+    {"--gpus-per-task", 0},
+    {"--gpus-per-node", 0},
+    {"--cpus-per-gpu", 0},
+    {"--exclusive", 0},
+};
+
+/* The kind of request s makes (-1: s requests no resource); *separate: its
+ * value is the next argument. */
+static int request_kind(const char *s, int *separate)
+{
+    *separate = 0;
+    for (size_t k = 0; k < sizeof requests / sizeof requests[0]; k++) {
+        size_t n = strlen(requests[k].name);
+        if (strncmp(s, requests[k].name, n) != 0) continue;
+        int is_short = requests[k].name[1] != '-';
+        if (s[n] == '=' || (is_short && s[n])) return requests[k].kind;
+        if (s[n] == 0) {
+            *separate = strcmp(requests[k].name, "--exclusive") != 0;
+            return requests[k].kind;
+        }
+    }
+    return -1;
+}
+
+/* Marks the sbatch options after "--" that request resources (and their
+ * values) in a->is_request; a request of time, memory or CPUs there
+ * replaces the script's own of that kind. */
+static void mark_requests(slurm_args *a)
+{
+    for (int i = 0; i < a->n_sb; i++) {
+        int separate, kind = request_kind(a->sbatch[i], &separate);
+        if (kind < 0) continue;
+        a->is_request[i] = 1;
+        if (separate && i + 1 < a->n_sb) a->is_request[++i] = 1;
+        if (kind > 0) a->replaced |= 1u << (kind - 1);
+    }
+}
+
 /* Reads the options of argv into *a: 0, or the exit status after a usage
  * message (1 when out of memory). a->sbatch is the caller's to free either
  * way. */
@@ -100,8 +211,11 @@ static int parse_args(int argc, char **argv, slurm_args *a)
 {
     memset(a, 0, sizeof *a);
     a->format = "png";
+    a->time = SLURM_SHARD_TIME;
+    a->mem = SLURM_SHARD_MEM;
     a->sbatch = calloc((size_t)argc, sizeof *a->sbatch);
-    if (!a->sbatch) return 1;
+    a->is_request = calloc((size_t)argc, 1);
+    if (!a->sbatch || !a->is_request) return 1;
     for (int i = 2; i < argc; i++) {
         const char *s = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(s, "--") == 0) {
@@ -124,6 +238,10 @@ static int parse_args(int argc, char **argv, slurm_args *a)
             a->output = val, i++;
         else if (strcmp(s, "--format") == 0 && val)
             a->format = val, i++;
+        else if (strcmp(s, "--time") == 0 && val)
+            a->time = val, i++;
+        else if (strcmp(s, "--mem") == 0 && val)
+            a->mem = val, i++;
         else if (s[0] == '-')
             return gn_cli_usage_error("slurm: unknown option or missing value: \"%s\" (sbatch "
                                       "options go after --)",
@@ -136,6 +254,16 @@ static int parse_args(int argc, char **argv, slurm_args *a)
     if (!a->file) return gn_cli_usage_error("slurm: missing %s", "EXPERIMENT.yaml");
     if (!gn_cli_check_format(a->format))
         return gn_cli_usage_error("--format: expected png, svg or pdf, got \"%s\"", a->format);
+    if (!slurm_time_ok(a->time))
+        return gn_cli_usage_error("slurm: --time expects a Slurm time limit (MINUTES, H:MM:SS or "
+                                  "DAYS-H:MM:SS), got \"%s\"",
+                                  a->time);
+    if (!slurm_mem_ok(a->mem))
+        return gn_cli_usage_error(
+            "slurm: --mem expects a Slurm memory size (a whole number of MiB, or with K, M, G "
+            "or T), got \"%s\"",
+            a->mem);
+    mark_requests(a);
     return 0;
 }
 
@@ -173,6 +301,26 @@ static void resolve_paths(const char *argv0, const slurm_args *a, const gn_exper
     absolute(a->plots ? a->plots : buf, p->plots, sizeof p->plots);
 }
 
+/* The resources each shard task asks for (CPUs for its threads, memory,
+ * time, then the requests given after "--", which replace those of their
+ * kind), and the merge job's own. */
+static void put_requests(FILE *f, const slurm_args *a)
+{
+    fprintf(f, "shard_request=(");
+    const char *sep = "";
+    if (!(a->replaced & 4u))
+        fprintf(f, "--cpus-per-task=%d", a->threads > 0 ? a->threads : 1), sep = " ";
+    if (!(a->replaced & 2u)) fprintf(f, "%s--mem=%s", sep, a->mem), sep = " ";
+    if (!(a->replaced & 1u)) fprintf(f, "%s--time=%s", sep, a->time), sep = " ";
+    for (int i = 0; i < a->n_sb; i++)
+        if (a->is_request[i]) {
+            fputs(sep, f);
+            put_quoted(f, a->sbatch[i]);
+            sep = " ";
+        }
+    fprintf(f, ")\nmerge_request=(" SLURM_MERGE_REQUEST ")\n");
+}
+
 /* The script's first part: what it does (as comments, with the command
  * line cmd that generated it), the sbatch options given after "--" and the
  * log folder. */
@@ -195,11 +343,13 @@ static void put_preamble(FILE *f, const slurm_args *a, const gn_experiment *ex, 
             ex->name, ex->n_runs, a->quick ? ", --quick" : "", shards, shards, cmd ? cmd : "",
             p->out, p->plots, p->out);
     fprintf(f, "sbatch_options=(");
-    for (int i = 0; i < a->n_sb; i++) {
-        if (i) fputc(' ', f);
-        put_quoted(f, a->sbatch[i]);
-    }
+    for (int i = 0, n = 0; i < a->n_sb; i++)
+        if (!a->is_request[i]) {
+            if (n++) fputc(' ', f);
+            put_quoted(f, a->sbatch[i]);
+        }
     fprintf(f, ")\n");
+    put_requests(f, a);
     fprintf(f, "mkdir -p ");
     snprintf(buf, sizeof buf, "%s/slurm-logs", p->out);
     put_quoted(f, buf);
@@ -218,7 +368,8 @@ static void put_shard_job(FILE *f, const slurm_args *a, const char *name, int sh
     fprintf(f, " \\\n  --output=");
     snprintf(buf, sizeof buf, "%s/slurm-logs/shard-%%a-of-%d.%%A.out", p->out, shards);
     put_quoted(f, buf);
-    fprintf(f, " ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" <<'GNBENCH_SHARD'\n");
+    fprintf(f, " \"${shard_request[@]}\" ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" "
+               "<<'GNBENCH_SHARD'\n");
     fprintf(f, "#!/usr/bin/env bash\nset -eu\nexec ");
     put_quoted(f, p->self);
     fprintf(f, " run ");
@@ -246,7 +397,8 @@ static void put_merge_job(FILE *f, const slurm_args *a, const gn_experiment *ex,
     fprintf(f, " \\\n  --output=");
     snprintf(buf, sizeof buf, "%s/slurm-logs/merge.%%j.out", p->out);
     put_quoted(f, buf);
-    fprintf(f, " ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" <<'GNBENCH_MERGE'\n");
+    fprintf(f, " \"${merge_request[@]}\" ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" "
+               "<<'GNBENCH_MERGE'\n");
     fprintf(f, "#!/usr/bin/env bash\nset -eu\nexec ");
     put_quoted(f, p->self);
     fprintf(f, " merge ");
@@ -309,6 +461,7 @@ int gn_cmd_slurm(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc != 0) {
         free(a.sbatch);
+        free(a.is_request);
         return rc;
     }
     gn_experiment ex;
@@ -316,6 +469,7 @@ int gn_cmd_slurm(int argc, char **argv)
     if (gn_experiment_load(a.file, a.quick, &ex, err, sizeof err) != 0) {
         fprintf(stderr, "gnbench: %s\n", err);
         free(a.sbatch);
+        free(a.is_request);
         return 2;
     }
     int shards = shard_count(a.shards, ex.n_runs);
@@ -325,5 +479,6 @@ int gn_cmd_slurm(int argc, char **argv)
     if (rc == 0) rc = write_script(argc, argv, &a, &ex, shards, &p);
     gn_experiment_free(&ex);
     free(a.sbatch);
+    free(a.is_request);
     return rc;
 }

@@ -89,6 +89,29 @@ typedef struct gn_trace_row {
 /* Column j describes v[j], in GN_TC order (the order of the file). */
 extern const gn_column gn_trace_columns[GN_TC_COUNT];
 
+/* ---- documentation (docs/RESULTS.md is `gnbench list columns`) ---- */
+
+/* What one column (or manifest key) holds: its name, its unit ("" when it
+ * has none) and one sentence. */
+typedef struct gn_column_doc {
+    const char *name, *unit, *doc;
+} gn_column_doc;
+
+/* The documentation of the runs.csv key and result columns, of the trace
+ * columns (the schema's, then every registered optimizer's) and of the
+ * keys of manifest.csv (written by run/manifest.c; listed here only to
+ * document them: a name ending in "_N" or "_K_of_N" stands for numbered
+ * keys). Each ends with {NULL}. */
+extern const gn_column_doc gn_runs_docs[];
+extern const gn_column_doc gn_trace_docs[];
+extern const gn_column_doc gn_manifest_docs[];
+/* The entry of docs called name, or NULL. */
+const gn_column_doc *gn_schema_doc(const gn_column_doc *docs, const char *name);
+/* What the settings columns of runs.csv are, and what wall_s includes
+ * (one paragraph each, for the documentation page). */
+extern const char gn_schema_settings_doc[];
+extern const char gn_schema_wall_doc[];
+
 /* ---- lookups (figures) ---- */
 
 /* The trace column called name, the run's optimizer columns included (any
