@@ -1790,3 +1790,106 @@ Test(dataset, csv_class_indices_become_one_hot_with_xent, .init = scratch_init,
     gn_dataset_free(&ds);
     gn_settings_free(&s);
 }
+
+/* ---- errors point at their option; files and sizes refused before reading ---- */
+
+/* The option an error is about: a "dataset.KEY" it names, else the file
+ * option whose path it starts with, else the dataset as a whole. */
+Test(dataset, error_key_names_the_option_the_message_is_about)
+{
+    gn_settings s;
+    settings(&s, "dataset.name=csv", "dataset.train=a.csv", "dataset.test=b.csv", NULL);
+    gn_dataset_spec spec;
+    char err[256];
+    cr_assert_eq(gn_dataset_spec_bind(&spec, &s, err, sizeof err), 0, "%s", err);
+    gn_dataset_request req = {"dir", GN_TARGETS_VALUES};
+    cr_expect_str_eq(gn_dataset_error_key(&spec, &req, "dir/a.csv:3: column 'b': empty cell"),
+                     "train");
+    cr_expect_str_eq(gn_dataset_error_key(&spec, &req, "dir/b.csv: cannot open: x"), "test");
+    cr_expect_str_eq(gn_dataset_error_key(&spec, &req,
+                                          "dir/a.csv:1: target column 'z' "
+                                          "(dataset.target) not found"),
+                     "target");
+    cr_expect_str_eq(gn_dataset_error_key(&spec, &req, "dir/a.csvx: cannot open"), "name");
+    cr_expect_str_eq(gn_dataset_error_key(&spec, &req, "something else"), "name");
+    gn_dataset_spec_free(&spec);
+    gn_settings_free(&s);
+}
+
+Test(dataset, csv_special_files_are_refused_without_blocking)
+{
+    char dir[] = "/tmp/gn-ds-fifo-XXXXXX", fifo[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/fifo.csv", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=csv", "dataset.train=fifo.csv", NULL);
+    cr_expect_eq(load_as(&s, dir, GN_TARGETS_VALUES, &ds, err, sizeof err), -1);
+    cr_expect(strstr(err, "a FIFO, expected a regular file"), "%s", err);
+    gn_settings_free(&s);
+    settings(&s, "dataset.name=csv", "dataset.train=/dev/zero", NULL);
+    cr_expect_eq(load_as(&s, dir, GN_TARGETS_VALUES, &ds, err, sizeof err), -1);
+    cr_expect(strstr(err, "/dev/zero: cannot read: a character device"), "%s", err);
+    gn_settings_free(&s);
+    unlink(fifo);
+    rmdir(dir);
+}
+
+Test(dataset, csv_nul_byte_in_a_cell_is_refused_with_its_line)
+{
+    char dir[] = "/tmp/gn-ds-nul-XXXXXX", path[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/nul.csv", dir);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    fwrite("a,y\n1,2\n0.5\0junk,3\n", 1, 20, f);
+    fclose(f);
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=csv", "dataset.train=nul.csv", NULL);
+    cr_expect_eq(load_as(&s, dir, GN_TARGETS_VALUES, &ds, err, sizeof err), -1);
+    cr_expect(strstr(err, "nul.csv:3: a NUL byte"), "%s", err);
+    gn_settings_free(&s);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(dataset, csv_errors_do_not_echo_long_cells)
+{
+    char dir[] = "/tmp/gn-ds-echo-XXXXXX", path[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/x.csv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("root:$y$j9T$SECRETSECRETSECRETSECRET:19000:0:99999:7:::\n1\n", f);
+    fclose(f);
+    gn_settings s;
+    gn_dataset ds;
+    char err[1024];
+    settings(&s, "dataset.name=csv", "dataset.train=x.csv", NULL);
+    cr_expect_eq(load_as(&s, dir, GN_TARGETS_VALUES, &ds, err, sizeof err), -1);
+    cr_expect(strstr(err, "no input columns"), "%s", err);
+    cr_expect_null(strstr(err, "SECRET"), "%s", err);
+    gn_settings_free(&s);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(dataset, generated_sets_larger_than_memory_are_refused_before_generating)
+{
+    static const char *const kinds[] = {"teacher", "ntk", "clustered"};
+    for (int k = 0; k < 3; k++) {
+        gn_settings s;
+        gn_dataset ds;
+        char err[1024], name[64];
+        snprintf(name, sizeof name, "dataset.name=%s", kinds[k]);
+        settings(&s, name, "dataset.n_train=100000000", "dataset.dim=1000000", NULL);
+        cr_expect_eq(load_as(&s, NULL, GN_TARGETS_VALUES, &ds, err, sizeof err), -1, "%s",
+                     kinds[k]);
+        cr_expect(strstr(err, "dataset.n_train = 100000000") && strstr(err, "GiB"), "%s", err);
+        gn_settings_free(&s);
+    }
+}

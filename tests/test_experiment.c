@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exp/experiment.h"
@@ -652,4 +653,98 @@ Test(experiment, mangled_inputs_never_crash)
         else
             cr_expect_eq(strncmp(err, out, strlen(out)), 0, "trial %d: %s", trial, err);
     }
+}
+
+/* ---- what is found after loading, with the file's lines ---- */
+
+static const char data_yaml[] = "name: lines\n"
+                                "seeds: [1]\n"
+                                "dataset:\n"
+                                "  name: teacher\n"
+                                "  n_train: 8\n"
+                                "  n_test: 0\n"
+                                "train: {batch: 8}\n"
+                                "optimizers:\n"
+                                "  - {name: ggn}\n"
+                                "  - {name: sgd, batch: %s}\n";
+
+Test(experiment, key_lines_point_at_the_setting_each_run_uses)
+{
+    char yaml[512];
+    snprintf(yaml, sizeof yaml, data_yaml, "4");
+    gn_experiment ex;
+    cr_assert_eq(load_text(yaml, 0, &ex), 0, "%s", err);
+    cr_assert_eq(ex.n_runs, 2);
+    const gn_key_line *k = gn_experiment_key_line(&ex, &ex.runs[1], "train.batch");
+    cr_assert_not_null(k);
+    cr_expect_eq(k->line, 10);
+    cr_expect_str_eq(k->path, "optimizers[1].batch");
+    k = gn_experiment_key_line(&ex, &ex.runs[0], "dataset.n_train");
+    cr_assert_not_null(k);
+    cr_expect_eq(k->line, 5);
+    cr_expect_null(gn_experiment_key_line(&ex, &ex.runs[0], "dataset.dim"));
+    cr_expect_eq(gn_experiment_check_data(&ex, err, sizeof err), 0, "%s", err);
+    gn_experiment_free(&ex);
+}
+
+Test(experiment, check_data_refuses_a_batch_larger_than_the_training_set)
+{
+    char yaml[512], want[256];
+    snprintf(yaml, sizeof yaml, data_yaml, "9");
+    gn_experiment ex;
+    cr_assert_eq(load_text(yaml, 0, &ex), 0, "%s", err);
+    cr_expect_eq(gn_experiment_check_data(&ex, err, sizeof err), -1);
+    snprintf(want, sizeof want,
+             "%s/exp.yaml:10: optimizers[1].batch: 9 is larger than the training set", tmpdir);
+    cr_expect_eq(strncmp(err, want, strlen(want)), 0, "%s", err);
+    gn_experiment_free(&ex);
+}
+
+Test(experiment, check_data_names_the_dataset_key_and_its_line)
+{
+    static const char yaml[] = "name: lines\n"
+                               "seeds: [1]\n"
+                               "dataset:\n"
+                               "  name: csv\n"
+                               "  train: no-such.csv\n"
+                               "optimizers: [{name: sgd}]\n";
+    gn_experiment ex;
+    char want[256];
+    cr_assert_eq(load_text(yaml, 0, &ex), 0, "%s", err);
+    cr_expect_eq(gn_experiment_check_data(&ex, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s/exp.yaml:5: dataset.train: %s/no-such.csv: cannot open", tmpdir,
+             tmpdir);
+    cr_expect_eq(strncmp(err, want, strlen(want)), 0, "%s", err);
+    gn_experiment_free(&ex);
+}
+
+Test(experiment, special_files_are_refused_without_reading)
+{
+    char fifo[128];
+    snprintf(fifo, sizeof fifo, "%s/exp.yaml", tmpdir); /* removed by remove_tmpdir */
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    gn_experiment ex;
+    cr_expect_neq(gn_experiment_load(fifo, 0, &ex, err, sizeof err), 0);
+    cr_expect(strstr(err, "a FIFO, expected a regular file"), "%s", err);
+    cr_expect_neq(gn_experiment_load("/dev/zero", 0, &ex, err, sizeof err), 0);
+    cr_expect(strstr(err, "/dev/zero: cannot read: a character device"), "%s", err);
+}
+
+Test(experiment, deep_flow_nesting_stops_at_the_limit_while_parsing)
+{
+    enum { DEEP = 80000 };
+    size_t n = 2 * DEEP + 64;
+    char *yaml = malloc(n);
+    cr_assert_not_null(yaml);
+    int o = snprintf(yaml, n, "name: x\nbomb: ");
+    for (int i = 0; i < DEEP; i++)
+        yaml[o++] = '[';
+    for (int i = 0; i < DEEP; i++)
+        yaml[o++] = ']';
+    yaml[o++] = '\n';
+    gn_experiment ex;
+    cr_expect_neq(
+        gn_experiment_load_text("bomb.yaml", yaml, (size_t)o, NULL, 0, &ex, err, sizeof err), 0);
+    cr_expect_str_eq(err, "bomb.yaml:2: nesting deeper than 64 levels");
+    free(yaml);
 }

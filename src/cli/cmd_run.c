@@ -1,9 +1,13 @@
 /* cmd_run.c: `gnbench run` (a sweep, also under an MPI launcher) and
  * `gnbench check` (validate the experiment file, print the expanded run
  * grid). */
+#include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "exp/experiment.h"
@@ -27,6 +31,90 @@ static void print_grid(const gn_experiment *ex)
     for (int f = 0; f < ex->n_figures; f++)
         printf("figure %s: %s %s vs %s\n", ex->figures[f].name,
                gn_figure_kind_name(ex->figures[f].kind), ex->figures[f].y, ex->figures[f].x);
+}
+
+/* --only matches a run id or an optimizer name of the grid: 0, or -1 with
+ * the message in err. */
+static int check_only(const gn_experiment *ex, const char *only, char *err, size_t errlen)
+{
+    if (!only) return 0;
+    for (int i = 0; i < ex->n_runs; i++)
+        if (fnmatch(only, ex->runs[i].run_id, 0) == 0 ||
+            fnmatch(only, ex->runs[i].optim->name, 0) == 0)
+            return 0;
+    snprintf(err, errlen,
+             "--only \"%.200s\" matches no run id or optimizer name of %s's %d runs (e.g. %s, "
+             "optimizer %s)",
+             only, ex->name, ex->n_runs, ex->n_runs ? ex->runs[0].run_id : "",
+             ex->n_runs ? ex->runs[0].optim->name : "");
+    return -1;
+}
+
+/* The folder `path` given to option opt (--out, --plots) is one the sweep
+ * can write: an existing folder it may write into, or a path whose nearest
+ * existing ancestor is a folder where a folder can be made (tried with a
+ * folder made and removed at once, so that read-only places are found
+ * whoever runs). 0, or -1 with the message in err. */
+static int check_folder(const char *opt, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (!*path) {
+        snprintf(err, errlen, "%s \"\": an empty path (an unset shell variable?); give a folder",
+                 opt);
+        return -1;
+    }
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s %.400s: exists and is not a folder", opt, path);
+            return -1;
+        }
+        if (access(path, W_OK | X_OK) != 0) {
+            snprintf(err, errlen, "%s %.400s: cannot write into it: %s", opt, path,
+                     strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    char anc[4096];
+    snprintf(anc, sizeof anc, "%s", path);
+    for (;;) {
+        size_t n = strlen(anc);
+        while (n > 1 && anc[n - 1] == '/')
+            anc[--n] = '\0';
+        char *slash = strrchr(anc, '/');
+        if (!slash) {
+            snprintf(anc, sizeof anc, ".");
+        } else {
+            slash[slash == anc ? 1 : 0] = '\0';
+        }
+        if (stat(anc, &st) == 0 || strcmp(anc, ".") == 0 || strcmp(anc, "/") == 0) break;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s %.400s: cannot be made: %.400s is not a folder", opt, path, anc);
+        return -1;
+    }
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/.gnbench-probe-XXXXXX", anc);
+    if (!mkdtemp(probe)) {
+        snprintf(err, errlen, "%s %.400s: cannot be made in %.400s: %s", opt, path, anc,
+                 strerror(errno));
+        return -1;
+    }
+    rmdir(probe);
+    return 0;
+}
+
+/* What must hold before any run, beyond the file itself: the data of every
+ * run (check and run), then the options of run (out and plots: the folders,
+ * NULL when not drawn). 0, or -1 with the message in err. */
+static int check_inputs(const gn_experiment *ex, int check, const char *only, const char *out,
+                        const char *plots, char *err, size_t errlen)
+{
+    if (gn_experiment_check_data(ex, err, errlen) != 0) return -1;
+    if (check) return 0;
+    if (check_only(ex, only, err, errlen) != 0) return -1;
+    if (check_folder("--out", out, err, errlen) != 0) return -1;
+    return plots ? check_folder("--plots", plots, err, errlen) : 0;
 }
 
 /* gnbench run FILE [options] (check = 0): the sweep, then the figures;
@@ -91,6 +179,14 @@ int gn_cmd_run_or_check(int argc, char **argv, int check)
     gn_experiment ex;
     char err[1024];
     int bad = gn_experiment_load(file, o.quick, &ex, err, sizeof err) != 0;
+    char out_buf[4096], plots_buf[4096];
+    if (!bad && !out) snprintf(out_buf, sizeof out_buf, "results/%s", ex.name), out = out_buf;
+    if (!bad && !plots)
+        snprintf(plots_buf, sizeof plots_buf, "plots/%s", ex.name), plots = plots_buf;
+    if (!bad && check_inputs(&ex, check, only, out, no_plot ? NULL : plots, err, sizeof err) != 0) {
+        bad = 1;
+        gn_experiment_free(&ex);
+    }
 #ifdef GN_HAVE_MPI
     if (!check && gn_mpi_active()) { /* every rank stops, rank 0 says why */
         int any = gn_mpi_agree(bad);
@@ -110,9 +206,6 @@ int gn_cmd_run_or_check(int argc, char **argv, int check)
         gn_experiment_free(&ex);
         return 0;
     }
-    char out_buf[4096], plots_buf[4096];
-    if (!out) snprintf(out_buf, sizeof out_buf, "results/%s", ex.name), out = out_buf;
-    if (!plots) snprintf(plots_buf, sizeof plots_buf, "plots/%s", ex.name), plots = plots_buf;
     o.out_dir = out;
     o.only = only;
     char *cmd = gn_cli_join_args(argc, argv);

@@ -1,6 +1,8 @@
 /* common.c: the helpers every dataset loader shares (declared in
  * dataset_impl.h): error messages, allocation of large arrays, choice
  * names, random subsets and splits, one-hot targets and standardization. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -8,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/rng.h"
 #include "data/dataset_impl.h"
@@ -29,6 +33,53 @@ void gn_ds_append(char *buf, size_t len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf + u, len - u, fmt, ap);
     va_end(ap);
+}
+
+FILE *gn_ds_open_regular(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        gn_ds_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const char *what = S_ISDIR(st.st_mode)    ? "a directory"
+                           : S_ISFIFO(st.st_mode) ? "a FIFO"
+                           : S_ISCHR(st.st_mode)  ? "a character device"
+                           : S_ISBLK(st.st_mode)  ? "a block device"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                                                  : "not a regular file";
+        gn_ds_err(err, errlen, "%s: cannot read: %s, expected a regular file", path, what);
+        close(fd);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        gn_ds_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+int gn_ds_check_size(const char *what, long n_train, long n_test, long d, long c, char *err,
+                     size_t errlen)
+{
+    double bytes = ((double)n_train + (double)n_test) * ((double)d + (double)c) * sizeof(double);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return 0; /* unknown: the allocation decides */
+    double cap = GN_DS_MEMORY_FRACTION * (double)pages * (double)page;
+    if (bytes <= cap) return 0;
+    gn_ds_err(err, errlen,
+              "dataset.n_train = %ld (n_test %ld): the %s dataset would take about %.3g GiB "
+              "((n_train + n_test) x (%ld inputs + %ld targets) doubles), more than %.0f%% of "
+              "this machine's %.3g GiB of memory; lower dataset.n_train, dataset.n_test or the "
+              "dimensions",
+              n_train, n_test, what, bytes / 1073741824.0, d, c, 100 * GN_DS_MEMORY_FRACTION,
+              cap / GN_DS_MEMORY_FRACTION / 1073741824.0);
+    return -1;
 }
 
 void *gn_ds_malloc(size_t bytes)

@@ -92,4 +92,12 @@ int gn_dataset_load(const gn_dataset_spec *spec, const gn_dataset_request *req, 
                     char *err, size_t errlen);
 void gn_dataset_free(gn_dataset *ds);
 
+/* The option an error message of gn_dataset_load (for this spec and
+ * request) is about, so the caller can point at the line that set it: the
+ * first "dataset.KEY" the message names (KEY an option of the kind), else
+ * the file option (train, test) whose resolved path the message starts
+ * with; "name" (the dataset as a whole) when neither. */
+const char *gn_dataset_error_key(const gn_dataset_spec *spec, const gn_dataset_request *req,
+                                 const char *err);
+
 #endif

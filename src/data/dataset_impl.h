@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "data/dataset.h"
 
@@ -31,6 +32,25 @@ double *gn_ds_alloc(long n, long m);
 /* The i-th name of a choice list "a|b|c" (a CHOICE entry's `choices`), copied
  * into buf; "?" when there is no such name. Returns buf. */
 const char *gn_ds_choice_name(const char *choices, int i, char *buf, size_t len);
+
+/* Opens path for reading when it is a regular file (opened non-blocking
+ * first, so a FIFO cannot block, then checked with fstat: devices such as
+ * /dev/zero, FIFOs and folders are refused). NULL with "path: cannot
+ * open: ..." or "path: cannot read: a FIFO, expected a regular file". */
+FILE *gn_ds_open_regular(const char *path, char *err, size_t errlen);
+
+/* The share of physical memory a generated dataset may take: half, so that
+ * the runs, which hold the data too (the parent's copy, shared with the
+ * run processes) and their own model and curvature, keep the other half. */
+#define GN_DS_MEMORY_FRACTION 0.5
+
+/* Refuses, before anything is allocated or generated, a dataset whose
+ * arrays ((n_train + n_test) x (d + c) doubles; c = 0 when the targets are
+ * the inputs) would exceed GN_DS_MEMORY_FRACTION of physical memory: -1
+ * with "dataset.n_train = N ...: the WHAT dataset would take about X GiB
+ * ..." in err, else 0. */
+int gn_ds_check_size(const char *what, long n_train, long n_test, long d, long c, char *err,
+                     size_t errlen);
 
 /* ---- transforms ---- */
 

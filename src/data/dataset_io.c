@@ -164,11 +164,8 @@ done:
 int gn_blob_read(const char *path, gn_blob *b, char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        gn_ds_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
+    FILE *f = gn_ds_open_regular(path, err, errlen);
+    if (!f) return -1;
     unsigned char *raw = NULL;
     long size = -1;
     if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
@@ -276,7 +273,7 @@ int gn_text_line(gn_text *t, double *v, int max, int *count, char *err, size_t e
             if (!isfinite(x)) {
                 gn_ds_err(err, errlen,
                           "%s:%d: field %d: '%.*s' is not finite (NaN and Inf are not allowed)",
-                          t->path, t->line, k + 1, (int)(fe - f), f);
+                          t->path, t->line, k + 1, (int)(fe - f > 40 ? 40 : fe - f), f);
                 return -1;
             }
             if (k < max) v[k] = x;

@@ -49,6 +49,7 @@
 static int alloc_sets(gn_dataset *ds, long n_train, long n_test, long d, long c, const char *what,
                       char *err, size_t errlen)
 {
+    if (gn_ds_check_size(what, n_train, n_test, d, c, err, errlen)) return -1;
     ds->n_train = (int)n_train;
     ds->n_test = (int)n_test;
     ds->d = (int)d;
@@ -359,6 +360,7 @@ int gn_ds_load_curves(const gn_dataset_spec *spec, const gn_dataset_request *req
     long n_train = o->n_train, n_test = o->n_test;
     long seed = o->seed;
     double pen = o->pen;
+    if (gn_ds_check_size("curves", n_train, n_test, CV_PIX, 0, err, errlen)) return -1;
     ds->n_train = (int)n_train;
     ds->n_test = (int)n_test;
     ds->d = ds->c = CV_PIX;

@@ -148,6 +148,38 @@ int gn_dataset_load(const gn_dataset_spec *spec, const gn_dataset_request *req, 
     return rc;
 }
 
+/* Whether err starts with path (base_dir/path when relative) and a ':'. */
+static int starts_with_file(const char *err, const char *base_dir, const char *path)
+{
+    size_t nb = base_dir && *base_dir && path[0] != '/' ? strlen(base_dir) : 0;
+    if (nb) {
+        if (strncmp(err, base_dir, nb) != 0 || err[nb] != '/') return 0;
+        err += nb + 1;
+    }
+    size_t np = strlen(path);
+    return strncmp(err, path, np) == 0 && err[np] == ':';
+}
+
+const char *gn_dataset_error_key(const gn_dataset_spec *spec, const gn_dataset_request *req,
+                                 const char *err)
+{
+    if (!spec || !spec->kind || !err) return "name";
+    const gn_param *t = spec->kind->params;
+    for (const char *p = strstr(err, "dataset."); p; p = strstr(p + 1, "dataset.")) {
+        const char *k = p + 8;
+        size_t n = strspn(k, "abcdefghijklmnopqrstuvwxyz_0123456789");
+        if (n == 4 && strncmp(k, "name", 4) == 0) return "name";
+        for (int i = 0; t && t[i].name; i++)
+            if (strlen(t[i].name) == n && strncmp(t[i].name, k, n) == 0) return t[i].name;
+    }
+    for (int i = 0; t && t[i].name; i++) {
+        if (t[i].type != GN_PARAM_STRING) continue;
+        const char *v = *(const char *const *)((const char *)spec->opts + t[i].offset);
+        if (v && *v && starts_with_file(err, req ? req->base_dir : NULL, v)) return t[i].name;
+    }
+    return "name";
+}
+
 void gn_dataset_free(gn_dataset *ds)
 {
     if (!ds) return;

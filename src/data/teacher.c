@@ -103,6 +103,7 @@ int gn_ds_load_teacher(const gn_dataset_spec *spec, const gn_dataset_request *re
         return -1;
     }
 
+    if (gn_ds_check_size("teacher", n_train, n_test, d, c, err, errlen)) return -1;
     teacher t = {.d = (int)d, .m = (int)m, .c = (int)c};
     t.W1 = gn_ds_alloc(m, d);
     t.b1 = gn_ds_alloc(m, 1);

@@ -33,7 +33,19 @@ typedef struct gn_run_spec {
     gn_settings settings;       /* every resolved setting by dotted path as text,
                                    defaults included: dataset.*, model.*, train.*,
                                    loss, opt.* */
+    int entry;                  /* index of its optimizers: entry (from 0) */
 } gn_run_spec;
+
+/* Where a setting was written: for errors found after loading (datasets,
+ * batch sizes) that must still name the file's line and key. */
+typedef struct gn_key_line {
+    int entry;  /* the optimizers: entry that wrote it, -1 for the global sections */
+    int line;   /* line of the key */
+    int quick;  /* written inside quick: */
+    char *key;  /* setting key: "dataset.train", "train.batch" */
+    char *path; /* as errors name it: "dataset.train", "optimizers[1].batch",
+                   "quick.train.batch" */
+} gn_key_line;
 
 typedef enum {
     GN_FIG_TRACE,  /* a trace column against iteration, epoch, samples or time */
@@ -69,6 +81,9 @@ typedef struct gn_experiment {
     int n_columns;
     gn_figure *figures;
     int n_figures;
+    gn_key_line *key_lines; /* every setting key written (global sections, then entries) */
+    int n_key_lines;
+    int dataset_line; /* line of the dataset: key */
 } gn_experiment;
 
 /* Parses and validates `path`, applies `quick:` overrides when quick != 0,
@@ -95,5 +110,18 @@ int gn_experiment_load(const char *path, int quick, gn_experiment *ex, char *err
 int gn_experiment_load_text(const char *name, const char *text, size_t len, const char *base_dir,
                             int quick, gn_experiment *ex, char *err, size_t errlen);
 void gn_experiment_free(gn_experiment *ex);
+
+/* Where run r's value of setting key was written: its entry's key when the
+ * entry wrote it, else the global one; NULL when key took its default. */
+const gn_key_line *gn_experiment_key_line(const gn_experiment *ex, const gn_run_spec *r,
+                                          const char *key);
+
+/* What only the data can tell, for every run of the grid before any run:
+ * loads each distinct dataset once (one at a time, freed after its runs are
+ * checked) and checks that a mini-batch optimizer's train.batch does not
+ * exceed the training set (full-batch optimizers ignore batch). On error
+ * returns -1 with "FILE:LINE: KEY: what" in err, the line and key being
+ * those of the dataset.* setting (or train.batch) that led to it. */
+int gn_experiment_check_data(const gn_experiment *ex, char *err, size_t errlen);
 
 #endif

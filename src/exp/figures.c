@@ -143,6 +143,66 @@ static int parse_where(ctx *c, const gn_experiment *ex, const ynode *w, int inde
     return 0;
 }
 
+/* Whether run r is drawn by a figure with this where (values joined by '\n'). */
+static int run_selected(const gn_run_spec *r, const gn_settings *where)
+{
+    char buf[32];
+    for (int i = 0; i < where->n; i++) {
+        const char *rv = run_value(r, where->v[i].key, buf, sizeof buf);
+        size_t n = rv ? strlen(rv) : 0;
+        const char *p = where->v[i].value;
+        int hit = 0;
+        while (rv && !hit && *p) {
+            size_t m = strcspn(p, "\n");
+            hit = m == n && strncmp(p, rv, n) == 0;
+            p += m + (p[m] == '\n');
+        }
+        if (!hit) return 0;
+    }
+    return 1;
+}
+
+/* Whether run r writes column y: an optimizer's trace column only when it
+ * declares it, the accuracies only with a classification loss. */
+static int run_writes(const gn_run_spec *r, int trace, const char *y)
+{
+    int acc = trace
+                  ? strcmp(y, "train_accuracy") == 0 || strcmp(y, "test_accuracy") == 0
+                  : strcmp(y, "final_train_accuracy") == 0 || strcmp(y, "final_test_accuracy") == 0;
+    if (acc) return gn_loss_is_classification(r->loss);
+    if (!trace) return 1;
+    for (int j = 0; j < GN_TC_COUNT; j++)
+        if (strcmp(gn_trace_columns[j].name, y) == 0) return 1;
+    for (const gn_column *t = r->optim->trace_columns; t && t->name; t++)
+        if (strcmp(t->name, y) == 0) return 1;
+    return 0;
+}
+
+/* A figure's y must be a column some run it draws writes, or it would
+ * fail (or draw nothing) after the whole sweep. */
+static int check_written(ctx *c, const gn_experiment *ex, const ynode *y, int trace,
+                         const gn_settings *where, int index)
+{
+    for (int r = 0; r < ex->n_runs; r++)
+        if (run_selected(&ex->runs[r], where) && run_writes(&ex->runs[r], trace, y->str)) return 0;
+    char path[64], by[256] = "";
+    snprintf(path, sizeof path, "figures[%d].y", index);
+    if (strstr(y->str, "accuracy"))
+        return gn_exp_fail(c, y->line, y->quick, path,
+                           "no run%s writes %s: accuracies come only with a classification "
+                           "loss (xent, bxent)",
+                           where->n ? " the figure selects" : " of the grid", y->str);
+    size_t o = 0;
+    for (int k = 0; gn_optimizers[k] && o < sizeof by; k++)
+        for (const gn_column *t = gn_optimizers[k]->trace_columns; t && t->name; t++)
+            if (strcmp(t->name, y->str) == 0)
+                o += (size_t)snprintf(by + o, sizeof by - o, "%s%s", o ? ", " : "",
+                                      gn_optimizers[k]->name);
+    return gn_exp_fail(c, y->line, y->quick, path,
+                       "no run%s writes the trace column %s; only optimizer %s does",
+                       where->n ? " the figure selects" : " of the grid", y->str, by);
+}
+
 /* figures[index] validated into f. */
 static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn_figure *f)
 {
@@ -236,6 +296,7 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
     }
     const ynode *where = gn_exp_map_get(n, "where", NULL);
     if (where && parse_where(c, ex, where, index, &f->where) != 0) return -1;
+    if (check_written(c, ex, y, trace, &f->where, index) != 0) return -1;
     const ynode *series = gn_exp_map_get(n, "series", NULL),
                 *panels = gn_exp_map_get(n, "panels", NULL),
                 *title = gn_exp_map_get(n, "title", NULL);

@@ -230,6 +230,7 @@ static int push_run(ctx *c, gn_experiment *ex, int *cap, int **lines, const entr
     memset(r, 0, sizeof *r);
     if (gn_settings_copy(&r->settings, s) != 0) return gn_exp_oom(c);
     r->seed = seed;
+    r->entry = e->index;
     if (bind_run(c, r, e, ex->base_dir) != 0) {
         gn_exp_run_spec_free(r);
         return -1;

@@ -2,6 +2,7 @@
  * values, each checked against its parameter's type and range, collected
  * as items in a growable layer. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exp/exp_internal.h"
@@ -56,6 +57,15 @@ static int check_value(ctx *c, const item *it, const gn_param *p, const ynode *n
                            gn_param_find(gn_model_params, "width")->max,
                            gn_exp_shown(n, got, sizeof got));
     return 0;
+}
+
+/* Whether two values of a sweep of p are the same setting: numbers by
+ * value (0.1 and 0.10, 1e3 and 1000), other values by text. */
+static int same_value(const gn_param *p, const char *a, const char *b)
+{
+    if (p->type == GN_PARAM_REAL || p->type == GN_PARAM_INT)
+        return strtod(a, NULL) == strtod(b, NULL);
+    return strcmp(a, b) == 0;
 }
 
 /* Fills it->v from node n (a scalar, or a sequence = a sweep, or for LIST
@@ -115,6 +125,11 @@ int gn_exp_parse_values(ctx *c, item *it, const gn_param *p, const ynode *n)
                 return gn_exp_fail(c, e->line, e->quick, it->path,
                                    "the sweep lists \"%s\" twice (also at line %d)", e->str,
                                    it->v[j].line);
+            else if (same_value(p, it->v[j].s, e->str))
+                return gn_exp_fail(c, e->line, e->quick, it->path,
+                                   "the sweep lists one value twice: \"%s\" equals \"%s\" (line "
+                                   "%d)",
+                                   e->str, it->v[j].s, it->v[j].line);
         it->v[it->n++] = (val){e->str, e->line, e->quick};
     }
     return 0;

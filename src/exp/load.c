@@ -2,9 +2,13 @@
  * core/fs), runs the steps of exp_internal.h in order on a fresh context
  * (parse, quick overlay, sections, grid, columns, figures), and frees an
  * experiment. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fs.h"
 #include "exp/exp_internal.h"
@@ -15,12 +19,36 @@
  * keeping a byte for the NUL and one to see the end of the file). */
 #define MAX_FILE_BYTES (((size_t)1 << 30) - 2)
 
+/* Appends where the items of l were written (entry: -1 for the global
+ * sections) to ex->key_lines. */
+static int record_lines(ctx *c, gn_experiment *ex, const layer *l, int entry_index)
+{
+    gn_key_line *kl = realloc(ex->key_lines, (size_t)(ex->n_key_lines + l->n + 1) * sizeof *kl);
+    if (!kl) return gn_exp_oom(c);
+    ex->key_lines = kl;
+    for (int i = 0; i < l->n; i++) {
+        const item *it = &l->it[i];
+        gn_key_line *k = &ex->key_lines[ex->n_key_lines];
+        *k = (gn_key_line){entry_index, it->line, it->quick, strdup(it->key), NULL};
+        size_t n = strlen(it->path) + 7;
+        k->path = malloc(n);
+        if (k->path) snprintf(k->path, n, "%s%s", it->quick ? "quick." : "", it->path);
+        ex->n_key_lines++;
+        if (!k->key || !k->path) return gn_exp_oom(c);
+    }
+    return 0;
+}
+
 /* Validates the tree and fills the experiment's name, runs, columns and figures. */
 static int build(ctx *c, const ynode *root, gn_experiment *ex)
 {
     spec sp;
     memset(&sp, 0, sizeof sp);
     if (gn_exp_parse_root(c, &sp, root) != 0) return -1;
+    gn_exp_map_get(root, "dataset", &ex->dataset_line);
+    if (record_lines(c, ex, &sp.global, -1) != 0) return -1;
+    for (int i = 0; i < sp.n_entries; i++)
+        if (record_lines(c, ex, &sp.entries[i].l, sp.entries[i].index) != 0) return -1;
     ex->name = strdup(sp.name);
     ex->description = strdup(sp.description ? sp.description : "");
     if (!ex->name || !ex->description) return gn_exp_oom(c);
@@ -112,6 +140,31 @@ out:
     return rc;
 }
 
+/* path is a regular file: opened non-blocking (a FIFO cannot block) and
+ * checked with fstat, so /dev/zero, a FIFO or a folder is refused before it
+ * is read. 0, or -1 with the error set. */
+static int check_regular(ctx *c, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(c->err, c->errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int rc = fstat(fd, &st);
+    close(fd);
+    if (rc == 0 && S_ISREG(st.st_mode)) return 0;
+    snprintf(c->err, c->errlen, "%s: cannot read: %s, expected a regular file (an experiment file)",
+             path,
+             rc != 0                ? strerror(errno)
+             : S_ISDIR(st.st_mode)  ? "a folder"
+             : S_ISFIFO(st.st_mode) ? "a FIFO"
+             : S_ISCHR(st.st_mode)  ? "a character device"
+             : S_ISBLK(st.st_mode)  ? "a block device"
+                                    : "not a regular file");
+    return -1;
+}
+
 int gn_experiment_load(const char *path, int quick, gn_experiment *ex, char *err, size_t errlen)
 {
     ctx c;
@@ -125,6 +178,7 @@ int gn_experiment_load(const char *path, int quick, gn_experiment *ex, char *err
 
     char *text = NULL;
     size_t len = 0;
+    if (check_regular(&c, path) != 0) return -1;
     if (gn_fs_read_whole(path, MAX_FILE_BYTES, &text, &len, c.err, c.errlen) != 0) return -1;
     char *dir = dir_of(path);
     if (!dir) {
@@ -154,5 +208,23 @@ void gn_experiment_free(gn_experiment *ex)
     for (int i = 0; i < ex->n_figures; i++)
         gn_exp_figure_free(&ex->figures[i]);
     free(ex->figures);
+    for (int i = 0; i < ex->n_key_lines; i++) {
+        free(ex->key_lines[i].key);
+        free(ex->key_lines[i].path);
+    }
+    free(ex->key_lines);
     memset(ex, 0, sizeof *ex);
+}
+
+const gn_key_line *gn_experiment_key_line(const gn_experiment *ex, const gn_run_spec *r,
+                                          const char *key)
+{
+    const gn_key_line *global = NULL;
+    for (int i = 0; i < ex->n_key_lines; i++) {
+        const gn_key_line *k = &ex->key_lines[i];
+        if (strcmp(k->key, key) != 0) continue;
+        if (r && k->entry == r->entry) return k;
+        if (k->entry < 0 && !global) global = k;
+    }
+    return global;
 }

@@ -2,7 +2,7 @@
 #include "exp/train.h"
 
 const gn_param gn_train_params[] = {
-    GN_P_INT(gn_train_cfg, iterations, "100", 0, 1e9,
+    GN_P_INT(gn_train_cfg, iterations, "100", 1, 1e9,
              "optimizer steps to take (unless epochs is given)"),
     GN_P_REAL(gn_train_cfg, epochs, NULL, GN_PARAM_POSITIVE, 1e6,
               "passes over the training set, instead of iterations"),

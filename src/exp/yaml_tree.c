@@ -334,11 +334,58 @@ static int yaml_fail(ctx *c, const yaml_parser_t *p, const char *text, size_t le
     return gn_exp_fail(c, line, 0, NULL, "YAML syntax error: %s", problem);
 }
 
+/* The depth limit applied while the text is read, before libyaml builds
+ * a document: its scanner does work proportional to the open flow levels
+ * for every token, so "[[[[...]]]]" 80 000 deep took 18 s to load before
+ * the tree's own limit could refuse it. Events are read only up to the
+ * first node deeper than MAX_DEPTH (the root mapping is depth 0, as in
+ * convert). Returns 0, or -1 with the error set; a syntax error is left to
+ * the document loader, which reports it. */
+static int check_depth(ctx *c, const char *text, size_t len)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) return gn_exp_oom(c);
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    int open = 0, rc = 0, done = 0; /* open: collections started and not ended */
+    while (!done && rc == 0) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) break;
+        int deeper = 0;
+        switch (ev.type) {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            deeper = open > MAX_DEPTH; /* this node's depth is `open` */
+            open++;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            open--;
+            break;
+        case YAML_SCALAR_EVENT:
+        case YAML_ALIAS_EVENT:
+            deeper = open > MAX_DEPTH;
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        default:
+            break;
+        }
+        if (deeper)
+            rc = gn_exp_fail(c, (int)ev.start_mark.line + 1, 0, NULL,
+                             "nesting deeper than %d levels", MAX_DEPTH);
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 /* Parses text into a tree (exp_internal.h). */
 ynode *gn_exp_parse_text(ctx *c, const char *text, size_t len)
 {
     yaml_parser_t parser;
     yaml_document_t doc, doc2;
+    if (check_depth(c, text, len) != 0) return NULL;
     if (!yaml_parser_initialize(&parser)) {
         gn_exp_oom(c);
         return NULL;
