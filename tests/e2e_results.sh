@@ -176,5 +176,17 @@ check "a runs.csv torn in its last row: only that run is redone ($rc)" \
   '[ $rc -eq 0 ] && grep -q "1 to do (15 finished before)" t2.log && [ "$(count t/runs.csv)" = "16 16" ]'
 check "... and gnbench says what it left out" 'grep -q "t/runs.csv:17: 1 incomplete row left out" t2.log'
 
+# threads: by default the cores are divided among the runs at a time, and the
+# manifest says when jobs x threads exceeds the cores (issue 16, item 13)
+cores=$(nproc)
+per=$((cores / 2)); [ "$per" -ge 1 ] || per=1
+"$gnbench" run tiny.yaml --out th --no-plot --jobs 2 >th.log 2>&1; rc=$?
+check "--jobs 2 without --threads: $per BLAS thread(s) per run on $cores core(s) ($rc)" \
+  '[ $rc -eq 0 ] && grep -q "^blas_threads,$per$" th/manifest.csv'
+check "... and the manifest says it is not oversubscribed" 'grep -q "^oversubscribed,false$" th/manifest.csv'
+"$gnbench" run tiny.yaml --out th2 --no-plot --jobs 2 --threads $((cores + 1)) >th2.log 2>&1; rc=$?
+check "more threads than cores are recorded as oversubscribed ($rc)" \
+  '[ $rc -eq 0 ] && grep -q "^oversubscribed,true$" th2/manifest.csv'
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

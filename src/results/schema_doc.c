@@ -130,6 +130,8 @@ const gn_column_doc gn_manifest_docs[] = {
     {"vector_math", "", "libmvec variant the activations use (GNBENCH_VMATH chooses another)."},
     {"blas_threads", "threads", "BLAS threads per run (a range under MPI)."},
     {"jobs", "runs", "Runs at a time (--jobs)."},
+    {"oversubscribed", "",
+     "true when jobs times BLAS threads exceeds the cores: step times are then not trustworthy."},
     {"shard", "", "K/N: the shard of the grid this folder's run computed (--shard)."},
     {"shard_runs", "runs", "Runs in that shard."},
     {"shard_cost_share", "fraction", "That shard's share of the grid's estimated cost."},

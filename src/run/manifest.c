@@ -85,6 +85,9 @@ static void sweep_rows(gn_csv_writer *w, const sweep *sw, const char *end_time, 
     kv(w, "blas_threads", sw->threads_desc);
     snprintf(buf, sizeof buf, "%d", o->jobs);
     kv(w, "jobs", buf);
+    /* more BLAS threads than cores at once: step times are not trustworthy */
+    int jobs = o->jobs > 0 ? o->jobs : 1;
+    kv(w, "oversubscribed", jobs * sw->threads > gn_available_cores() ? "true" : "false");
     if (o->shard_n > 0) {
         snprintf(buf, sizeof buf, "%d/%d", o->shard_k, o->shard_n);
         kv(w, "shard", buf);

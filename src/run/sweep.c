@@ -474,7 +474,11 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o, int *tables_
     sw.ex = ex;
     sw.opt = o;
     int jobs = o->jobs > 0 ? o->jobs : 1;
-    sw.threads = o->threads > 0 ? o->threads : gn_available_cores();
+    /* By default the cores are shared among the runs at a time: each run
+     * taking every core would oversubscribe the machine by `jobs` and slow
+     * every step while the recorded step times look normal. */
+    int cores = gn_available_cores();
+    sw.threads = o->threads > 0 ? o->threads : (cores / jobs > 0 ? cores / jobs : 1);
     snprintf(sw.threads_desc, sizeof sw.threads_desc, "%d", sw.threads);
     int mpi = 0, worker = 0, mem_jobs = jobs;
     char tdir[GN_RUN_PATH];
