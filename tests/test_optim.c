@@ -201,4 +201,5 @@ ParameterizedTest(int *index, optim, plan_equals_the_allocated_workspace)
         free(hp);
         gn_settings_free(&s);
     }
+    gn_mlp_free(&f.net);
 }
