@@ -117,3 +117,16 @@ Test(shard, loads_saturate_instead_of_wrapping)
     cr_expect_eq(gn_shard_sat_add(UINT64_MAX, 1), UINT64_MAX);
     cr_expect_eq(gn_shard_sat_add(2, 3), 5);
 }
+
+/* The ETA weighs runs by their estimated cost: after the cheapest run of a
+ * mixed sweep, the time left is that run's time per unit of cost times the
+ * cost left, not its time times the runs left (issue 16, item 17). */
+Test(shard, eta_follows_the_cost_model_not_the_run_count)
+{
+    /* one run of cost 1 took 2 s; runs of cost 99 and 100 remain, two at a time */
+    cr_expect_float_eq(gn_shard_eta(2.0, 1.0, 199.0, 1, 2, 2), 199.0, 1e-12);
+    /* counting runs would have said 2 s */
+    cr_expect_float_eq(gn_shard_eta(2.0, 0.0, 199.0, 1, 2, 2), 2.0, 1e-12);
+    cr_expect_lt(gn_shard_eta(0.0, 0.0, 10.0, 0, 3, 1), 0, "nothing recorded yet: unknown");
+    cr_expect_float_eq(gn_shard_eta(3.0, 3.0, 0.0, 3, 0, 4), 0.0, 1e-12);
+}

@@ -75,3 +75,12 @@ int gn_shard_assign(const uint64_t *cost, int n_runs, int n, int *shard_of, uint
     free(order);
     return 0;
 }
+
+double gn_shard_eta(double busy_s, double cost_done, double cost_left, int finished, int left,
+                    int capacity)
+{
+    if (capacity < 1) capacity = 1;
+    if (cost_done > 0) return busy_s / cost_done * cost_left / capacity;
+    if (finished > 0) return busy_s / finished * left / capacity;
+    return -1;
+}

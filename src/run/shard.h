@@ -18,4 +18,13 @@ uint64_t gn_shard_sat_add(uint64_t a, uint64_t b);
  * cost of each shard (saturating). Returns 0, or -1 when out of memory. */
 int gn_shard_assign(const uint64_t *cost, int n_runs, int n, int *shard_of, uint64_t *load);
 
+/* Seconds left in a sweep: the time the recorded runs took per unit of
+ * estimated cost (busy_s over cost_done), times the cost still to do, over
+ * the runs at a time. The cost model weighs a run by its flops, so the
+ * first ETA of a sweep that starts with its cheapest runs is not n times
+ * the cheapest run. Without a recorded cost: busy_s per run finished, times
+ * the runs left. Negative when nothing is known yet. */
+double gn_shard_eta(double busy_s, double cost_done, double cost_left, int finished, int left,
+                    int capacity);
+
 #endif

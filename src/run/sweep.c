@@ -37,14 +37,15 @@ typedef struct selection {
 
 /* The run loop's counters. */
 typedef struct progress {
-    int next;      /* todo entries launched (or given up) */
-    int active;    /* runs running */
-    int finished;  /* runs recorded */
-    int errors;    /* of them, in error */
-    int stopping;  /* the stop signal was seen */
-    int unwritten; /* the table could not be written: launch nothing more */
-    double busy;   /* seconds the recorded runs took, summed */
-    int tty;       /* stderr is a terminal: progress on one line */
+    int next;                    /* todo entries launched (or given up) */
+    int active;                  /* runs running */
+    int finished;                /* runs recorded */
+    int errors;                  /* of them, in error */
+    int stopping;                /* the stop signal was seen */
+    int unwritten;               /* the table could not be written: launch nothing more */
+    double busy;                 /* seconds the recorded runs took, summed */
+    double cost_done, cost_left; /* estimated cost (shard.c) of the recorded runs, of the rest */
+    int tty;                     /* stderr is a terminal: progress on one line */
 } progress;
 
 static int matches_only(const gn_run_options *o, const gn_run_spec *r)
@@ -310,6 +311,8 @@ static void record_run(gn_sched *sc, const selection *sel, progress *pg, int s, 
     int i = sc->slots[s].run, n_todo = sel->n_todo;
     double took = gn_now() - sc->slots[s].t0;
     pg->busy += took;
+    pg->cost_done += (double)sel->cost[i];
+    pg->cost_left -= (double)sel->cost[i];
     sc->slots[s].pid = 0;
     pg->active--;
     pg->finished++;
@@ -320,7 +323,8 @@ static void record_run(gn_sched *sc, const selection *sel, progress *pg, int s, 
         pg->next = n_todo; /* what it would compute could not be recorded */
         fprintf(stderr, "gnbench: starting no more runs: %s cannot be written\n", sw->runs_path);
     }
-    double per = pg->busy / pg->finished, eta = per * (n_todo - pg->finished) / sc->capacity;
+    double eta = gn_shard_eta(pg->busy, pg->cost_done, pg->cost_left > 0 ? pg->cost_left : 0,
+                              pg->finished, n_todo - pg->finished, sc->capacity);
     char etab[32], tookb[32];
     fmt_duration(eta, etab, sizeof etab);
     fmt_duration(took, tookb, sizeof tookb);
@@ -341,6 +345,8 @@ static int run_loop(gn_sched *sc, const selection *sel, int *errors)
     int rc = 0;
     progress pg = {0};
     pg.tty = isatty(2);
+    for (int t = 0; t < sel->n_todo; t++)
+        pg.cost_left += (double)sel->cost[sel->todo[t]];
     struct sigaction old_int, old_term;
     gn_stop_handlers_install(&old_int, &old_term);
     while (pg.next < sel->n_todo || pg.active > 0) {
