@@ -18,7 +18,8 @@ set -u -o pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${GN_BUILD:-$src/build}
 secs=${GN_FUZZ_SECONDS:-25}
-skip=${GN_VALGRIND_SKIP-test_dataset test_experiment}
+# test_contracts: death tests (they abort on purpose)
+skip=${GN_VALGRIND_SKIP-test_dataset test_experiment test_contracts}
 status=0
 
 echo "== fuzz (${secs}s per target)"
@@ -32,6 +33,7 @@ rm -rf "$logs"
 mkdir -p "$logs"
 export BLIS_ARCH_TYPE=3 BLIS_NUM_THREADS=1 OMP_NUM_THREADS=1
 export GN_TEST_DATA=$src/tests/data GNBENCH=$bdir/src/gnbench
+export GN_UNDER_VALGRIND=1 # tests that fork a copy of themselves skip (see test_plot.c)
 vg_one() {
   local exe=$1 logs=$2 supp=$3 name t0=$SECONDS
   name=$(basename "$exe")

@@ -3,7 +3,6 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,34 +200,4 @@ Test(mlp, parameter_count_and_init_scale)
     double var = s2 / (400 * 300); /* standard: N(0, 1/400) */
     cr_expect(fabs(var * 400 - 1.0) < 0.02, "first-layer variance x fan-in = %g", var * 400);
     gn_mlp_free(&net);
-}
-
-/* The capacity contracts hold in the release build too (GN_ASSERT, not
- * assert): a batch larger than the workspace aborts instead of writing past
- * it. */
-Test(mlp, forward_beyond_capacity_aborts_in_every_build, .signal = SIGABRT)
-{
-    gn_mlp net;
-    gn_rng rng;
-    double *X;
-    setup(&net, GN_ACT_TANH, 1, 2, 4, &X, &rng);
-    double *big = calloc(8 * 5, sizeof(double));
-    gn_mlp_forward(&net, big, 8);
-}
-
-Test(mlp, gram_beyond_gram_capacity_aborts_in_every_build, .signal = SIGABRT)
-{
-    gn_blas_init(1);
-    gn_mlp_config cfg = {.n_layers = 2,
-                         .sizes = {3, 4, 2},
-                         .act = GN_ACT_TANH,
-                         .ntk = 1,
-                         .bias = 1,
-                         .output_scale = 1};
-    gn_mlp net;
-    char err[128];
-    cr_assert_eq(gn_mlp_init_ex(&net, &cfg, 6, 2, err, sizeof err), 0, "%s", err);
-    double X[6 * 3] = {0}, K[12 * 12];
-    gn_mlp_forward(&net, X, 6);
-    gn_mlp_gram(&net, K);
 }
