@@ -807,8 +807,14 @@ Test(plot, two_processes_take_turns_in_one_plots_folder)
 {
     if (access("/proc/locks", R_OK) != 0) cr_skip_test("no /proc/locks");
     /* fuzz/ci.sh's valgrind pass: the forked child is a copy of the test
-     * process, whose heap valgrind reports as lost when the child exits */
-    if (getenv("GN_UNDER_VALGRIND")) cr_skip_test("forks a copy of the test process");
+     * process, whose heap valgrind reports as lost when the child exits (and
+     * Criterion's skip leaves its own buffers there too): not run there; the
+     * normal and sanitizer passes run it. */
+    if (getenv("GN_UNDER_VALGRIND")) {
+        fprintf(stderr,
+                "plot: two_processes_take_turns_in_one_plots_folder: not run under valgrind\n");
+        return;
+    }
     char lock_path[300];
     snprintf(lock_path, sizeof lock_path, "%s/.gnbench-plot.lock", tmpdir);
     int fd = open(lock_path, O_RDWR | O_CREAT, 0666);
