@@ -140,10 +140,15 @@ kill -9 $a; wait $a 2>/dev/null
 check "after kill -9 of the sweep, its held run process dies too" 'gone $child'
 # what a sweep killed in the middle of writing leaves (its pid is gone)
 touch "k/runs.csv.tmp.$a" "k/traces/${held%% *}.csv.tmp.$child" "k/manifest.csv.tmp.$a"
-sleep 300 & live=$!
+# a live process: a reader of a FIFO this shell holds open; it ends when the
+# shell closes its end (an event, not a time)
+mkfifo live.fifo
+(exec cat live.fifo >/dev/null) & live=$!
+exec 4>live.fifo
 touch "k/runs.csv.tmp.$live"
 run slow.yaml --out k >k2.log 2>&1; rc=$?
-kill $live; wait $live 2>/dev/null
+exec 4>&-
+wait $live 2>/dev/null
 check "the rerun completes the table ($rc)" '[ $rc -eq 0 ] && [ "$(count k/runs.csv)" = "6 6" ]'
 check "... removes the stale temporary files" \
   '[ -z "$(find k -name "*.tmp.$a" -o -name "*.tmp.$child")" ] && grep -q "removed 3 temporary files" k2.log'
