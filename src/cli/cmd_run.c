@@ -104,14 +104,14 @@ static int check_folder(const char *opt, const char *path, char *err, size_t err
     return 0;
 }
 
-/* What must hold before any run, beyond the file itself: the data of every
- * run (check and run), then the options of run (out and plots: the folders,
- * NULL when not drawn). 0, or -1 with the message in err. */
+/* What must hold before any run, beyond the file itself: for check, the
+ * data of every run; for run, its options (out and plots: the folders,
+ * NULL when not drawn); the runner then loads the data once, with the same
+ * checks, before any run. 0, or -1 with the message in err. */
 static int check_inputs(const gn_experiment *ex, int check, const char *only, const char *out,
                         const char *plots, char *err, size_t errlen)
 {
-    if (gn_experiment_check_data(ex, err, errlen) != 0) return -1;
-    if (check) return 0;
+    if (check) return gn_experiment_check_data(ex, err, errlen);
     if (check_only(ex, only, err, errlen) != 0) return -1;
     if (check_folder("--out", out, err, errlen) != 0) return -1;
     return plots ? check_folder("--plots", plots, err, errlen) : 0;

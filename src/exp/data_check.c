@@ -60,6 +60,16 @@ static int check_runs(const gn_experiment *ex, const char *dkey, const gn_datase
     return 0;
 }
 
+int gn_experiment_check_dataset(const gn_experiment *ex, const gn_run_spec *r, const gn_dataset *ds,
+                                const char *load_msg, char *err, size_t errlen)
+{
+    if (!ds) {
+        dataset_error(ex, r, load_msg ? load_msg : "", err, errlen);
+        return -1;
+    }
+    return check_runs(ex, r->dataset_key, ds, err, errlen);
+}
+
 int gn_experiment_check_data(const gn_experiment *ex, char *err, size_t errlen)
 {
     const char **seen = calloc((size_t)ex->n_runs + 1, sizeof *seen);
@@ -78,11 +88,10 @@ int gn_experiment_check_data(const gn_experiment *ex, char *err, size_t errlen)
         gn_dataset ds;
         char msg[1024];
         if (gn_dataset_load(&r->dataset, &r->request, &ds, msg, sizeof msg) != 0) {
-            dataset_error(ex, r, msg, err, errlen);
-            rc = -1;
+            rc = gn_experiment_check_dataset(ex, r, NULL, msg, err, errlen);
             break;
         }
-        rc = check_runs(ex, r->dataset_key, &ds, err, errlen);
+        rc = gn_experiment_check_dataset(ex, r, &ds, NULL, err, errlen);
         gn_dataset_free(&ds);
     }
     free(seen);

@@ -124,4 +124,10 @@ const gn_key_line *gn_experiment_key_line(const gn_experiment *ex, const gn_run_
  * those of the dataset.* setting (or train.batch) that led to it. */
 int gn_experiment_check_data(const gn_experiment *ex, char *err, size_t errlen);
 
+/* The same for one dataset a caller loaded itself (the runner, which keeps
+ * it for the runs): ds the loaded set of run r's dataset_key, or NULL when
+ * loading failed with load_msg. 0, or -1 with the message in err. */
+int gn_experiment_check_dataset(const gn_experiment *ex, const gn_run_spec *r, const gn_dataset *ds,
+                                const char *load_msg, char *err, size_t errlen);
+
 #endif

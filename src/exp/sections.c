@@ -139,6 +139,22 @@ static int parse_dataset(ctx *c, spec *sp, const ynode *n, int kline, int kquick
     return 0;
 }
 
+/* Key i of mapping n is train.iterations or train.epochs: 0 the first time,
+ * or -1 with the error that a run length is given twice (*key, *line: the
+ * first one seen in this mapping). Other keys: 0. */
+static int run_length_once(ctx *c, const ynode *n, int i, const char *path, const char **key,
+                           int *line)
+{
+    const char *k = n->k[i];
+    if (strcmp(k, "iterations") != 0 && strcmp(k, "epochs") != 0) return 0;
+    if (*key)
+        return gn_exp_fail(c, n->kline[i], n->v[i]->quick, path,
+                           "give iterations or epochs, not both (%s at line %d)", *key, *line);
+    *key = k;
+    *line = n->kline[i];
+    return 0;
+}
+
 /* model: and train: sections against their tables. */
 static int parse_section(ctx *c, spec *sp, const ynode *n, const char *sect, const gn_param *table)
 {
@@ -158,15 +174,8 @@ static int parse_section(ctx *c, spec *sp, const ynode *n, const char *sect, con
             return gn_exp_fail(c, n->kline[i], n->v[i]->quick, path,
                                "unknown key; expected one of %s", list);
         }
-        if (table == gn_train_params &&
-            (strcmp(key, "iterations") == 0 || strcmp(key, "epochs") == 0)) {
-            if (len_key)
-                return gn_exp_fail(c, n->kline[i], n->v[i]->quick, path,
-                                   "give iterations or epochs, not both (%s at line %d)", len_key,
-                                   len_line);
-            len_key = key;
-            len_line = n->kline[i];
-        }
+        if (table == gn_train_params && run_length_once(c, n, i, path, &len_key, &len_line) != 0)
+            return -1;
         item *it = gn_exp_layer_add(c, &sp->global);
         if (!it) return -1;
         it->key = it->path = path;
@@ -248,15 +257,8 @@ static int parse_entry(ctx *c, entry *e, const ynode *n, int index)
                                "mini-batches use one of %s",
                                e->ops->name, list);
         }
-        if (strcmp(sect, "train") == 0 &&
-            (strcmp(key, "iterations") == 0 || strcmp(key, "epochs") == 0)) {
-            if (len_key)
-                return gn_exp_fail(c, n->kline[i], n->v[i]->quick, path,
-                                   "give iterations or epochs, not both (%s at line %d)", len_key,
-                                   len_line);
-            len_key = key;
-            len_line = n->kline[i];
-        }
+        if (strcmp(sect, "train") == 0 && run_length_once(c, n, i, path, &len_key, &len_line) != 0)
+            return -1;
         item *it = gn_exp_layer_add(c, &e->l);
         if (!it) return -1;
         it->key = gn_exp_printf(c, "%s.%s", sect, key);

@@ -23,7 +23,7 @@ static int dataset_for(const gn_experiment *ex, const gn_run_spec *r, prepared *
         free(key);
         return k;
     }
-    char err[512];
+    char err[512], msg[1024];
     ds_entry *nc = realloc(pp->cache, sizeof *pp->cache * (size_t)(pp->n_cache + 1));
     if (!nc) {
         free(key);
@@ -31,13 +31,19 @@ static int dataset_for(const gn_experiment *ex, const gn_run_spec *r, prepared *
     }
     pp->cache = nc;
     memset(&pp->cache[k], 0, sizeof pp->cache[k]);
+    /* errors name the experiment file's line of the setting behind them */
     if (gn_dataset_load(&r->dataset, &r->request, &pp->cache[k].ds, err, sizeof err) != 0) {
-        if (!quiet) fprintf(stderr, "gnbench: %s: dataset: %s\n", ex->path, err);
+        gn_experiment_check_dataset(ex, r, NULL, err, msg, sizeof msg);
+        if (!quiet) fprintf(stderr, "gnbench: %s\n", msg);
         free(key);
         return -2;
     }
     pp->cache[k].key = key;
     pp->n_cache++;
+    if (gn_experiment_check_dataset(ex, r, &pp->cache[k].ds, NULL, msg, sizeof msg) != 0) {
+        if (!quiet) fprintf(stderr, "gnbench: %s\n", msg);
+        return -2;
+    }
     return k;
 }
 
