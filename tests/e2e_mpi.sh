@@ -48,7 +48,7 @@ same_results() {
   python3 - "$1" "$2" <<'PY'
 import csv, sys
 a, b = sys.argv[1:3]
-timing = {"wall_s", "step_s_median", "time_to_target_s", "peak_rss_mib",
+timing = {"wall_s", "step_s_median", "eval_s", "time_to_target_s", "peak_rss_mib",
           "t_forward", "t_curvature", "t_solve", "t_backward"}
 ra = list(csv.DictReader(open(f"{a}/runs.csv")))
 rb = list(csv.DictReader(open(f"{b}/runs.csv")))

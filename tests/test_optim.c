@@ -203,3 +203,62 @@ ParameterizedTest(int *index, optim, plan_equals_the_allocated_workspace)
     }
     gn_mlp_free(&f.net);
 }
+
+/* train.lr_schedule scales every optimizer's step size through
+ * gn_step_ctx.lr_scale: steps at lr with scale s equal steps at lr * s. */
+ParameterizedTestParameters(optim, lr_scale_equals_a_scaled_lr)
+{
+    int n = 0;
+    while (gn_optimizers[n] && n < 64)
+        indices[n] = n, n++;
+    return cr_make_param_array(int, indices, n);
+}
+
+ParameterizedTest(int *index, optim, lr_scale_equals_a_scaled_lr)
+{
+    const gn_optim_ops *ops = gn_optimizers[*index];
+    const double scale = 0.375;
+    fixture f1, f2;
+    fixture_make(&f1);
+    fixture_make(&f2);
+    gn_settings s1, s2;
+    default_settings(ops, &s1, 0.01);
+    default_settings(ops, &s2, 0.01 * scale);
+    char err[256];
+    gn_optim *o1 = gn_optim_create(ops, &s1, &f1.net, N, err, sizeof err);
+    cr_assert_not_null(o1, "%s: %s", ops->name, err);
+    gn_optim *o2 = gn_optim_create(ops, &s2, &f2.net, N, err, sizeof err);
+    cr_assert_not_null(o2, "%s: %s", ops->name, err);
+    for (int k = 0; k < 3; k++) {
+        gn_step_ctx c1 = {.model = &f1.net,
+                          .loss = GN_LOSS_SQUARE,
+                          .X = f1.X,
+                          .Y = f1.Y,
+                          .b = N,
+                          .c = C,
+                          .iteration = k,
+                          .lr_scale = scale};
+        gn_step_ctx c2 = c1;
+        c2.model = &f2.net, c2.X = f2.X, c2.Y = f2.Y, c2.lr_scale = 0;
+        gn_step_info i1, i2;
+        memset(&i1, 0, sizeof i1);
+        memset(&i2, 0, sizeof i2);
+        cr_assert_eq(ops->step(o1, &c1, &i1), 0, "%s: %s", ops->name, i1.note);
+        cr_assert_eq(ops->step(o2, &c2, &i2), 0, "%s: %s", ops->name, i2.note);
+        cr_expect_leq(fabs(i1.lr - i2.lr), GN_TOL_EXACT_REL * fabs(i2.lr),
+                      "%s step %d: reported lr %.17g vs %.17g", ops->name, k, i1.lr, i2.lr);
+    }
+    double diff = 0, size = 0;
+    for (size_t p = 0; p < f1.net.m; p++) {
+        diff = fmax(diff, fabs(f1.net.theta[p] - f2.net.theta[p]));
+        size = fmax(size, fabs(f2.net.theta[p]));
+    }
+    cr_expect_leq(diff, GN_TOL_EXACT_REL * size, "%s: scaled steps differ by %.3g", ops->name,
+                  diff);
+    ops->destroy(o1);
+    ops->destroy(o2);
+    gn_settings_free(&s1);
+    gn_settings_free(&s2);
+    gn_mlp_free(&f1.net);
+    gn_mlp_free(&f2.net);
+}

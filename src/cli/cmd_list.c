@@ -121,6 +121,8 @@ int gn_cmd_list(int argc, char **argv)
             printf("  %-10s %s\n", gn_dataset_kinds[i].name, gn_dataset_kinds[i].summary);
             print_params(gn_dataset_kinds[i].params, "dataset.");
         }
+        printf("  (every dataset) the keys every kind accepts\n");
+        print_params(gn_dataset_common_params, "dataset.");
         shown = 1;
     }
     if (all || strcmp(what, "losses") == 0) {

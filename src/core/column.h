@@ -12,6 +12,7 @@ typedef enum {
     GN_COL_REAL,     /* double, "%.17g"; NaN: empty (not applicable) */
     GN_COL_REAL_NAN, /* double, "%.17g"; NaN written "nan" (a NaN loss is data) */
     GN_COL_MIB,      /* double, "%.1f" */
+    GN_COL_FLAG,     /* int: 1 "true", 0 "false", negative: empty */
     GN_COL_TEXT,     /* char array in the struct */
     GN_COL_TEXT_PTR  /* const char * in the struct (NULL: empty) */
 } gn_col_type;
@@ -21,7 +22,8 @@ enum {
     GN_COL_TIMING = 1u,   /* measured time or memory: differs between runs of one setting */
     GN_COL_CLASSIFY = 2u, /* trace: written only for classification losses */
     GN_COL_TEST = 4u,     /* trace: empty without a test set */
-    GN_COL_X = 8u         /* trace: a figure's x axis (the others are y values) */
+    GN_COL_X = 8u,        /* trace: a figure's x axis (the others are y values) */
+    GN_COL_VAL = 16u      /* trace: written only for runs with a validation set */
 };
 
 typedef struct gn_column {

@@ -31,6 +31,9 @@ typedef struct gn_dataset {
     double *Y_train;     /* (n_train, c) */
     double *X_test;      /* (n_test, d), NULL when n_test == 0 */
     double *Y_test;      /* (n_test, c) */
+    int n_val;           /* held out of the training set (dataset.validation) */
+    double *X_val;       /* (n_val, d), NULL when n_val == 0 */
+    double *Y_val;       /* (n_val, c); Y_val == X_val for autoencoders */
     char identity[512];  /* name, options, source files (bytes and zlib crc32) or
                             generator version and seed */
 } gn_dataset;
@@ -50,10 +53,22 @@ typedef struct gn_dataset_request {
  * several names) and the kind's options struct, bound from the `dataset.*`
  * settings by the kind's parameter table. String options point into the
  * settings, which must outlive the spec. */
+/* The dataset.* settings every kind accepts, bound by gn_dataset_spec_bind
+ * (gn_dataset_common_params). */
+typedef struct gn_dataset_common {
+    double validation;    /* NaN or 0: no split; in (0, 1): that fraction of the
+                             training set; >= 1: that many samples */
+    long validation_seed; /* the split's seed (not the run seed: every run of an
+                             experiment sees the same split) */
+} gn_dataset_common;
+
+extern const gn_param gn_dataset_common_params[];
+
 typedef struct gn_dataset_spec {
     const gn_dataset_kind *kind;
-    char *name; /* dataset.name (owned) */
-    void *opts; /* the kind's options struct, kind->opts_size bytes (owned) */
+    char *name;               /* dataset.name (owned) */
+    void *opts;               /* the kind's options struct, kind->opts_size bytes (owned) */
+    gn_dataset_common common; /* the keys every kind accepts */
 } gn_dataset_spec;
 
 /* Fills ds from a bound spec of this kind; on error returns -1 with a
@@ -84,7 +99,9 @@ void gn_dataset_spec_free(gn_dataset_spec *spec);
 
 /* Loads the dataset a bound spec describes, encoding the targets as req
  * asks (NULL: values, paths from the working directory); a spec can be
- * loaded any number of times. Relative paths are resolved against
+ * loaded any number of times. With dataset.validation, a seeded random
+ * subset of the training set is moved into X_val/Y_val (the rest keeps its
+ * order); the test set is untouched. Relative paths are resolved against
  * req->base_dir. On error
  * returns -1 with a message naming the file, line and column in err, and
  * ds cleared. */

@@ -11,7 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "data/dataset_impl.h"
+
+const gn_param gn_dataset_common_params[] = {
+    GN_P_REAL(gn_dataset_common, validation, NULL, 0, 1e9,
+              "hold out part of the training set for validation: a fraction in (0, 1), or a "
+              "number of samples (absent: no validation set)"),
+    GN_P_INT(gn_dataset_common, validation_seed, NULL, 0, 9007199254740992.0,
+             "seed of the validation split (absent: 0); the same split for every run"),
+    GN_P_END,
+};
 
 const gn_dataset_kind gn_dataset_kinds[] = {
     {"teacher",
@@ -118,7 +128,8 @@ int gn_dataset_spec_bind(gn_dataset_spec *spec, const gn_settings *s, char *err,
         gn_dataset_spec_free(spec);
         return -1;
     }
-    if (gn_params_bind(k->params, s, "dataset.", spec->opts, err, errlen) != 0) {
+    if (gn_params_bind(k->params, s, "dataset.", spec->opts, err, errlen) != 0 ||
+        gn_params_bind(gn_dataset_common_params, s, "dataset.", &spec->common, err, errlen) != 0) {
         gn_dataset_spec_free(spec);
         return -1;
     }
@@ -134,6 +145,85 @@ void gn_dataset_spec_free(gn_dataset_spec *spec)
     memset(spec, 0, sizeof *spec);
 }
 
+/* Rows idx[0..n) of X (cols wide) into a new array; NULL when out of memory. */
+static double *gather_rows(const double *X, int cols, const int *idx, int n)
+{
+    double *out = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1) * (size_t)cols);
+    if (!out) return NULL;
+    for (int i = 0; i < n; i++)
+        memcpy(out + (size_t)i * cols, X + (size_t)idx[i] * cols, sizeof(double) * (size_t)cols);
+    return out;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* dataset.validation: moves a seeded random subset of the training rows
+ * into the validation set; both keep the file order of their rows. */
+static int split_validation(const gn_dataset_common *cm, gn_dataset *ds, char *err, size_t errlen)
+{
+    double v = cm->validation;
+    if (!(v > 0)) return 0;
+    if (v >= 1 && v != (double)(long)v) {
+        gn_ds_err(err, errlen,
+                  "dataset.validation = %g: expected a fraction in (0, 1) or a whole number of "
+                  "samples",
+                  v);
+        return -1;
+    }
+    long n_val = v < 1 ? (long)(v * ds->n_train + 0.5) : (long)v;
+    if (n_val < 1 || n_val >= ds->n_train) {
+        gn_ds_err(err, errlen,
+                  "dataset.validation = %g: %ld validation samples of %d training samples; "
+                  "expected at least 1 and fewer than the training set",
+                  v, n_val, ds->n_train);
+        return -1;
+    }
+    int n = ds->n_train, nv = (int)n_val, nt = n - nv;
+    int *perm = malloc(sizeof(int) * (size_t)n);
+    if (!perm) {
+        gn_ds_err(err, errlen, "dataset.validation: out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        perm[i] = i;
+    gn_rng rng;
+    gn_rng_seed(&rng, (uint64_t)cm->validation_seed, "validation");
+    gn_rng_shuffle(&rng, perm, n);
+    qsort(perm, (size_t)nv, sizeof *perm, cmp_int);
+    qsort(perm + nv, (size_t)nt, sizeof *perm, cmp_int);
+    int shared = ds->Y_train == ds->X_train;
+    double *Xv = gather_rows(ds->X_train, ds->d, perm, nv);
+    double *Xt = gather_rows(ds->X_train, ds->d, perm + nv, nt);
+    double *Yv = shared ? Xv : gather_rows(ds->Y_train, ds->c, perm, nv);
+    double *Yt = shared ? Xt : gather_rows(ds->Y_train, ds->c, perm + nv, nt);
+    free(perm);
+    if (!Xv || !Xt || !Yv || !Yt) {
+        free(Xv);
+        free(Xt);
+        if (!shared) {
+            free(Yv);
+            free(Yt);
+        }
+        gn_ds_err(err, errlen, "dataset.validation: out of memory");
+        return -1;
+    }
+    if (!shared) free(ds->Y_train);
+    free(ds->X_train);
+    ds->X_train = Xt;
+    ds->Y_train = Yt;
+    ds->X_val = Xv;
+    ds->Y_val = Yv;
+    ds->n_train = nt;
+    ds->n_val = nv;
+    gn_ds_append(ds->identity, sizeof ds->identity, " validation=%d/seed=%ld", nv,
+                 cm->validation_seed);
+    return 0;
+}
+
 int gn_dataset_load(const gn_dataset_spec *spec, const gn_dataset_request *req, gn_dataset *ds,
                     char *err, size_t errlen)
 {
@@ -144,6 +234,7 @@ int gn_dataset_load(const gn_dataset_spec *spec, const gn_dataset_request *req, 
         return -1;
     }
     int rc = spec->kind->load(spec, req ? req : &plain, ds, err, errlen);
+    if (rc == 0) rc = split_validation(&spec->common, ds, err, errlen);
     if (rc) gn_dataset_free(ds);
     return rc;
 }
@@ -171,6 +262,8 @@ const char *gn_dataset_error_key(const gn_dataset_spec *spec, const gn_dataset_r
         if (n == 4 && strncmp(k, "name", 4) == 0) return "name";
         for (int i = 0; t && t[i].name; i++)
             if (strlen(t[i].name) == n && strncmp(t[i].name, k, n) == 0) return t[i].name;
+        for (const gn_param *q = gn_dataset_common_params; q->name; q++)
+            if (strlen(q->name) == n && strncmp(q->name, k, n) == 0) return q->name;
     }
     for (int i = 0; t && t[i].name; i++) {
         if (t[i].type != GN_PARAM_STRING) continue;
@@ -185,6 +278,8 @@ void gn_dataset_free(gn_dataset *ds)
     if (!ds) return;
     if (ds->Y_train != ds->X_train) free(ds->Y_train); /* autoencoders share */
     if (ds->Y_test != ds->X_test) free(ds->Y_test);
+    if (ds->Y_val != ds->X_val) free(ds->Y_val);
+    free(ds->X_val);
     free(ds->X_train);
     free(ds->X_test);
     memset(ds, 0, sizeof *ds);

@@ -208,6 +208,12 @@ int gn_exp_build_columns(ctx *c, gn_experiment *ex);
 /* Frees what a run spec holds. */
 void gn_exp_run_spec_free(gn_run_spec *r);
 
+/* ---- the protocol (protocol.c) ---- */
+
+/* Checks what only resolved runs show (a validation target without a
+ * validation set, a fractional warmup in steps), naming the key's line. */
+int gn_exp_check_runs(ctx *c, const gn_experiment *ex);
+
 /* ---- figures (figures.c) ---- */
 
 /* Validates sp->figures against the runs and columns of ex and fills

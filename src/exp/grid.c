@@ -122,7 +122,9 @@ static int resolve(ctx *c, gn_settings *s, const spec *sp, const int *gidx, cons
     const char *dname = value_at(&sp->global, gidx, "dataset.name");
     const gn_dataset_kind *kind = gn_dataset_kind_find(dname);
     if (gn_settings_set(s, "dataset.name", dname) != 0) return gn_exp_oom(c);
-    if (set_table(c, s, "dataset", kind->params, sp, gidx, NULL, NULL) != 0) return -1;
+    if (set_table(c, s, "dataset", kind->params, sp, gidx, NULL, NULL) != 0 ||
+        set_table(c, s, "dataset", gn_dataset_common_params, sp, gidx, NULL, NULL) != 0)
+        return -1;
     if (set_table(c, s, "model", gn_model_params, sp, gidx, NULL, NULL) != 0) return -1;
     if (set_table(c, s, "train", gn_train_params, sp, gidx, e, eidx) != 0) return -1;
     const char *loss = value_at(&sp->global, gidx, "loss");

@@ -53,6 +53,7 @@ static int build(ctx *c, const ynode *root, gn_experiment *ex)
     ex->description = strdup(sp.description ? sp.description : "");
     if (!ex->name || !ex->description) return gn_exp_oom(c);
     if (gn_exp_expand(c, &sp, ex) != 0) return -1;
+    if (gn_exp_check_runs(c, ex) != 0) return -1;
     if (gn_exp_build_columns(c, ex) != 0) return -1;
     return gn_exp_build_figures(c, &sp, ex);
 }

@@ -109,8 +109,9 @@ static int parse_dataset(ctx *c, spec *sp, const ynode *n, int kline, int kquick
     for (int i = 0; i < n->n; i++) {
         const char *key = n->k[i];
         if (strcmp(key, "name") == 0) continue;
-        const gn_param *first = NULL;
-        for (int j = 0; j < nameitem.n; j++) {
+        const gn_param *first = gn_param_find(gn_dataset_common_params, key);
+        int common = first != NULL;
+        for (int j = 0; j < nameitem.n && !common; j++) {
             const gn_dataset_kind *kind = gn_dataset_kind_find(nameitem.v[j].s);
             const gn_param *p = gn_param_find(kind->params, key);
             if (!p) {
@@ -118,7 +119,8 @@ static int parse_dataset(ctx *c, spec *sp, const ynode *n, int kline, int kquick
                 char *path = gn_exp_printf(c, "dataset.%s", key);
                 if (!path) return -1;
                 return gn_exp_fail(c, n->kline[i], n->v[i]->quick, path,
-                                   "unknown key for dataset %s; expected one of name, %s",
+                                   "unknown key for dataset %s; expected one of name, %s, "
+                                   "validation, validation_seed",
                                    nameitem.v[j].s, list);
             }
             if (!first) first = p;
@@ -130,7 +132,7 @@ static int parse_dataset(ctx *c, spec *sp, const ynode *n, int kline, int kquick
         it->line = n->kline[i];
         it->quick = n->v[i]->quick;
         if (gn_exp_parse_values(c, it, first, n->v[i]) != 0) return -1;
-        for (int j = 1; j < nameitem.n; j++) {
+        for (int j = 1; j < nameitem.n && !common; j++) {
             const gn_param *p = gn_param_find(gn_dataset_kind_find(nameitem.v[j].s)->params, key);
             if (p->type == GN_PARAM_LIST) continue;
             if (gn_exp_revalidate(c, it, p) != 0) return -1;
@@ -155,6 +157,34 @@ static int run_length_once(ctx *c, const ynode *n, int i, const char *path, cons
     return 0;
 }
 
+/* train.target written as {metric: M, value: X}: the items train.target_metric
+ * and train.target, each checked against its entry. */
+static int parse_target_map(ctx *c, layer *l, const ynode *m, int line)
+{
+    static const char *const sub[][2] = {{"metric", "target_metric"}, {"value", "target"}};
+    for (int i = 0; i < m->n; i++) {
+        int k = strcmp(m->k[i], "metric") == 0 ? 0 : strcmp(m->k[i], "value") == 0 ? 1 : -1;
+        if (k < 0) {
+            char *path = gn_exp_printf(c, "train.target.%s", m->k[i]);
+            if (!path) return -1;
+            return gn_exp_fail(c, m->kline[i], m->v[i]->quick, path,
+                               "unknown key; expected metric or value");
+        }
+        item *it = gn_exp_layer_add(c, l);
+        if (!it) return -1;
+        it->key = gn_exp_printf(c, "train.%s", sub[k][1]);
+        it->path = gn_exp_printf(c, "train.target.%s", sub[k][0]);
+        if (!it->key || !it->path) return -1;
+        it->line = m->kline[i];
+        it->quick = m->v[i]->quick;
+        if (gn_exp_parse_values(c, it, gn_param_find(gn_train_params, sub[k][1]), m->v[i]) != 0)
+            return -1;
+    }
+    if (gn_exp_map_index(m, "value") < 0)
+        return gn_exp_fail(c, line, m->quick, "train.target.value", "missing; expected the target");
+    return 0;
+}
+
 /* model: and train: sections against their tables. */
 static int parse_section(ctx *c, spec *sp, const ynode *n, const char *sect, const gn_param *table)
 {
@@ -168,6 +198,10 @@ static int parse_section(ctx *c, spec *sp, const ynode *n, const char *sect, con
         const char *key = n->k[i];
         char *path = gn_exp_printf(c, "%s.%s", sect, key);
         if (!path) return -1;
+        if (table == gn_train_params && strcmp(key, "target") == 0 && n->v[i]->kind == Y_MAP) {
+            if (parse_target_map(c, &sp->global, n->v[i], n->kline[i]) != 0) return -1;
+            continue;
+        }
         const gn_param *p = gn_param_find(table, key);
         if (!p) {
             join_params(table, list, sizeof list);

@@ -31,7 +31,7 @@ int gn_gram_step_init(gn_gram_step *g, const gn_gram_hparams *hp, gn_mlp *net, i
                       char *err, size_t errlen)
 {
     memset(g, 0, sizeof *g);
-    g->lr = hp->lr;
+    g->lr = g->lr0 = hp->lr;
     g->damping = hp->damping;
     g->max_rows = max_batch * net->c;
     gn_optim_shape sh = gn_optim_shape_of(net, max_batch);
@@ -48,6 +48,7 @@ int gn_gram_step_run(gn_gram_step *g, const gn_step_ctx *ctx, gn_step_info *info
 {
     gn_mlp *net = ctx->model;
     int b = ctx->b, c = ctx->c, n = b * c;
+    g->lr = gn_step_lr(ctx, g->lr0);
     if (ctx->loss != GN_LOSS_SQUARE) {
         snprintf(info->note, sizeof info->note, "the Gram-Gauss-Newton step needs loss: square");
         return -1;

@@ -17,12 +17,12 @@ typedef struct gn_gram_hparams {
 } gn_gram_hparams;
 
 typedef struct gn_gram_step {
-    double lr, damping;
-    gn_ws ws;           /* holds the buffers below */
-    int max_rows;       /* max_batch * c */
-    double *r, *K, *Lf; /* (bc), (bc, bc), (bc, bc) */
-    double *Ka;         /* (bc) K alpha, for the step norm */
-    double *eig;        /* (bc) eigenvalues of K at initialization */
+    double lr, lr0, damping; /* lr: this step's (lr0 scaled by the schedule) */
+    gn_ws ws;                /* holds the buffers below */
+    int max_rows;            /* max_batch * c */
+    double *r, *K, *Lf;      /* (bc), (bc, bc), (bc, bc) */
+    double *Ka;              /* (bc) K alpha, for the step norm */
+    double *eig;             /* (bc) eigenvalues of K at initialization */
 } gn_gram_step;
 
 /* The step's buffers for shape sh (ws.h), and their bytes. */

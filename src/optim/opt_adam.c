@@ -37,10 +37,10 @@ extern const gn_optim_ops gn_opt_adam;
 
 typedef struct adam {
     gn_optim base;
-    double lr, beta1, beta2, eps, wd;
-    double beta1_t, beta2_t; /* β₁ᵗ, β₂ᵗ after t steps */
-    double c1, c2;           /* 1 / (1 − β₁ᵗ), 1 / (1 − β₂ᵗ) of this step */
-    double *theta;           /* the model's parameters, for adam_chunk */
+    double lr, lr0, beta1, beta2, eps, wd; /* lr: this step's (lr0 scaled) */
+    double beta1_t, beta2_t;               /* β₁ᵗ, β₂ᵗ after t steps */
+    double c1, c2; /* 1 / (1 − β₁ᵗ), 1 / (1 − β₂ᵗ) of this step */
+    double *theta; /* the model's parameters, for adam_chunk */
     size_t m;
     gn_ws ws;                  /* holds the buffers below */
     double *g, *mom, *var, *G; /* (m), (m), (m), (max_batch, c) */
@@ -84,7 +84,7 @@ static gn_optim *adam_create(const void *hparams, gn_mlp *net, int max_batch, ch
         return NULL;
     }
     o->base.ops = &gn_opt_adam;
-    o->lr = hp->lr;
+    o->lr = o->lr0 = hp->lr;
     o->beta1 = hp->beta1;
     o->beta2 = hp->beta2;
     o->eps = hp->eps;
@@ -132,6 +132,7 @@ static int adam_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
     adam *o = (adam *)opt;
     gn_mlp *net = ctx->model;
     int n = (int)o->m;
+    o->lr = gn_step_lr(ctx, o->lr0);
 
     gn_optim_gradient(ctx, o->wd, o->G, o->g, info);
 

@@ -103,7 +103,7 @@ extern const gn_optim_ops gn_opt_dgn;
 
 typedef struct dgn {
     gn_optim base;
-    double eta, tol, mom, adam_lr, beta1, beta2, eps;
+    double eta, eta0, tol, mom, adam_lr, beta1, beta2, eps; /* eta: this step's (eta0 scaled) */
     int inner, form, chol, adam;
     long t; /* Adam steps */
     int max_rows;
@@ -156,7 +156,7 @@ static gn_optim *dgn_create(const void *hparams, gn_mlp *net, int max_batch, cha
         return NULL;
     }
     o->base.ops = &gn_opt_dgn;
-    o->eta = hp->lr;
+    o->eta = o->eta0 = hp->lr;
     o->tol = hp->tol;
     o->inner = (int)hp->inner_iters;
     o->mom = hp->momentum;
@@ -440,6 +440,8 @@ static int dgn_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
     dgn *o = (dgn *)opt;
     gn_mlp *net = ctx->model;
     int b = ctx->b, c = ctx->c, n = b * c, m = (int)o->m;
+    /* the schedule scales the step size: eta with base sgd, adam_lr with base adam */
+    o->eta = o->adam ? o->eta0 : gn_step_lr(ctx, o->eta0);
     gn_loss_kind loss = ctx->loss;
     if (loss != GN_LOSS_SQUARE && loss != GN_LOSS_XENT) {
         snprintf(info->note, sizeof info->note, "dgn supports loss: square|xent");
@@ -515,12 +517,12 @@ static int dgn_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
     if (o->adam) {
         o->t++;
         double c1 = 1.0 - pow(o->beta1, (double)o->t), c2 = 1.0 - pow(o->beta2, (double)o->t);
-        double s2 = 0;
+        double s2 = 0, alr = gn_step_lr(ctx, o->adam_lr);
         for (int j = 0; j < m; j++) {
             double gh = -o->d[j] / o->eta;
             o->v1[j] = o->beta1 * o->v1[j] + (1.0 - o->beta1) * gh;
             o->v2[j] = o->beta2 * o->v2[j] + (1.0 - o->beta2) * gh * gh;
-            double st = -o->adam_lr * (o->v1[j] / c1) / (sqrt(o->v2[j] / c2) + o->eps);
+            double st = -alr * (o->v1[j] / c1) / (sqrt(o->v2[j] / c2) + o->eps);
             th[j] += st;
             s2 += st * st;
         }

@@ -79,7 +79,7 @@ extern const gn_optim_ops gn_opt_lm;
 
 typedef struct lm {
     gn_optim base;
-    double lr, damping, damping_min;
+    double lr, lr0, damping, damping_min; /* lr: this step's (lr0 scaled) */
     int schedule, max_retries;
     double lambda, nu; /* nielsen state */
     int max_rows;      /* max_batch * c */
@@ -120,7 +120,7 @@ static gn_optim *lm_create(const void *hparams, gn_mlp *net, int max_batch, char
         return NULL;
     }
     o->base.ops = &gn_opt_lm;
-    o->lr = hp->lr;
+    o->lr = o->lr0 = hp->lr;
     o->damping = hp->damping;
     o->damping_min = hp->damping_min;
     o->max_retries = (int)hp->max_retries;
@@ -278,6 +278,7 @@ static int lm_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
     lm *o = (lm *)opt;
     gn_mlp *net = ctx->model;
     int b = ctx->b, c = ctx->c, n = b * c;
+    o->lr = gn_step_lr(ctx, o->lr0);
     if (ctx->loss != GN_LOSS_SQUARE) {
         snprintf(info->note, sizeof info->note, "lm needs loss: square");
         return -1;

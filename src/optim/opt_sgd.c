@@ -29,7 +29,7 @@ extern const gn_optim_ops gn_opt_sgd;
 
 typedef struct sgd {
     gn_optim base;
-    double lr, mu, wd;
+    double lr, lr0, mu, wd; /* lr: this step's (lr0 scaled by the schedule) */
     int nesterov;
     size_t m;
     gn_ws ws;          /* holds the buffers below */
@@ -65,7 +65,7 @@ static gn_optim *sgd_create(const void *hparams, gn_mlp *net, int max_batch, cha
         return NULL;
     }
     o->base.ops = &gn_opt_sgd;
-    o->lr = hp->lr;
+    o->lr = o->lr0 = hp->lr;
     o->mu = hp->momentum;
     o->wd = hp->weight_decay;
     o->nesterov = hp->nesterov;
@@ -88,6 +88,7 @@ static int sgd_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
     sgd *o = (sgd *)opt;
     gn_mlp *net = ctx->model;
     int n = (int)o->m;
+    o->lr = gn_step_lr(ctx, o->lr0);
 
     gn_optim_gradient(ctx, o->wd, o->G, o->g, info);
 

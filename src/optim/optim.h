@@ -30,8 +30,15 @@ typedef struct gn_step_ctx {
     const double *X; /* (b, d) */
     const double *Y; /* (b, c) */
     int b, c;
-    long iteration; /* 0-based step number */
+    long iteration;  /* 0-based step number */
+    double lr_scale; /* factor on the step size (train.lr_schedule); 0 (unset) means 1 */
 } gn_step_ctx;
+
+/* The step size of this step: lr times the schedule's factor. */
+static inline double gn_step_lr(const gn_step_ctx *ctx, double lr)
+{
+    return ctx->lr_scale > 0 ? lr * ctx->lr_scale : lr;
+}
 
 /* What a step reports; the runner fills NaN before each step, so fields an
  * optimizer does not set stay "not applicable". Times are seconds. */

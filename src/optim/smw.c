@@ -256,7 +256,7 @@ int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_smw_hparam
 {
     memset(st, 0, sizeof *st);
     st->kind = kind;
-    st->lr = hp->lr;
+    st->lr = st->lr0 = hp->lr;
     st->lambda = hp->damping;
     st->lm = hp->damping_rule == GN_SMW_RULE_LM;
     st->boost = hp->boost;
@@ -303,6 +303,7 @@ int gn_smw_step_run(gn_smw_step *st, const gn_step_ctx *ctx, gn_step_info *info)
     gn_mlp *net = ctx->model;
     gn_smw *s = &st->smw;
     int b = ctx->b, c = ctx->c, m = (int)net->m;
+    st->lr = gn_step_lr(ctx, st->lr0);
     gn_loss_kind loss = ctx->loss;
 
     /* gradient on the step batch */

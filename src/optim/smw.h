@@ -131,7 +131,8 @@ enum { GN_SMW_RULE_FIXED, GN_SMW_RULE_LM }; /* "fixed|lm" */
 
 typedef struct gn_smw_step {
     gn_smw_curvature kind;
-    double lr, lambda, boost, drop, rho_low, rho_high, lambda_min, lambda_max;
+    double lr, lr0; /* lr: this step's (lr0 scaled by the schedule) */
+    double lambda, boost, drop, rho_low, rho_high, lambda_min, lambda_max;
     int lm, b2_setting;
     uint64_t seed;
     int max_batch, d_in;

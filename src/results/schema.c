@@ -1,6 +1,7 @@
 /* schema.c: the column tables and status names (schema.h). */
 #include "results/schema.h"
 
+#include <math.h>
 #include <string.h>
 
 static const char *const status_names[GN_RUN_STATUS_COUNT] = {
@@ -36,6 +37,17 @@ int gn_run_status_text_finished(const char *text)
     return gn_run_status_parse(text, &s) == 0 && gn_run_status_finished(s);
 }
 
+void gn_run_result_init(gn_run_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->status = GN_RUN_ERROR;
+    res->final_train = res->final_test = res->best_train = res->step_s_median = NAN;
+    res->final_test_acc = res->final_val = res->final_val_acc = res->best_val = NAN;
+    res->time_to_target = res->iters_to_target = res->target_value = NAN;
+    res->kernel_lambda_min = res->kernel_cond = NAN;
+    res->reached = -1;
+}
+
 const gn_column gn_runs_key_columns[] = {
     {"run_id", "run_id", GN_COL_TEXT_PTR, 0, 0},
     {"status", "status", GN_COL_TEXT_PTR, 0, 0},
@@ -49,10 +61,17 @@ const gn_column gn_runs_result_columns[] = {
     {"iterations", "iterations", GN_COL_INT, R(iterations), 0},
     {"wall_s", "wall time (s)", GN_COL_REAL, R(wall_s), GN_COL_TIMING},
     {"step_s_median", "median step time (s)", GN_COL_REAL, R(step_s_median), GN_COL_TIMING},
+    {"eval_s", "evaluation time (s)", GN_COL_REAL, R(eval_s), GN_COL_TIMING},
     {"final_train_loss", "final training loss", GN_COL_REAL_NAN, R(final_train), 0},
     {"final_test_loss", "final test loss", GN_COL_REAL, R(final_test), 0},
     {"final_test_accuracy", "final test accuracy", GN_COL_REAL, R(final_test_acc), 0},
     {"best_train_loss", "best training loss", GN_COL_REAL_NAN, R(best_train), 0},
+    {"final_val_loss", "final validation loss", GN_COL_REAL, R(final_val), 0},
+    {"final_val_accuracy", "final validation accuracy", GN_COL_REAL, R(final_val_acc), 0},
+    {"best_val_loss", "best validation loss", GN_COL_REAL, R(best_val), 0},
+    {"target_metric", "target_metric", GN_COL_TEXT, R(target_metric), 0},
+    {"target_value", "target value", GN_COL_REAL, R(target_value), 0},
+    {"reached", "reached", GN_COL_FLAG, R(reached), 0},
     {"time_to_target_s", "time to target (s)", GN_COL_REAL, R(time_to_target), GN_COL_TIMING},
     {"iterations_to_target", "iterations to target", GN_COL_COUNT, R(iters_to_target), 0},
     {"peak_rss_mib", "peak RSS (MiB)", GN_COL_MIB, R(peak_rss_mib), GN_COL_TIMING},
@@ -81,6 +100,10 @@ const gn_column gn_trace_columns[GN_TC_COUNT] = {
                          GN_COL_CLASSIFY},
     [GN_TC_TEST_ACC] = {"test_accuracy", "test accuracy", GN_COL_REAL, T(GN_TC_TEST_ACC),
                         GN_COL_CLASSIFY | GN_COL_TEST},
+    [GN_TC_VAL_LOSS] = {"val_loss", "validation loss", GN_COL_REAL_NAN, T(GN_TC_VAL_LOSS),
+                        GN_COL_VAL},
+    [GN_TC_VAL_ACC] = {"val_accuracy", "validation accuracy", GN_COL_REAL, T(GN_TC_VAL_ACC),
+                       GN_COL_VAL | GN_COL_CLASSIFY},
     [GN_TC_BATCH_LOSS] = {"batch_loss", "mini-batch loss", GN_COL_REAL, T(GN_TC_BATCH_LOSS), 0},
     [GN_TC_GRAD_NORM] = {"grad_norm", "gradient norm", GN_COL_REAL, T(GN_TC_GRAD_NORM), 0},
     [GN_TC_STEP_NORM] = {"step_norm", "step norm", GN_COL_REAL, T(GN_TC_STEP_NORM), 0},

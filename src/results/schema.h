@@ -42,6 +42,11 @@ typedef struct gn_run_result {
     long iterations;
     double wall_s, step_s_median, final_train, final_test, final_test_acc, best_train;
     double time_to_target, iters_to_target;
+    double final_val, final_val_acc, best_val; /* NaN without a validation set */
+    double eval_s;                             /* evaluation time (not in wall_s) */
+    int reached;                               /* the target: 1, 0, -1 when there is none */
+    char target_metric[24];                    /* its metric's name, "" without one */
+    double target_value;
     double peak_rss_mib;
     double kernel_lambda_min, kernel_cond; /* first estimate the optimizer reported */
     long rejected, damping_raised_steps;
@@ -50,6 +55,10 @@ typedef struct gn_run_result {
     char arch[32];
     char message[256];
 } gn_run_result;
+
+/* A result before the run: status error, every value "not measured" (NaN,
+ * reached -1, zero counts, empty texts). */
+void gn_run_result_init(gn_run_result *res);
 
 /* The leading columns of runs.csv (no field: written from the run spec). */
 extern const gn_column gn_runs_key_columns[];
@@ -67,6 +76,8 @@ enum {
     GN_TC_TEST_LOSS,
     GN_TC_TRAIN_ACC,
     GN_TC_TEST_ACC,
+    GN_TC_VAL_LOSS,
+    GN_TC_VAL_ACC,
     GN_TC_BATCH_LOSS,
     GN_TC_GRAD_NORM,
     GN_TC_STEP_NORM,

@@ -10,8 +10,9 @@
 const char gn_schema_wall_doc[] =
     "`wall_s` (in runs.csv and in a trace) is optimizer time: the sum, over the run's steps, "
     "of the time the optimizer's step call took (its forward and backward passes, curvature, "
-    "solve and update). It excludes the evaluations of the whole training and test sets "
-    "(the trace rows), choosing and copying the mini-batches, loading the dataset, building "
+    "solve and update). It excludes the evaluations of the whole training, validation and "
+    "test sets (the trace rows; their time is eval_s), choosing and copying the mini-batches, "
+    "loading the dataset, building "
     "the model, writing the trace and starting the run's process. `train.time_limit_s`, "
     "`time_to_target_s` and `step_s_median` are measured on the same clock.";
 
@@ -37,6 +38,9 @@ const gn_column_doc gn_runs_docs[] = {
     {"iterations", "steps", "Optimizer steps taken."},
     {"wall_s", "s", "Optimizer time of the whole run (what it includes: see below)."},
     {"step_s_median", "s", "Median time of one optimizer step."},
+    {"eval_s", "s",
+     "Time spent evaluating the whole training, validation and test sets (the trace rows); "
+     "not part of wall_s."},
     {"final_train_loss", "loss",
      "Loss on the whole training set at the last evaluation (`nan` when it was not finite)."},
     {"final_test_loss", "loss",
@@ -45,9 +49,24 @@ const gn_column_doc gn_runs_docs[] = {
      "Fraction of the test set classified correctly at the last evaluation; empty for "
      "regression losses or without a test set."},
     {"best_train_loss", "loss", "Lowest training loss over the run's evaluations."},
+    {"final_val_loss", "loss",
+     "Loss on the validation set (dataset.validation) at the last evaluation; empty without "
+     "one."},
+    {"final_val_accuracy", "fraction",
+     "Fraction of the validation set classified correctly at the last evaluation; empty for "
+     "regression losses or without a validation set."},
+    {"best_val_loss", "loss", "Lowest validation loss over the run's evaluations."},
+    {"target_metric", "",
+     "What the run's target is a value of (train.target_metric: train_loss, val_loss, "
+     "val_accuracy, train_accuracy); empty without a target."},
+    {"target_value", "", "The target (train.target, or train.target_loss); empty without one."},
+    {"reached", "",
+     "true when an evaluation reached the target (at most the value for a loss, at least it "
+     "for an accuracy), false when none did; empty without a target. A run that reached it "
+     "and diverged later still reached it."},
     {"time_to_target_s", "s",
-     "Optimizer time (as wall_s) at the first evaluation whose training loss was at most "
-     "train.target_loss; empty when not reached or without a target."},
+     "Optimizer time (as wall_s) at the first evaluation that reached the target; empty when "
+     "not reached or without a target."},
     {"iterations_to_target", "steps",
      "Steps taken at that evaluation; empty when not reached or without a target."},
     {"peak_rss_mib", "MiB", "Peak resident memory of the run's own process (getrusage)."},
@@ -86,10 +105,15 @@ const gn_column_doc gn_trace_docs[] = {
     {"test_accuracy", "fraction",
      "Fraction of the test set classified correctly (classification losses only; empty "
      "without a test set)."},
+    {"val_loss", "loss",
+     "Loss on the validation set at this point (runs with dataset.validation only)."},
+    {"val_accuracy", "fraction",
+     "Fraction of the validation set classified correctly (classification losses with "
+     "dataset.validation only)."},
     {"batch_loss", "loss", "Loss on the last step's mini-batch, before that step."},
     {"grad_norm", "", "Euclidean norm of the gradient on the last step's batch."},
     {"step_norm", "", "Euclidean norm of the last step's parameter update."},
-    {"lr", "", "Learning rate of the last step."},
+    {"lr", "", "Step size of the last step (the optimizer's lr times train.lr_schedule's factor)."},
     {"damping", "",
      "Damping of the last step's curvature solve (after any raise); empty for "
      "first-order optimizers."},

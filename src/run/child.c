@@ -93,12 +93,8 @@ pid_t gn_child_spawn(const gn_experiment *ex, const prepared *pp, const char *td
 
 void gn_child_failed(run_result *res, int st, int interrupted_by)
 {
-    memset(res, 0, sizeof *res);
-    res->status = GN_RUN_ERROR;
-    res->final_train = res->final_test = res->best_train = res->step_s_median = NAN;
-    res->final_test_acc = NAN;
-    res->time_to_target = res->iters_to_target = res->wall_s = NAN;
-    res->kernel_lambda_min = res->kernel_cond = NAN;
+    gn_run_result_init(res);
+    res->wall_s = NAN;
     if (interrupted_by)
         snprintf(res->message, sizeof res->message, "interrupted (%s); rerun to redo it",
                  strsignal(interrupted_by));

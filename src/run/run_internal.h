@@ -109,8 +109,8 @@ void gn_run_train(const gn_run_spec *r, const gn_dataset *ds, const char *trace_
  * when classify, the test ones empty without has_test), then the
  * optimizer's extra columns (NULL-name terminated, may be NULL). rows: n
  * rows. Written atomically; 0, or -1 with err. */
-int gn_trace_write(const char *path, const gn_trace_row *rows, long n, int has_test, int classify,
-                   const gn_column *extra, char *err, size_t errlen);
+int gn_trace_write(const char *path, const gn_trace_row *rows, long n, int has_test, int has_val,
+                   int classify, const gn_column *extra, char *err, size_t errlen);
 
 /* ---- child.c: run processes ---- */
 

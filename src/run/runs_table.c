@@ -89,6 +89,11 @@ static char *result_cell(const gn_column *col, const run_result *res)
         memcpy(&l, field, sizeof l);
         snprintf(buf, sizeof buf, "%ld", l);
         return dupstr(buf);
+    case GN_COL_FLAG: {
+        int f;
+        memcpy(&f, field, sizeof f);
+        return dupstr(f < 0 ? "" : f ? "true" : "false");
+    }
     case GN_COL_TEXT:
         return dupstr(field);
     case GN_COL_TEXT_PTR: {

@@ -33,6 +33,10 @@ typedef struct train {
     double *step_times; /* (iters): seconds of each step */
     long it, samples;   /* steps taken, samples seen */
     double wall, loss0, best, max_damping;
+    double eval_s;  /* time spent evaluating (excluded from wall) */
+    int has_target; /* train.target (or target_loss) is set */
+    gn_target_metric target_metric;
+    double target;
     int raised_steps;  /* steps on which the optimizer raised its damping */
     gn_step_info info; /* the last step's report */
     char err[256];     /* why the run stopped, when it did not end normally */
@@ -66,10 +70,13 @@ static void eval_row(gn_mlp *net, gn_loss_kind loss, const gn_dataset *ds, long 
     v[GN_TC_WALL] = wall;
     v[GN_TC_TRAIN_LOSS] = eval_set(net, loss, ds->X_train, ds->Y_train, ds->n_train, ds->d, ds->c,
                                    &v[GN_TC_TRAIN_ACC]);
-    v[GN_TC_TEST_LOSS] = v[GN_TC_TEST_ACC] = NAN;
+    v[GN_TC_TEST_LOSS] = v[GN_TC_TEST_ACC] = v[GN_TC_VAL_LOSS] = v[GN_TC_VAL_ACC] = NAN;
     if (ds->n_test)
         v[GN_TC_TEST_LOSS] = eval_set(net, loss, ds->X_test, ds->Y_test, ds->n_test, ds->d, ds->c,
                                       &v[GN_TC_TEST_ACC]);
+    if (ds->n_val)
+        v[GN_TC_VAL_LOSS] =
+            eval_set(net, loss, ds->X_val, ds->Y_val, ds->n_val, ds->d, ds->c, &v[GN_TC_VAL_ACC]);
     v[GN_TC_BATCH_LOSS] = info->batch_loss;
     v[GN_TC_GRAD_NORM] = info->grad_norm;
     v[GN_TC_STEP_NORM] = info->step_norm;
@@ -152,11 +159,48 @@ static int train_setup(train *t, run_result *res)
 static trace_row *add_row(train *t)
 {
     trace_row *row = &t->rows[t->n_rows++];
+    double t0 = gn_now();
     eval_row(&t->net, t->r->loss, t->ds, t->it, t->samples, t->wall, &t->info, row);
+    t->eval_s += gn_now() - t0;
     /* the previous evaluation's loss: plotting train_loss against it on
      * log axes shows the local order of convergence */
     row->v[GN_TC_PREV_LOSS] = t->n_rows > 1 ? t->rows[t->n_rows - 2].v[GN_TC_TRAIN_LOSS] : NAN;
     return row;
+}
+
+/* The trace column a target metric is read from. */
+static int target_column(gn_target_metric m)
+{
+    switch (m) {
+    case GN_TARGET_VAL_LOSS:
+        return GN_TC_VAL_LOSS;
+    case GN_TARGET_VAL_ACCURACY:
+        return GN_TC_VAL_ACC;
+    case GN_TARGET_TRAIN_ACCURACY:
+        return GN_TC_TRAIN_ACC;
+    default:
+        return GN_TC_TRAIN_LOSS;
+    }
+}
+
+/* An evaluation row's values into res: the final metrics, the best ones,
+ * and the first time the target was reached. */
+static void record_row(train *t, const trace_row *row, run_result *res)
+{
+    double tr = row->v[GN_TC_TRAIN_LOSS], va = row->v[GN_TC_VAL_LOSS];
+    res->final_train = tr;
+    res->final_test = row->v[GN_TC_TEST_LOSS];
+    res->final_test_acc = row->v[GN_TC_TEST_ACC];
+    res->final_val = va;
+    res->final_val_acc = row->v[GN_TC_VAL_ACC];
+    if (tr < t->best) t->best = tr;
+    if (va < res->best_val || (isnan(res->best_val) && !isnan(va))) res->best_val = va;
+    if (t->has_target && !res->reached &&
+        gn_target_reached(t->target_metric, row->v[target_column(t->target_metric)], t->target)) {
+        res->reached = 1;
+        res->time_to_target = t->wall;
+        res->iters_to_target = (double)t->it;
+    }
 }
 
 /* A scheduled evaluation: records it in res (final losses, best, time to
@@ -167,14 +211,7 @@ static int evaluate(train *t, run_result *res)
     trace_row *row = add_row(t);
     double tr = row->v[GN_TC_TRAIN_LOSS];
     if (t->it == 0) t->loss0 = tr;
-    res->final_train = tr;
-    res->final_test = row->v[GN_TC_TEST_LOSS];
-    res->final_test_acc = row->v[GN_TC_TEST_ACC];
-    if (tr < t->best) t->best = tr;
-    if (!isnan(tc->target_loss) && isnan(res->time_to_target) && tr <= tc->target_loss) {
-        res->time_to_target = t->wall;
-        res->iters_to_target = (double)t->it;
-    }
+    record_row(t, row, res);
     if (!isfinite(tr) || (t->it > 0 && tr > tc->diverge_factor * t->loss0 && tr > 1e-300)) {
         snprintf(t->err, sizeof t->err, "training loss %.3g at iteration %ld (initial %.3g)",
                  isnan(tr) ? NAN : tr, t->it, t->loss0);
@@ -188,13 +225,8 @@ static int evaluate(train *t, run_result *res)
 static void stop_at_time_limit(train *t, run_result *res)
 {
     snprintf(t->err, sizeof t->err, "stopped after %.1f s at iteration %ld", t->wall, t->it);
-    if (t->it % t->r->train.eval_every != 0) { /* record the point where it stopped */
-        trace_row *row = add_row(t);
-        res->final_train = row->v[GN_TC_TRAIN_LOSS];
-        res->final_test = row->v[GN_TC_TEST_LOSS];
-        res->final_test_acc = row->v[GN_TC_TEST_ACC];
-        if (res->final_train < t->best) t->best = res->final_train;
-    }
+    if (t->it % t->r->train.eval_every != 0) /* record the point where it stopped */
+        record_row(t, add_row(t), res);
 }
 
 /* The next mini-batch into Xb, Yb: samples in the shuffled order,
@@ -230,7 +262,8 @@ static int train_step(train *t, run_result *res)
                        .Y = Y,
                        .b = t->b,
                        .c = t->ds->c,
-                       .iteration = t->it};
+                       .iteration = t->it,
+                       .lr_scale = gn_train_lr_factor(&t->r->train, t->it, t->iters)};
     gn_step_info *info = &t->info;
     info_reset(info);
     double t0 = gn_now();
@@ -281,6 +314,7 @@ static void train_finish(train *t, gn_run_status status, run_result *res)
     long it = t->it;
     res->iterations = it;
     res->wall_s = t->wall;
+    res->eval_s = t->eval_s;
     res->best_train = t->best;
     if (it > 0) {
         qsort(t->step_times, (size_t)it, sizeof(double), cmp_double);
@@ -295,8 +329,8 @@ static void train_finish(train *t, gn_run_status status, run_result *res)
                  t->err[0] ? "; " : "", t->raised_steps, t->max_damping);
     else
         snprintf(res->message, sizeof res->message, "%s", t->err);
-    if (gn_trace_write(t->trace_path, t->rows, t->n_rows, t->ds->n_test > 0, t->classify,
-                       t->r->optim->trace_columns, t->err, sizeof t->err) != 0) {
+    if (gn_trace_write(t->trace_path, t->rows, t->n_rows, t->ds->n_test > 0, t->ds->n_val > 0,
+                       t->classify, t->r->optim->trace_columns, t->err, sizeof t->err) != 0) {
         res->status = GN_RUN_ERROR;
         snprintf(res->message, sizeof res->message, "%s", t->err);
     }
@@ -307,11 +341,12 @@ static void train_finish(train *t, gn_run_status status, run_result *res)
 static void train_failed_step(train *t, run_result *res)
 {
     res->wall_s = t->wall;
+    res->eval_s = t->eval_s;
     res->best_train = t->best;
     res->damping_raised_steps = t->raised_steps;
     char werr[128];
-    gn_trace_write(t->trace_path, t->rows, t->n_rows, t->ds->n_test > 0, t->classify,
-                   t->r->optim->trace_columns, werr, sizeof werr);
+    gn_trace_write(t->trace_path, t->rows, t->n_rows, t->ds->n_test > 0, t->ds->n_val > 0,
+                   t->classify, t->r->optim->trace_columns, werr, sizeof werr);
 }
 
 void gn_run_train(const gn_run_spec *r, const gn_dataset *ds, const char *trace_path, int threads,
@@ -326,12 +361,14 @@ void gn_run_train(const gn_run_spec *r, const gn_dataset *ds, const char *trace_
     t.best = INFINITY;
     info_reset(&t.info);
 
+    gn_run_result_init(res);
     gn_blas_init(threads);
     snprintf(res->arch, sizeof res->arch, "%s", gn_blas_arch());
-    res->status = GN_RUN_ERROR;
-    res->final_train = res->final_test = res->best_train = res->final_test_acc = NAN;
-    res->time_to_target = res->iters_to_target = res->step_s_median = NAN;
-    res->kernel_lambda_min = res->kernel_cond = NAN;
+    t.has_target = gn_train_target(&r->train, &t.target_metric, &t.target);
+    res->reached = t.has_target ? 0 : -1;
+    snprintf(res->target_metric, sizeof res->target_metric, "%s",
+             t.has_target ? gn_target_metric_names[t.target_metric] : "");
+    res->target_value = t.has_target ? t.target : NAN;
     t.classify = gn_loss_is_classification(r->loss);
 
     int status = train_setup(&t, res) == 0 ? train_loop(&t, res) : -2;
