@@ -124,3 +124,25 @@ void gn_rng_shuffle(gn_rng *r, int *v, int n)
         v[j] = t;
     }
 }
+
+static const unsigned halton_primes[GN_HALTON_MAX_DIM] = {2,  3,  5,  7,  11, 13, 17, 19,
+                                                          23, 29, 31, 37, 41, 43, 47, 53};
+
+double gn_halton(uint64_t index, int dim)
+{
+    if (dim < 0 || dim >= GN_HALTON_MAX_DIM) return 0;
+    uint64_t b = halton_primes[dim], i = index + 1; /* skip the point 0 */
+    double f = 1, r = 0;
+    while (i > 0) {
+        f /= (double)b;
+        r += f * (double)(i % b);
+        i /= b;
+    }
+    return r;
+}
+
+double gn_halton_shifted(uint64_t index, int dim, const double *shift)
+{
+    double u = gn_halton(index, dim) + (shift ? shift[dim] : 0);
+    return u >= 1 ? u - 1 : u;
+}

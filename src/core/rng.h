@@ -23,6 +23,15 @@ double gn_rng_normal(gn_rng *r);               /* standard normal (Box-Muller) *
 uint64_t gn_rng_below(gn_rng *r, uint64_t n);  /* uniform in [0, n), unbiased */
 void gn_rng_shuffle(gn_rng *r, int *v, int n); /* Fisher-Yates */
 
+/* Quasi-random points for tuning studies: the Halton sequence (the radical
+ * inverse of index in the dim-th prime base, dim < GN_HALTON_MAX_DIM),
+ * randomly shifted modulo 1 (a Cranley-Patterson rotation by shift[dim]), so
+ * a study is reproducible from its seed and every prefix of N points covers
+ * [0, 1)^d about as evenly as N points can. index counts from 0. */
+#define GN_HALTON_MAX_DIM 16
+double gn_halton(uint64_t index, int dim);
+double gn_halton_shifted(uint64_t index, int dim, const double *shift);
+
 /* FNV-1a 64-bit hash of a string, for stream tags and run ids. */
 uint64_t gn_hash_str(const char *s, uint64_t h);
 #define GN_HASH_INIT 0xcbf29ce484222325ULL

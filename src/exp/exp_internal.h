@@ -38,6 +38,7 @@
 #define GN_EXP_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/params.h"
 #include "exp/experiment.h"
@@ -173,11 +174,25 @@ int gn_exp_revalidate(ctx *c, const item *it, const gn_param *p);
 
 /* ---- sections (sections.c) ---- */
 
+/* One dimension of a tuning study's space (an entry's tune: key). */
+typedef enum { TUNE_LIST, TUNE_CHOICE, TUNE_UNIFORM, TUNE_LOG_UNIFORM } tune_dist;
+
+typedef struct tune_dim {
+    item it; /* key "opt.lr", path "optimizers[0].tune.lr", line; the values of a list or choice */
+    const gn_param *p;
+    tune_dist dist;
+    double lo, hi; /* uniform and log_uniform */
+} tune_dim;
+
 /* One entry of optimizers:. */
 typedef struct entry {
     const gn_optim_ops *ops;
     int index, line, quick;
-    layer l; /* opt.* and train.* items */
+    layer l;        /* opt.* and train.* items */
+    tune_dim *tune; /* tune: (protocol experiments) */
+    int n_tune, tune_line;
+    long trials; /* trials: per study; 0 = the protocol's */
+    int trials_line;
 } entry;
 
 /* The experiment as validated, before expansion. */
@@ -190,6 +205,8 @@ typedef struct spec {
     int n_entries;
     const ynode *figures;
     int figures_line;
+    gn_protocol proto; /* proto.on: the file has a protocol: section (arena strings) */
+    int proto_line, seeds_line;
 } spec;
 
 /* The keys allowed at the top of the file, NULL-terminated. */
@@ -203,10 +220,32 @@ int gn_exp_parse_root(ctx *c, spec *sp, const ynode *root);
 /* Expands sp into ex->runs (step 4), refusing grids over MAX_RUNS runs and
  * runs that two entries would both produce. */
 int gn_exp_expand(ctx *c, const spec *sp, gn_experiment *ex);
+/* The pieces the protocol's expansion (tune.c) shares with the grid's: the
+ * hash of a run's settings (its run-id digits; *oom set when out of
+ * memory), every setting of entry e at the counters gidx (global) and eidx
+ * (the entry's items), the append of a bound run (lines[i]: the entry of
+ * run i), and the refusal of runs two entries or trials would both make. */
+uint64_t gn_exp_settings_hash(const gn_settings *s, int *oom);
+int gn_exp_resolve(ctx *c, gn_settings *s, const spec *sp, const int *gidx, const entry *e,
+                   const int *eidx);
+int gn_exp_push_run(ctx *c, gn_experiment *ex, int *cap, int **lines, const entry *e, long seed,
+                    uint64_t h, const gn_settings *s);
+int gn_exp_check_duplicates(ctx *c, const gn_experiment *ex, const spec *sp, const int *entry_of);
 /* Fills ex->columns: the settings of every run, in runs.csv order. */
 int gn_exp_build_columns(ctx *c, gn_experiment *ex);
 /* Frees what a run spec holds. */
 void gn_exp_run_spec_free(gn_run_spec *r);
+
+/* ---- tuning studies (tune.c) ---- */
+
+/* protocol: (the top-level section) into sp->proto. */
+int gn_exp_parse_protocol(ctx *c, spec *sp, const ynode *n, int line);
+/* An entry's tune: mapping (key line `line`) and trials: value. */
+int gn_exp_parse_tune(ctx *c, entry *e, const ynode *n, int line, const char *epath);
+int gn_exp_parse_trials(ctx *c, entry *e, const ynode *n, int line, const char *epath);
+/* Step 4 for a protocol experiment: every entry's trials of every study
+ * (confirmation runs are added by the runner once the trials are done). */
+int gn_exp_expand_protocol(ctx *c, const spec *sp, gn_experiment *ex);
 
 /* ---- the protocol (protocol.c) ---- */
 

@@ -18,9 +18,24 @@
  * name: the runner, the model and the optimizers take the bound fields. The
  * text settings remain for what is written out (runs.csv cells, the run-id
  * hash) and for the figures, which name columns. */
+/* What a run is for (runs.csv's phase column). */
+typedef enum {
+    GN_PHASE_GRID,    /* a point of the experiment's grid (no protocol: section) */
+    GN_PHASE_TUNE,    /* a trial of a tuning study */
+    GN_PHASE_CONFIRM, /* a study's chosen configuration on a confirmation seed */
+    GN_PHASE_COUNT
+} gn_run_phase;
+
+/* "grid", "tune" or "confirm". */
+const char *gn_run_phase_name(gn_run_phase p);
+
 typedef struct gn_run_spec {
-    char run_id[80]; /* stable id derived from the settings */
+    char run_id[80];    /* stable id derived from the settings */
+    char config_id[64]; /* "<optimizer>-<12 hex digits>": the same for every seed of one
+                           configuration (the digits of run_id) */
     long seed;
+    gn_run_phase phase;
+    int study, trial; /* tune and confirm runs: the study (from 0); tune: the trial (from 0) */
     const gn_optim_ops *optim; /* the optimizer (its name: optim->name) */
     void *hparams;             /* its opt.* bound (optim->hparams_size bytes) */
     gn_loss_kind loss;
@@ -68,6 +83,24 @@ typedef struct gn_figure {
                           (value text; several joined by '\n'); empty = all */
 } gn_figure;
 
+/* The protocol: section (a tuning study per optimizer entry, selection on
+ * validation data, confirmation on paired seeds). Trials of study s run on
+ * seed GN_PROTOCOL_TUNE_SEED + s, the same for every optimizer; confirmation
+ * runs on seeds 1 .. confirm_seeds. */
+#define GN_PROTOCOL_TUNE_SEED 1000
+typedef struct gn_protocol {
+    int on;              /* the file has a protocol: section */
+    long trials;         /* the default trial budget of every entry */
+    long studies;        /* independent studies per entry */
+    long confirm_seeds;  /* seeds the chosen configuration is rerun on */
+    long seed;           /* the sampler's seed */
+    int select;          /* gn_select_rule order: time_to_target, final_val_loss, best_val_loss */
+    char *baselines;     /* optimizer names, space-separated */
+    long *entry_trials;  /* per optimizers: entry: its trials per study */
+    int *entry_explicit; /* 1 when the entry set its own budget (trials:) */
+    int n_entries;
+} gn_protocol;
+
 typedef struct gn_experiment {
     char *path;     /* file as given */
     char *base_dir; /* its folder */
@@ -84,7 +117,14 @@ typedef struct gn_experiment {
     gn_key_line *key_lines; /* every setting key written (global sections, then entries) */
     int n_key_lines;
     int dataset_line; /* line of the dataset: key */
+    gn_protocol protocol;
 } gn_experiment;
+
+/* Appends the confirmation runs of a study's chosen trial (ex->runs[tune],
+ * a tune run): its settings on seeds 1 .. protocol.confirm_seeds, skipping
+ * runs already in ex (another study chose the same configuration). ex->runs
+ * may move. Returns the runs added, or -1 with err. */
+int gn_experiment_add_confirm(gn_experiment *ex, int tune, char *err, size_t errlen);
 
 /* Parses and validates `path`, applies `quick:` overrides when quick != 0,
  * and expands the run grid. On error returns -1 and writes

@@ -24,7 +24,7 @@ static int cmp_setting_ptr(const void *a, const void *b)
 }
 
 /* FNV-1a 64 of the settings' canonical text: "key=value\n" sorted by key. */
-static uint64_t settings_hash(const gn_settings *s, int *oom)
+uint64_t gn_exp_settings_hash(const gn_settings *s, int *oom)
 {
     const gn_setting **v = malloc((size_t)(s->n ? s->n : 1) * sizeof *v);
     if (!v) {
@@ -114,8 +114,7 @@ static void losses_text(const gn_optim_ops *ops, char *buf, size_t len)
             o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "|" : "", gn_loss_name(k));
 }
 
-/* Every setting of one run (entry e at counters gidx, eidx) into s. */
-static int resolve(ctx *c, gn_settings *s, const spec *sp, const int *gidx, const entry *e,
+int gn_exp_resolve(ctx *c, gn_settings *s, const spec *sp, const int *gidx, const entry *e,
                    const int *eidx)
 {
     char key[160];
@@ -195,27 +194,40 @@ static char *dataset_key(const gn_settings *s, gn_targets targets)
 /* The typed run: what every layer below reads instead of the text. The
  * values were checked when the file was read; a failure here is a table
  * that does not agree with its own defaults. */
-static int bind_run(ctx *c, gn_run_spec *r, const entry *e, const char *base_dir)
+static int bind_run(ctx *c, gn_run_spec *r, const gn_optim_ops *ops, int line, int quick,
+                    const char *base_dir)
 {
     char why[256];
-    r->optim = e->ops;
+    r->optim = ops;
     if (gn_loss_parse(gn_settings_get(&r->settings, "loss"), &r->loss) != 0)
-        return gn_exp_fail(c, e->line, e->quick, "loss", "unknown loss");
-    r->hparams = gn_optim_bind(e->ops, &r->settings, why, sizeof why);
+        return gn_exp_fail(c, line, quick, "loss", "unknown loss");
+    r->hparams = gn_optim_bind(ops, &r->settings, why, sizeof why);
     if (!r->hparams ||
         gn_params_bind(gn_model_params, &r->settings, "model.", &r->model, why, sizeof why) != 0 ||
         gn_params_bind(gn_train_params, &r->settings, "train.", &r->train, why, sizeof why) != 0 ||
         gn_dataset_spec_bind(&r->dataset, &r->settings, why, sizeof why) != 0)
-        return gn_exp_fail(c, e->line, e->quick, e->ops->name, "%s", why);
+        return gn_exp_fail(c, line, quick, ops->name, "%s", why);
     r->request = (gn_dataset_request){base_dir, gn_loss_targets(r->loss)};
     r->dataset_key = dataset_key(&r->settings, r->request.targets);
     if (!r->dataset_key) return gn_exp_oom(c);
     return 0;
 }
 
-/* Appends the run of e with these settings and seed (h: their hash) to ex;
- * lines[i] keeps the entry index of run i for the duplicate check. */
-static int push_run(ctx *c, gn_experiment *ex, int *cap, int **lines, const entry *e, long seed,
+const char *gn_run_phase_name(gn_run_phase p)
+{
+    static const char *const names[GN_PHASE_COUNT] = {"grid", "tune", "confirm"};
+    return p >= 0 && p < GN_PHASE_COUNT ? names[p] : "grid";
+}
+
+/* The ids of a run of optimizer name, seed and settings hash h. */
+static void set_ids(gn_run_spec *r, const char *name, long seed, uint64_t h)
+{
+    snprintf(r->run_id, sizeof r->run_id, "%s-s%ld-%012llx", name, seed,
+             (unsigned long long)(h >> 16));
+    snprintf(r->config_id, sizeof r->config_id, "%s-%012llx", name, (unsigned long long)(h >> 16));
+}
+
+int gn_exp_push_run(ctx *c, gn_experiment *ex, int *cap, int **lines, const entry *e, long seed,
                     uint64_t h, const gn_settings *s)
 {
     if (ex->n_runs == *cap) {
@@ -233,12 +245,12 @@ static int push_run(ctx *c, gn_experiment *ex, int *cap, int **lines, const entr
     if (gn_settings_copy(&r->settings, s) != 0) return gn_exp_oom(c);
     r->seed = seed;
     r->entry = e->index;
-    if (bind_run(c, r, e, ex->base_dir) != 0) {
+    r->study = r->trial = -1;
+    if (bind_run(c, r, e->ops, e->line, e->quick, ex->base_dir) != 0) {
         gn_exp_run_spec_free(r);
         return -1;
     }
-    snprintf(r->run_id, sizeof r->run_id, "%s-s%ld-%012llx", e->ops->name, seed,
-             (unsigned long long)(h >> 16));
+    set_ids(r, e->ops->name, seed, h);
     (*lines)[ex->n_runs] = e->index;
     ex->n_runs++;
     return 0;
@@ -259,7 +271,7 @@ static int cmp_ids(const void *a, const void *b)
 
 /* The same settings twice (two identical entries) would write one trace
  * for two runs: an error naming the later entry. */
-static int check_duplicates(ctx *c, const gn_experiment *ex, const spec *sp, const int *entry_of)
+int gn_exp_check_duplicates(ctx *c, const gn_experiment *ex, const spec *sp, const int *entry_of)
 {
     int n = ex->n_runs;
     run_ref *ord = malloc((size_t)(n ? n : 1) * sizeof *ord);
@@ -287,6 +299,7 @@ static int check_duplicates(ctx *c, const gn_experiment *ex, const spec *sp, con
 /* Step 4 (exp_internal.h). */
 int gn_exp_expand(ctx *c, const spec *sp, gn_experiment *ex)
 {
+    if (sp->proto.on) return gn_exp_expand_protocol(c, sp, ex);
     /* Bound the grid before expanding it. */
     double total = 0, g = grid_size(&sp->global);
     for (int i = 0; i < sp->n_entries; i++)
@@ -317,21 +330,72 @@ int gn_exp_expand(ctx *c, const spec *sp, gn_experiment *ex)
             }
             do {
                 gn_settings_free(&s);
-                rc = resolve(c, &s, sp, gidx, e, eidx);
+                rc = gn_exp_resolve(c, &s, sp, gidx, e, eidx);
                 int oom = 0;
-                uint64_t h = rc == 0 ? settings_hash(&s, &oom) : 0;
+                uint64_t h = rc == 0 ? gn_exp_settings_hash(&s, &oom) : 0;
                 if (oom) rc = gn_exp_oom(c);
                 for (int k = 0; k < sp->n_seeds && rc == 0; k++)
-                    rc = push_run(c, ex, &cap, &entry_of, e, sp->seeds[k], h, &s);
+                    rc = gn_exp_push_run(c, ex, &cap, &entry_of, e, sp->seeds[k], h, &s);
             } while (rc == 0 && next_index(eidx, &e->l));
             free(eidx);
         }
     } while (rc == 0 && next_index(gidx, &sp->global));
     gn_settings_free(&s);
     free(gidx);
-    if (rc == 0) rc = check_duplicates(c, ex, sp, entry_of);
+    if (rc == 0) rc = gn_exp_check_duplicates(c, ex, sp, entry_of);
     free(entry_of);
     return rc;
+}
+
+int gn_experiment_add_confirm(gn_experiment *ex, int tune, char *err, size_t errlen)
+{
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.path = ex->path;
+    c.err = err;
+    c.errlen = errlen;
+    const gn_run_spec *t = &ex->runs[tune];
+    const gn_optim_ops *ops = t->optim;
+    int entry_index = t->entry, study = t->study, trial = t->trial, oom = 0, added = 0;
+    gn_settings s;
+    gn_settings_init(&s);
+    if (gn_settings_copy(&s, &t->settings) != 0) return gn_exp_oom(&c);
+    uint64_t h = gn_exp_settings_hash(&s, &oom);
+    for (long seed = 1; seed <= ex->protocol.confirm_seeds && !oom; seed++) {
+        gn_run_spec probe;
+        set_ids(&probe, ops->name, seed, h);
+        int found = 0;
+        for (int i = 0; i < ex->n_runs && !found; i++)
+            found = strcmp(ex->runs[i].run_id, probe.run_id) == 0;
+        if (found) continue;
+        gn_run_spec *nr = realloc(ex->runs, (size_t)(ex->n_runs + 1) * sizeof *nr);
+        if (!nr) {
+            oom = 1;
+            break;
+        }
+        ex->runs = nr;
+        gn_run_spec *r = &ex->runs[ex->n_runs];
+        memset(r, 0, sizeof *r);
+        if (gn_settings_copy(&r->settings, &s) != 0) {
+            oom = 1;
+            break;
+        }
+        r->seed = seed;
+        r->entry = entry_index;
+        r->phase = GN_PHASE_CONFIRM;
+        r->study = study;
+        r->trial = trial;
+        if (bind_run(&c, r, ops, 0, 0, ex->base_dir) != 0) {
+            gn_exp_run_spec_free(r);
+            gn_settings_free(&s);
+            return -1;
+        }
+        set_ids(r, ops->name, seed, h);
+        ex->n_runs++;
+        added++;
+    }
+    gn_settings_free(&s);
+    return oom ? gn_exp_oom(&c) : added;
 }
 
 /* Column order: dataset.name, dataset.*, model.*, train.* (table order),

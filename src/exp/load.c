@@ -214,6 +214,9 @@ void gn_experiment_free(gn_experiment *ex)
         free(ex->key_lines[i].path);
     }
     free(ex->key_lines);
+    free(ex->protocol.baselines);
+    free(ex->protocol.entry_trials);
+    free(ex->protocol.entry_explicit);
     memset(ex, 0, sizeof *ex);
 }
 

@@ -15,8 +15,9 @@
 static const gn_param seeds_param = {"seeds", GN_PARAM_INT, "1", 0, 9007199254740992.0,
                                      NULL,    "run seeds",  0};
 
-const char *const gn_exp_top_keys[] = {"name",  "description", "seeds", "dataset", "model", "loss",
-                                       "train", "optimizers",  "quick", "figures", NULL};
+const char *const gn_exp_top_keys[] = {"name",     "description", "seeds",   "dataset",
+                                       "model",    "loss",        "train",   "optimizers",
+                                       "protocol", "quick",       "figures", NULL};
 
 /* "a, b, c" of a parameter table's names. */
 static void join_params(const gn_param *t, char *buf, size_t len)
@@ -262,6 +263,14 @@ static int parse_entry(ctx *c, entry *e, const ynode *n, int index)
     for (int i = 0; i < n->n; i++) {
         const char *key = n->k[i];
         if (strcmp(key, "name") == 0) continue;
+        if (strcmp(key, "tune") == 0) {
+            if (gn_exp_parse_tune(c, e, n->v[i], n->kline[i], epath) != 0) return -1;
+            continue;
+        }
+        if (strcmp(key, "trials") == 0) {
+            if (gn_exp_parse_trials(c, e, n->v[i], n->kline[i], epath) != 0) return -1;
+            continue;
+        }
         char *path = gn_exp_printf(c, "%s.%s", epath, key);
         if (!path) return -1;
         const gn_param *p = gn_param_find(e->ops->params, key);
@@ -335,7 +344,9 @@ int gn_exp_parse_root(ctx *c, spec *sp, const ynode *root)
                                gn_exp_kind_name(n));
         sp->description = n->str;
     }
-    n = gn_exp_map_get(root, "seeds", &kl);
+    n = gn_exp_map_get(root, "protocol", &kl);
+    if (n && gn_exp_parse_protocol(c, sp, n, kl) != 0) return -1;
+    n = gn_exp_map_get(root, "seeds", &sp->seeds_line);
     if (n) {
         if (parse_seeds(c, sp, n) != 0) return -1;
     } else {

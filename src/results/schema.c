@@ -53,6 +53,10 @@ const gn_column gn_runs_key_columns[] = {
     {"status", "status", GN_COL_TEXT_PTR, 0, 0},
     {"optimizer", "optimizer", GN_COL_TEXT_PTR, 0, 0},
     {"seed", "seed", GN_COL_INT, 0, 0},
+    {"phase", "phase", GN_COL_TEXT_PTR, 0, 0},
+    {"study", "study", GN_COL_INT, 0, 0},
+    {"trial", "trial", GN_COL_INT, 0, 0},
+    {"config_id", "configuration", GN_COL_TEXT_PTR, 0, 0},
     {NULL, NULL, GN_COL_TEXT, 0, 0},
 };
 

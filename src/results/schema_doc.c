@@ -35,6 +35,16 @@ const gn_column_doc gn_runs_docs[] = {
     {"seed", "",
      "The seed of the initial parameters and of the batch order: runs with the same "
      "seed start from the same parameters and see the same batches."},
+    {"phase", "",
+     "What the run is for: grid (a point of the experiment's grid), tune (a trial of a tuning "
+     "study) or confirm (a study's chosen configuration rerun on a confirmation seed)."},
+    {"study", "",
+     "The tuning study (from 0) of a tune or confirm run; empty for grid runs. A configuration "
+     "two studies both chose is run once, under the first."},
+    {"trial", "", "The trial (from 0) within its study, for tune runs; empty otherwise."},
+    {"config_id", "",
+     "The configuration: the optimizer and the hash of every setting but the seed, so the "
+     "seeds of one configuration share it (the digits of run_id)."},
     {"iterations", "steps", "Optimizer steps taken."},
     {"wall_s", "s", "Optimizer time of the whole run (what it includes: see below)."},
     {"step_s_median", "s", "Median time of one optimizer step."},

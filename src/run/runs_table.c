@@ -137,6 +137,12 @@ void gn_runs_fill(sweep *sw, int i, const run_result *result, double rss_mib,
     c[k++] = dupstr(r->optim->name);
     snprintf(buf, sizeof buf, "%ld", r->seed);
     c[k++] = dupstr(buf);
+    c[k++] = dupstr(gn_run_phase_name(r->phase));
+    snprintf(buf, sizeof buf, "%d", r->study);
+    c[k++] = dupstr(r->study >= 0 ? buf : "");
+    snprintf(buf, sizeof buf, "%d", r->trial);
+    c[k++] = dupstr(r->trial >= 0 && r->phase == GN_PHASE_TUNE ? buf : "");
+    c[k++] = dupstr(r->config_id);
     for (int j = 0; j < sw->ex->n_columns; j++) {
         const char *key = sw->ex->columns[j];
         if (strcmp(key, "train.batch") == 0 && res.batch > 0) { /* the batch the run used */
