@@ -16,6 +16,7 @@
 static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 enum { N_COLORS = sizeof colors / sizeof colors[0] };
+static const int dashes[] = {1, 2, 4, 5}; /* solid, dashed, dash-dot, dash-dot-dot */
 
 static void profile_dat(sbuf *b, const double *tau, int n_tau, const char *const *names, int n_s,
                         const double *frac, int n_problems)
@@ -66,11 +67,11 @@ static void profile_gp(sbuf *b, const char *format, const char *const *names, in
     sb_gplabel(b, "fraction of problems solved");
     sb_printf(b, "\nset xrange [1:4]\nset yrange [-0.02:1.02]\n"
                  "set grid back lt 1 lw 1 lc rgb \"#e2e2e2\"\n"
-                 "set key bottom right samplen 2.5 spacing 1.1\nplot \\\n");
+                 "set key outside right top samplen 3 spacing 1.2\nplot \\\n");
     for (int s = 0; s < n_s; s++) {
         /* dashes differ too, so that equal profiles stay apart */
         sb_printf(b, "%s  datafile using 1:%d with steps lw 2 lc rgb \"%s\" dt %d title ",
-                  s ? ", \\\n" : "", s + 2, colors[s % N_COLORS], 1 + s % 5);
+                  s ? ", \\\n" : "", s + 2, colors[s % N_COLORS], dashes[s % 4]);
         sb_gplabel(b, names[s]);
     }
     sb_printf(b, "\nset output\n");
