@@ -46,5 +46,7 @@ int gn_cmd_run_launched(int argc, char **argv);            /* cmd_run.c */
 int gn_cmd_merge(int argc, char **argv);                   /* cmd_merge.c */
 int gn_cmd_plot(int argc, char **argv);                    /* cmd_plot.c */
 int gn_cmd_slurm(int argc, char **argv);                   /* cmd_slurm.c */
+int gn_cmd_summarize(int argc, char **argv);               /* cmd_summarize.c */
+int gn_cmd_profile(int argc, char **argv);                 /* cmd_profile.c */
 
 #endif

@@ -30,9 +30,14 @@
     "              [-- sbatch options...]\n"
 #define PLOT_SYNOPSIS "  gnbench plot RESULTS_DIR [--plots DIR] [--format png|svg|pdf]\n"
 #define CHECK_SYNOPSIS "  gnbench check EXPERIMENT.yaml [--quick]\n"
+#define SUMMARIZE_SYNOPSIS "  gnbench summarize RESULTS_DIR [--format csv|md] [--out FILE]\n"
+#define PROFILE_SYNOPSIS                                                                           \
+    "  gnbench profile RESULTS_DIR... [--out FILE.csv] [--plots DIR] [--no-plot]\n"                \
+    "              [--format png|svg|pdf]\n"
 
 const char gn_cli_usage_text[] = "usage:\n" LIST_SYNOPSIS RUN_SYNOPSIS MPI_SYNOPSIS MERGE_SYNOPSIS
-    SLURM_SYNOPSIS PLOT_SYNOPSIS CHECK_SYNOPSIS "  gnbench help [COMMAND] | --help | --version\n";
+    SLURM_SYNOPSIS PLOT_SYNOPSIS CHECK_SYNOPSIS SUMMARIZE_SYNOPSIS PROFILE_SYNOPSIS
+                                 "  gnbench help [COMMAND] | --help | --version\n";
 
 /* One command: its name, what runs it, its usage (synopsis and options). */
 typedef struct command {
@@ -105,6 +110,25 @@ static const command commands[] = {
      "usage:\n" PLOT_SYNOPSIS
      "\nDraws the figures of a finished (or merged) results folder again.\n"
      "  --plots DIR         figures folder (default plots/NAME)\n"
+     "  --format F          figure format: png (default), svg or pdf\n"},
+    {"summarize", gn_cmd_summarize,
+     "usage:\n" SUMMARIZE_SYNOPSIS
+     "\nOne row per optimizer (and per study) of a results folder: the configuration its\n"
+     "tuning chose, the trials behind it and the median, 95% bootstrap interval, mean and\n"
+     "std of its confirm runs (time to target, losses, accuracy), the tuning compute and\n"
+     "the speed-up over the fastest baseline; a grid sweep gives each optimizer's best\n"
+     "configuration by validation loss. Writes RESULTS_DIR/summary.csv and prints it\n"
+     "(docs/SUMMARY.md has every column). Exit 2 for a folder that cannot be read.\n"
+     "  --format F          what is printed: md (default) or csv\n"
+     "  --out FILE          write the table to FILE instead of RESULTS_DIR/summary.csv\n"},
+    {"profile", gn_cmd_profile,
+     "usage:\n" PROFILE_SYNOPSIS
+     "\nPerformance profile (Dolan-More) over results folders, one problem each (one per\n"
+     "study when a folder has several): the fraction of problems an optimizer reaches the\n"
+     "target on within tau times the fastest optimizer's median time, tau from 1 to 4.\n"
+     "  --out FILE.csv      the profile table (default profile.csv)\n"
+     "  --plots DIR         where profile.png goes (default the folder of --out)\n"
+     "  --no-plot           draw no figure\n"
      "  --format F          figure format: png (default), svg or pdf\n"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
