@@ -9,6 +9,8 @@
 
 #include "core/params.h"
 #include "data/dataset.h"
+#include "core/rng.h"
+#include "exp/experiment.h"
 #include "exp/train.h"
 #include "tolerances.h"
 
@@ -176,4 +178,221 @@ Test(protocol, targets_name_their_metric_and_direction)
     cr_expect(gn_target_reached(GN_TARGET_VAL_LOSS, 0.1, 0.2));
     cr_expect(!gn_target_reached(GN_TARGET_VAL_LOSS, 0.3, 0.2));
     cr_expect(!gn_target_reached(GN_TARGET_VAL_LOSS, NAN, 0.2));
+}
+
+/* ---- tuning studies ---- */
+
+Test(protocol, halton_points_are_the_radical_inverses)
+{
+    const double base2[] = {0.5, 0.25, 0.75, 0.125, 0.625, 0.375, 0.875};
+    const double base3[] = {1 / 3.0, 2 / 3.0, 1 / 9.0, 4 / 9.0, 7 / 9.0, 2 / 9.0};
+    for (int i = 0; i < 7; i++)
+        cr_expect_lt(fabs(gn_halton((uint64_t)i, 0) - base2[i]), 1e-15, "index %d", i);
+    for (int i = 0; i < 6; i++)
+        cr_expect_lt(fabs(gn_halton((uint64_t)i, 1) - base3[i]), 1e-15, "index %d", i);
+    double shift[GN_HALTON_MAX_DIM] = {0.75, 0.5};
+    cr_expect_lt(fabs(gn_halton_shifted(0, 0, shift) - 0.25), 1e-15); /* 0.5 + 0.75 - 1 */
+    cr_expect_lt(fabs(gn_halton_shifted(2, 1, shift) - (1 / 9.0 + 0.5)), 1e-15);
+}
+
+Test(protocol, halton_points_cover_the_square_evenly)
+{
+    /* 128 shifted points in 3 dimensions: every cell of a 4 x 4 grid of each
+     * pair of coordinates holds 8 +- 3 points (independent uniform points
+     * miss this band in most draws: a cell's count has sd 2.7) */
+    double shift[GN_HALTON_MAX_DIM] = {0.3, 0.9, 0.12};
+    int cells[3][16] = {{0}};
+    for (uint64_t t = 0; t < 128; t++) {
+        double u[3];
+        for (int d = 0; d < 3; d++) {
+            u[d] = gn_halton_shifted(t, d, shift);
+            cr_assert(u[d] >= 0 && u[d] < 1);
+        }
+        for (int p = 0; p < 3; p++) {
+            int a = p, b = (p + 1) % 3;
+            cells[p][(int)(u[a] * 4) * 4 + (int)(u[b] * 4)]++;
+        }
+    }
+    for (int p = 0; p < 3; p++)
+        for (int k = 0; k < 16; k++)
+            cr_expect(cells[p][k] >= 5 && cells[p][k] <= 11, "pair %d cell %d: %d points", p, k,
+                      cells[p][k]);
+}
+
+/* Loads an experiment from text; 0, or -1 with err. */
+static int load(const char *text, gn_experiment *ex, char *err, size_t len)
+{
+    return gn_experiment_load_text("p.yaml", text, strlen(text), "/tmp", 0, ex, err, len);
+}
+
+#define PROTO_HEAD                                                                                 \
+    "name: p\n"                                                                                    \
+    "dataset: {name: teacher, n_train: 40, validation: 10}\n"                                      \
+    "train: {iterations: 5}\n"
+
+/* The values of setting key of every run of entry k, study s, in trial order. */
+static int values_of(const gn_experiment *ex, int k, int s, const char *key, double *v)
+{
+    int n = 0;
+    for (int i = 0; i < ex->n_runs; i++)
+        if (ex->runs[i].entry == k && ex->runs[i].study == s &&
+            ex->runs[i].phase == GN_PHASE_TUNE) {
+            cr_assert_eq(ex->runs[i].trial, n);
+            v[n++] = atof(gn_settings_get(&ex->runs[i].settings, key));
+        }
+    return n;
+}
+
+Test(protocol, trials_are_reproducible_and_cover_the_space)
+{
+    const char *text = PROTO_HEAD "protocol: {trials: 32, studies: 2, seed: 7}\n"
+                                  "optimizers:\n"
+                                  "  - name: sgd\n"
+                                  "    tune: {lr: {log_uniform: [1.0e-4, 1]}, momentum: "
+                                  "{uniform: [0, 0.99]}}\n";
+    gn_experiment a, b;
+    char err[512];
+    cr_assert_eq(load(text, &a, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load(text, &b, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(a.n_runs, 64);
+    for (int i = 0; i < a.n_runs; i++) {
+        cr_expect_str_eq(a.runs[i].run_id, b.runs[i].run_id);
+        cr_expect_eq(a.runs[i].seed, GN_PROTOCOL_TUNE_SEED + a.runs[i].study);
+    }
+    double lr[64], mom[64], lr2[64];
+    cr_assert_eq(values_of(&a, 0, 0, "opt.lr", lr), 32);
+    cr_assert_eq(values_of(&a, 0, 0, "opt.momentum", mom), 32);
+    cr_assert_eq(values_of(&a, 0, 1, "opt.lr", lr2), 32);
+    /* each decade of [1e-4, 1] gets 8 +- 2 of the 32 log-uniform values;
+     * momentum's quarters 8 +- 2 */
+    int dec[4] = {0}, quart[4] = {0};
+    for (int t = 0; t < 32; t++) {
+        cr_assert(lr[t] >= 1e-4 && lr[t] <= 1, "%g", lr[t]);
+        cr_assert(mom[t] >= 0 && mom[t] <= 0.99, "%g", mom[t]);
+        int d = (int)floor(log10(lr[t]) + 4);
+        dec[d > 3 ? 3 : d]++;
+        int q = (int)(mom[t] / 0.99 * 4);
+        quart[q > 3 ? 3 : q]++;
+    }
+    for (int k = 0; k < 4; k++) {
+        cr_expect(dec[k] >= 6 && dec[k] <= 10, "decade %d: %d values", k, dec[k]);
+        cr_expect(quart[k] >= 6 && quart[k] <= 10, "quarter %d: %d values", k, quart[k]);
+    }
+    /* studies are independent draws */
+    int same = 0;
+    for (int t = 0; t < 32; t++)
+        same += lr[t] == lr2[t];
+    cr_expect_lt(same, 4);
+    gn_experiment_free(&a);
+    gn_experiment_free(&b);
+}
+
+Test(protocol, lists_make_a_grid_and_choices_are_sampled)
+{
+    gn_experiment ex;
+    char err[512];
+    const char *grid =
+        PROTO_HEAD "protocol: {trials: 3}\n"
+                   "optimizers:\n"
+                   "  - {name: sgd, tune: {lr: [0.1, 0.01, 0.001], momentum: [0, "
+                   "0.9]}}\n"
+                   "  - {name: adam, tune: {lr: {choice: [0.1, 0.01]}, beta1: {uniform: "
+                   "[0.8, 0.95]}}}\n"
+                   "  - {name: ggn}\n";
+    cr_assert_eq(load(grid, &ex, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(ex.protocol.entry_trials[0], 6); /* every point of the grid */
+    cr_expect_eq(ex.protocol.entry_trials[1], 3); /* the budget */
+    cr_expect_eq(ex.protocol.entry_trials[2], 1); /* nothing to tune: one trial */
+    cr_expect_eq(ex.n_runs, 6 + 3 + 1);
+    double lr[8], mom[8];
+    values_of(&ex, 0, 0, "opt.lr", lr);
+    values_of(&ex, 0, 0, "opt.momentum", mom);
+    const double want_lr[] = {0.1, 0.1, 0.01, 0.01, 0.001, 0.001},
+                 want_m[] = {0, 0.9, 0, 0.9, 0, 0.9};
+    for (int t = 0; t < 6; t++) {
+        cr_expect_eq(lr[t], want_lr[t], "trial %d", t);
+        cr_expect_eq(mom[t], want_m[t], "trial %d", t);
+    }
+    values_of(&ex, 1, 0, "opt.lr", lr);
+    for (int t = 0; t < 3; t++)
+        cr_expect(lr[t] == 0.1 || lr[t] == 0.01);
+    cr_expect_eq(ex.protocol.select, 1); /* no target: final_val_loss */
+    gn_experiment_free(&ex);
+}
+
+Test(protocol, confirmation_runs_reuse_the_chosen_settings_on_paired_seeds)
+{
+    gn_experiment ex;
+    char err[512];
+    const char *text = PROTO_HEAD "protocol: {trials: 4, confirm_seeds: 3}\n"
+                                  "optimizers:\n"
+                                  "  - {name: sgd, tune: {lr: {log_uniform: [0.01, 1]}}}\n"
+                                  "  - {name: adam, tune: {lr: {log_uniform: [0.001, 0.1]}}}\n";
+    cr_assert_eq(load(text, &ex, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ex.n_runs, 8);
+    cr_assert_eq(gn_experiment_add_confirm(&ex, 2, err, sizeof err), 3, "%s", err);
+    cr_assert_eq(gn_experiment_add_confirm(&ex, 5, err, sizeof err), 3, "%s", err);
+    cr_expect_eq(gn_experiment_add_confirm(&ex, 2, err, sizeof err), 0); /* already there */
+    cr_assert_eq(ex.n_runs, 14);
+    for (int i = 8; i < 14; i++) {
+        const gn_run_spec *r = &ex.runs[i], *t = &ex.runs[i < 11 ? 2 : 5];
+        cr_expect_eq(r->phase, GN_PHASE_CONFIRM);
+        cr_expect_eq(r->seed, (i - 8) % 3 + 1);
+        cr_expect_str_eq(r->config_id, t->config_id);
+        cr_expect_str_eq(gn_settings_get(&r->settings, "opt.lr"),
+                         gn_settings_get(&t->settings, "opt.lr"));
+        cr_expect_eq(r->trial, t->trial);
+        cr_expect_eq(r->optim, t->optim);
+    }
+    gn_experiment_free(&ex);
+}
+
+/* text fails to load with an error holding want. */
+static void refused(const char *text, const char *want)
+{
+    gn_experiment ex;
+    char err[512];
+    cr_expect_eq(load(text, &ex, err, sizeof err), -1, "accepted; wanted '%s'", want);
+    cr_expect(strstr(err, want), "want '%s' in '%s'", want, err);
+}
+
+Test(protocol, bad_studies_are_refused_with_their_line)
+{
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n  - {name: sgd, tune: {lrr: [1, 2]}}\n",
+            "p.yaml:6: optimizers[0].tune.lrr: unknown key");
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n"
+                       "  - {name: sgd, tune: {lr: {log_uniform: [0, 1]}}}\n",
+            "optimizers[0].tune.lr: log_uniform needs a positive low end");
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n"
+                       "  - {name: sgd, tune: {lr: {uniform: [1, 0.1]}}}\n",
+            "expected low < high");
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n"
+                       "  - {name: sgd, tune: {nesterov: {uniform: [0, 1]}}}\n",
+            "a range needs a numeric hyperparameter");
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n"
+                       "  - {name: sgd, lr: 0.1, tune: {lr: [0.1, 0.2]}}\n",
+            "is also set outside tune:");
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n  - {name: sgd, lr: [0.1, 0.2]}\n",
+            "p.yaml:6: optimizers[0].lr: in a protocol experiment hyperparameters are searched "
+            "with tune:");
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n  - {name: sgd}\n  - {name: sgd}\n",
+            "sgd has two entries");
+    refused(PROTO_HEAD "seeds: [1, 2]\nprotocol: {trials: 2}\noptimizers:\n  - {name: sgd}\n",
+            "p.yaml:4: seeds: a protocol experiment runs its trials");
+    refused("name: p\ndataset: {name: teacher, n_train: 40}\nprotocol: {trials: 2}\n"
+            "optimizers:\n  - {name: sgd}\n",
+            "p.yaml:3: protocol: selects on validation data");
+    refused(PROTO_HEAD "model: {width: [4, 8]}\nprotocol: {trials: 2}\noptimizers:\n"
+                       "  - {name: sgd}\n",
+            "p.yaml:4: model.width: a protocol experiment tunes every optimizer on one problem");
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n"
+                       "  - {name: sgd, trials: 4, tune: {lr: [0.1, 0.2]}}\n",
+            "runs every point of the grid");
+    refused(PROTO_HEAD "protocol: {trials: 5}\noptimizers:\n"
+                       "  - {name: sgd, tune: {momentum: {choice: [0, 0.9]}}}\n",
+            "repeats trial");
+    refused(PROTO_HEAD "protocol: {trails: 5}\noptimizers:\n  - {name: sgd}\n",
+            "p.yaml:4: protocol.trails: unknown key");
+    refused(PROTO_HEAD "protocol: {select: fastest}\noptimizers:\n  - {name: sgd}\n",
+            "protocol.select");
 }

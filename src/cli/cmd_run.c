@@ -117,6 +117,40 @@ static int check_inputs(const gn_experiment *ex, int check, const char *only, co
     return plots ? check_folder("--plots", plots, err, errlen) : 0;
 }
 
+/* The sweep of ex; for a protocol experiment, in two steps: the trials
+ * (with the confirmation runs of studies already complete in the folder),
+ * then the confirmation runs of the studies the trials completed. A shard
+ * runs only what is known when it starts: the confirmation runs follow
+ * when the folder holds every trial (run again after the merge). */
+static int run_sweep(gn_experiment *ex, gn_run_options *o, int *ready)
+{
+    char err[512];
+    if (!o->fresh && gn_runner_confirm(ex, o->out_dir, 1, err, sizeof err) < 0) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        return 1;
+    }
+    int rc = gn_runner_run(ex, o, ready);
+    if (!ex->protocol.on || o->dry_run || rc > 1) return rc;
+    if (o->shard_n > 0) {
+        fprintf(stderr,
+                "gnbench: %s: the confirmation runs of the tuning studies follow once runs.csv "
+                "holds every trial: after the merge, run gnbench run again without --shard\n",
+                ex->name);
+        return rc;
+    }
+    o->fresh = 0; /* the trials just recorded stay */
+    int added = gn_runner_confirm(ex, o->out_dir, 0, err, sizeof err);
+    if (added < 0) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        return 1;
+    }
+    if (added == 0) return rc;
+    fprintf(stderr, "gnbench: %s: the studies chose their configurations; %d confirmation runs\n",
+            ex->name, added);
+    int rc2 = gn_runner_run(ex, o, ready);
+    return rc2 > rc ? rc2 : rc;
+}
+
 /* gnbench run FILE [options] (check = 0): the sweep, then the figures;
  * gnbench check FILE [--quick] (check = 1): the expanded run grid. */
 int gn_cmd_run_or_check(int argc, char **argv, int check)
@@ -203,6 +237,11 @@ int gn_cmd_run_or_check(int argc, char **argv, int check)
     }
     if (check) {
         print_grid(&ex);
+        if (ex.protocol.on)
+            printf("protocol: %d tuning trials above; then %ld confirmation runs per study of each "
+                   "of the %d optimizers (seeds 1 to %ld), chosen once the trials are done\n",
+                   ex.n_runs, ex.protocol.confirm_seeds, ex.protocol.n_entries,
+                   ex.protocol.confirm_seeds);
         gn_experiment_free(&ex);
         return 0;
     }
@@ -211,7 +250,7 @@ int gn_cmd_run_or_check(int argc, char **argv, int check)
     char *cmd = gn_cli_join_args(argc, argv);
     o.command_line = cmd ? cmd : "";
     int ready = 0;
-    int rc = gn_runner_run(&ex, &o, &ready);
+    int rc = run_sweep(&ex, &o, &ready);
     if (ready && !no_plot && gn_cli_draw_figures(&ex, out, plots, format) != 0) rc = 1;
     free(cmd);
     gn_experiment_free(&ex);

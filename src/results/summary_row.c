@@ -187,6 +187,22 @@ static gn_trial_row trial_of(const sm_run *r)
 }
 
 /* A protocol group: the tune trials, the selection, the confirm runs. */
+/* The optimizer's own trial budget (manifest key trials_<optimizer>, its
+ * leading number), else the protocol's. */
+static long budget_of(const sm_ctx *c, const char *optimizer)
+{
+    char key[96];
+    snprintf(key, sizeof key, "trials_%s", optimizer);
+    int ck = gn_table_col(&c->manifest, "key"), cv = gn_table_col(&c->manifest, "value");
+    for (int i = 0; ck >= 0 && cv >= 0 && i < c->manifest.n_rows; i++)
+        if (strcmp(gn_table_cell(&c->manifest, i, ck), key) == 0) {
+            char *end;
+            long v = strtol(gn_table_cell(&c->manifest, i, cv), &end, 10);
+            if (end != gn_table_cell(&c->manifest, i, cv) && v > 0) return v;
+        }
+    return c->trials;
+}
+
 static int protocol_row(const sm_ctx *c, sm_group *g, sm_run **buf, char *err, size_t errlen)
 {
     sm_run **tune = buf, **conf = buf + c->n, **all = buf + 2 * c->n;
@@ -203,7 +219,7 @@ static int protocol_row(const sm_ctx *c, sm_group *g, sm_run **buf, char *err, s
     free(tr);
     put_int(g, "selected_trial", sel >= 0 ? tune[sel]->trial : -1);
     put_int(g, "trials", n_tune);
-    put_int(g, "trials_budget", c->trials);
+    put_int(g, "trials_budget", budget_of(c, g->optimizer));
     put_real(g, "tuning_compute_s", n_tune ? compute : NAN);
     int n_any = pick(c, g, SM_CONFIRM, -1, conf);
     for (int i = 1; i < n_any; i++)

@@ -54,6 +54,42 @@ static void mpi_rows(gn_csv_writer *w, const gn_mpi_rank_info *ranks)
 }
 #endif
 
+/* The protocol's rows: its settings, the target and each entry's budget. */
+static void protocol_rows(gn_csv_writer *w, const gn_experiment *ex)
+{
+    static const char *const rules[] = {"time_to_target", "final_val_loss", "best_val_loss"};
+    const gn_protocol *p = &ex->protocol;
+    char buf[64], key[96];
+    kv(w, "protocol_select", p->select >= 0 && p->select < 3 ? rules[p->select] : "");
+    snprintf(buf, sizeof buf, "%ld", p->trials);
+    kv(w, "protocol_trials", buf);
+    snprintf(buf, sizeof buf, "%ld", p->studies);
+    kv(w, "protocol_studies", buf);
+    snprintf(buf, sizeof buf, "%ld", p->confirm_seeds);
+    kv(w, "protocol_confirm_seeds", buf);
+    snprintf(buf, sizeof buf, "%ld", p->seed);
+    kv(w, "protocol_seed", buf);
+    kv(w, "protocol_baselines", p->baselines);
+    gn_target_metric m;
+    double v;
+    if (ex->n_runs && gn_train_target(&ex->runs[0].train, &m, &v)) {
+        kv(w, "target_metric", gn_target_metric_names[m]);
+        gn_csv_format_real(buf, sizeof buf, v);
+        kv(w, "target_value", buf);
+        kv(w, "target_source", "given");
+    }
+    for (int k = 0; k < p->n_entries; k++) {
+        const gn_run_spec *r = NULL;
+        for (int i = 0; i < ex->n_runs && !r; i++)
+            if (ex->runs[i].entry == k) r = &ex->runs[i];
+        if (!r) continue;
+        snprintf(key, sizeof key, "trials_%s", r->optim->name);
+        snprintf(buf, sizeof buf, "%ld%s", p->entry_trials[k],
+                 p->entry_explicit[k] ? " (set by the entry)" : "");
+        kv(w, key, buf);
+    }
+}
+
 /* The rows of a sweep's manifest (see gn_manifest_write). */
 static void sweep_rows(gn_csv_writer *w, const sweep *sw, const char *end_time, int done,
                        const ds_entry *datasets, int n_datasets)
@@ -102,6 +138,7 @@ static void sweep_rows(gn_csv_writer *w, const sweep *sw, const char *end_time, 
 #endif
     kv(w, "compiler", GN_CC);
     kv(w, "cflags", GN_CFLAGS);
+    if (ex->protocol.on) protocol_rows(w, ex);
     snprintf(buf, sizeof buf, "%d", ex->n_runs);
     kv(w, "runs_total", buf);
     snprintf(buf, sizeof buf, "%d", done);

@@ -48,6 +48,15 @@ typedef struct gn_merge_options {
  * file-size limit makes writes fail instead of killing the sweep. */
 int gn_runner_run(const gn_experiment *ex, const gn_run_options *opt, int *tables_ready);
 
+/* A protocol experiment's confirmation step: for every study of every
+ * optimizer entry whose trials all have finished rows in out_dir/runs.csv,
+ * appends the confirmation runs of its best trial to ex (results/select.h,
+ * the protocol's rule; runs already in ex are kept once). Returns the runs
+ * added (0 for other experiments, or when runs.csv is absent), or -1 with
+ * err (out of memory). quiet: no note on stderr about a study none of whose
+ * trials can be chosen. */
+int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int quiet, char *err, size_t errlen);
+
 /* Merges the tables of one experiment's results folders into
  * out_dir/runs.csv (grid order, one row per run id: a finished row whose
  * trace exists wins over an error row, which wins over a finished row

@@ -1,0 +1,109 @@
+/* protocol.c: the confirmation step of a protocol experiment (runner.h):
+ * once every trial of a study is recorded, the study's best trial (the
+ * experiment's rule, results/select.h) gets its confirmation runs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/csvio.h"
+#include "results/select.h"
+#include "run/run_internal.h"
+
+/* A number cell; NaN when empty or not a number. */
+static double cell_num(const gn_table *t, int row, int col)
+{
+    if (col < 0) return NAN;
+    const char *s = gn_table_cell(t, row, col);
+    char *end;
+    double v = strtod(s, &end);
+    return *s && *end == '\0' ? v : NAN;
+}
+
+/* Row of run id in t (sorted index ord), or -1. */
+typedef struct row_ref {
+    const char *id;
+    int row;
+} row_ref;
+
+static int cmp_row_ref(const void *a, const void *b)
+{
+    return strcmp(((const row_ref *)a)->id, ((const row_ref *)b)->id);
+}
+
+/* The trial results of the runs of entry k, study s, from t; 1 when every
+ * trial has a finished row, else 0 (the study is not done). */
+static int study_rows(const gn_experiment *ex, int k, long s, const gn_table *t, const row_ref *ord,
+                      gn_trial_row *rows, int *run_of, int *n)
+{
+    int c_status = gn_table_col(t, "status"), c_reached = gn_table_col(t, "reached");
+    int c_time = gn_table_col(t, "time_to_target_s"),
+        c_it = gn_table_col(t, "iterations_to_target");
+    int c_fv = gn_table_col(t, "final_val_loss"), c_bv = gn_table_col(t, "best_val_loss");
+    *n = 0;
+    for (int i = 0; i < ex->n_runs; i++) {
+        const gn_run_spec *r = &ex->runs[i];
+        if (r->phase != GN_PHASE_TUNE || r->entry != k || r->study != s) continue;
+        row_ref key = {r->run_id, 0};
+        const row_ref *hit =
+            t->n_rows ? bsearch(&key, ord, (size_t)t->n_rows, sizeof *ord, cmp_row_ref) : NULL;
+        if (!hit || c_status < 0) return 0;
+        const char *status = gn_table_cell(t, hit->row, c_status);
+        if (!gn_run_status_text_finished(status)) return 0;
+        int j = hit->row;
+        rows[*n] = (gn_trial_row){
+            .trial = r->trial,
+            .finished = 1,
+            .diverged = strcmp(status, "diverged") == 0,
+            .reached = c_reached >= 0 && strcmp(gn_table_cell(t, j, c_reached), "true") == 0,
+            .time_to_target = cell_num(t, j, c_time),
+            .iters_to_target = cell_num(t, j, c_it),
+            .final_val_loss = cell_num(t, j, c_fv),
+            .best_val_loss = cell_num(t, j, c_bv),
+        };
+        run_of[(*n)++] = i;
+    }
+    return *n > 0;
+}
+
+int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int quiet, char *err, size_t errlen)
+{
+    if (!ex->protocol.on) return 0;
+    char path[GN_RUN_PATH];
+    snprintf(path, sizeof path, "%s/runs.csv", out_dir);
+    gn_table t;
+    memset(&t, 0, sizeof t);
+    char terr[256];
+    if (gn_table_read_ex(path, GN_TABLE_KEEP_COMPLETE, &t, terr, sizeof terr) != 0) return 0;
+    int c_id = gn_table_col(&t, "run_id");
+    row_ref *ord = malloc(sizeof *ord * (size_t)(t.n_rows + 1));
+    gn_trial_row *rows = malloc(sizeof *rows * (size_t)(ex->n_runs + 1));
+    int *run_of = malloc(sizeof *run_of * (size_t)(ex->n_runs + 1));
+    int added = 0;
+    if (!ord || !rows || !run_of || c_id < 0) goto out;
+    for (int i = 0; i < t.n_rows; i++)
+        ord[i] = (row_ref){gn_table_cell(&t, i, c_id), i};
+    qsort(ord, (size_t)t.n_rows, sizeof *ord, cmp_row_ref);
+    for (int k = 0; k < ex->protocol.n_entries && added >= 0; k++)
+        for (long s = 0; s < ex->protocol.studies && added >= 0; s++) {
+            int n;
+            if (!study_rows(ex, k, s, &t, ord, rows, run_of, &n)) continue;
+            int best = gn_select_best(rows, n, (gn_select_rule)ex->protocol.select);
+            if (best < 0) {
+                if (!quiet)
+                    fprintf(stderr,
+                            "gnbench: %s, study %ld: no trial can be chosen (none finished with "
+                            "a finite validation loss); no confirmation runs\n",
+                            ex->runs[run_of[0]].optim->name, s);
+                continue;
+            }
+            int a = gn_experiment_add_confirm(ex, run_of[best], err, errlen);
+            added = a < 0 ? -1 : added + a;
+        }
+out:
+    free(ord);
+    free(rows);
+    free(run_of);
+    gn_table_free(&t);
+    return added;
+}
