@@ -172,6 +172,20 @@ typedef struct table_ref {
  * shard tables by N, then K. Returns how many (*out malloc'd), -1 on error. */
 int gn_tables_list(const char *dir, const char *prefix, table_ref **out);
 
+/* Run ids to run indices (a hash table over ex's runs). */
+typedef struct gn_run_index {
+    const gn_experiment *ex;
+    int *slot;   /* mask + 1 entries: a run index, -1 = empty */
+    size_t mask; /* a power of two minus 1 */
+} gn_run_index;
+
+/* Builds the index of ex's run ids. 0, or -1 when out of memory: then
+ * gn_run_index_find still answers, searching every run. */
+int gn_run_index_init(gn_run_index *x, const gn_experiment *ex);
+/* The index of the run named id, -1 when the grid has none. */
+int gn_run_index_find(const gn_run_index *x, const char *id);
+void gn_run_index_free(gn_run_index *x);
+
 /* The row chosen for a run when several tables hold it. */
 typedef struct row_pick {
     char **cells; /* n_cols cells, NULL = no row */

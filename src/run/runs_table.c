@@ -5,6 +5,7 @@
  * back and picks one row per run, for resume and for merge. */
 #include <dirent.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,11 +232,53 @@ int gn_tables_list(const char *dir, const char *prefix, table_ref **out)
     return n;
 }
 
-static int run_index(const gn_experiment *ex, const char *id)
+/* ---- the run-id index ---- */
+
+static uint64_t id_hash(const char *s)
 {
-    for (int i = 0; i < ex->n_runs; i++)
-        if (strcmp(ex->runs[i].run_id, id) == 0) return i;
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+int gn_run_index_init(gn_run_index *x, const gn_experiment *ex)
+{
+    x->ex = ex;
+    x->mask = 0;
+    size_t cap = 16;
+    while (cap < 2 * (size_t)ex->n_runs)
+        cap *= 2;
+    x->slot = malloc(sizeof *x->slot * cap);
+    if (!x->slot) return -1;
+    for (size_t k = 0; k < cap; k++)
+        x->slot[k] = -1;
+    x->mask = cap - 1;
+    for (int i = 0; i < ex->n_runs; i++) {
+        size_t k = id_hash(ex->runs[i].run_id) & x->mask;
+        while (x->slot[k] >= 0)
+            k = (k + 1) & x->mask;
+        x->slot[k] = i;
+    }
+    return 0;
+}
+
+int gn_run_index_find(const gn_run_index *x, const char *id)
+{
+    if (!x->slot) { /* no index (out of memory): the slow way */
+        for (int i = 0; i < x->ex->n_runs; i++)
+            if (strcmp(x->ex->runs[i].run_id, id) == 0) return i;
+        return -1;
+    }
+    for (size_t k = id_hash(id) & x->mask; x->slot[k] >= 0; k = (k + 1) & x->mask)
+        if (strcmp(x->ex->runs[x->slot[k]].run_id, id) == 0) return x->slot[k];
     return -1;
+}
+
+void gn_run_index_free(gn_run_index *x)
+{
+    free(x->slot);
+    x->slot = NULL;
 }
 
 void gn_runs_free_row(char **c, int n_cols)
@@ -249,12 +292,12 @@ void gn_runs_free_row(char **c, int n_cols)
 /* The rows of one table t of folder dir (index d) into picks; map[j]: the
  * table's column of header column j (-1: none); cid, cst: its run_id and
  * status columns. */
-static void collect_table(const gn_experiment *ex, const gn_table *t, const int *map, int n_cols,
+static void collect_table(const gn_run_index *ix, const gn_table *t, const int *map, int n_cols,
                           int cid, int cst, const char *dir, int d, row_pick *picks, int *foreign)
 {
     for (int row = 0; row < t->n_rows; row++) {
         const char *id = gn_table_cell(t, row, cid);
-        int i = run_index(ex, id);
+        int i = gn_run_index_find(ix, id);
         if (i < 0) {
             (*foreign)++;
             continue;
@@ -280,6 +323,8 @@ int gn_runs_collect(const gn_experiment *ex, char *const *header, int n_cols,
 {
     int n_read = 0;
     *foreign = 0;
+    gn_run_index ix;
+    gn_run_index_init(&ix, ex); /* on failure find searches the slow way */
     for (int d = 0; d < n_dirs; d++) {
         table_ref *tabs;
         int nt = gn_tables_list(dirs[d], "runs", &tabs);
@@ -307,12 +352,13 @@ int gn_runs_collect(const gn_experiment *ex, char *const *header, int n_cols,
             for (int j = 0; j < n_cols; j++)
                 map[j] = gn_table_col(&t, header[j]);
             n_read++;
-            collect_table(ex, &t, map, n_cols, cid, cst, dirs[d], d, picks, foreign);
+            collect_table(&ix, &t, map, n_cols, cid, cst, dirs[d], d, picks, foreign);
             free(map);
             gn_table_free(&t);
         }
         free(tabs);
     }
+    gn_run_index_free(&ix);
     return n_read;
 }
 
