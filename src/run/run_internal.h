@@ -152,6 +152,8 @@ typedef struct sweep {
     char threads_desc[32];           /* blas_threads in the manifest */
     int shard_runs;                  /* runs in this shard (shards only) */
     uint64_t shard_cost, total_cost;
+    int runs_fd;         /* runs_path open for appending, -1 = not open */
+    int appended;        /* rows appended since the table was last written whole */
     int write_failed;    /* a table could not be written: the first error is in write_err */
     char write_err[320]; /* "path: what failed: why" */
 #ifdef GN_HAVE_MPI
@@ -217,10 +219,24 @@ void gn_runs_fill(sweep *sw, int i, const run_result *result, double rss_mib,
                   const char *dataset_identity);
 /* Forgets run i's row. */
 void gn_runs_clear(sweep *sw, int i);
-/* Writes sw->runs_path atomically: the header and every finished run.
- * 0, or -1 with the message printed and, when it is the sweep's first
- * write failure, kept in sw->write_err (sw->write_failed set). */
+/* Writes sw->runs_path atomically: the header and every finished run, in
+ * grid order. 0, or -1 with the message printed and, when it is the
+ * sweep's first write failure, kept in sw->write_err (sw->write_failed
+ * set). */
 int gn_runs_write(sweep *sw);
+/* Records run i's row (filled by gn_runs_fill) in sw->runs_path: appended
+ * with one write() and fdatasync, so the cost of a row does not grow with
+ * the table; a kill at any moment leaves the rows before it and at most a
+ * torn last line, which readers leave out (GN_TABLE_KEEP_COMPLETE). When
+ * the append fails, or after a write failure, the whole table is written
+ * instead (gn_runs_write). 0, or -1 as gn_runs_write. */
+int gn_runs_record(sweep *sw, int i);
+/* At the end of a sweep: the table rewritten in grid order when rows were
+ * appended (a failure only warns: every row is in it), or once more after
+ * a write failure; then gn_runs_close. */
+void gn_runs_finish(sweep *sw);
+/* Closes the descriptor rows are appended through (sw->runs_fd). */
+void gn_runs_close(sweep *sw);
 /* Notes a failed write of a sweep's file (err: "path: what: why"): prints
  * it, keeps the first in sw->write_err. */
 void gn_sweep_write_failed(sweep *sw, const char *err);

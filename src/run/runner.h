@@ -1,6 +1,6 @@
 /* runner.h: runs an expanded experiment: one child process per run (so a
- * crash or a runaway allocation costs one run, never the sweep), results
- * written atomically after every run, resume from what is on disk.
+ * crash or a runaway allocation costs one run, never the sweep), each
+ * run's row recorded as it finishes, resume from what is on disk.
  *
  * Beyond one machine: a sweep can be cut into N shards (each runs a
  * deterministic slice of the grid balanced by estimated cost and writes its

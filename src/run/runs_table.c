@@ -1,14 +1,20 @@
 /* runs_table.c: the runs tables of a results folder. Builds runs.csv's
  * header and rows from the schema (schema.h) and a run's result, writes
- * the sweep's table, finds the tables of a folder (runs.csv and
+ * the sweep's table (whole and atomically at the start and the end of a
+ * sweep, a row appended as each run finishes), finds the tables of a folder (runs.csv and
  * runs.shard-K-of-N.csv; the same names for manifests), reads their rows
  * back and picks one row per run, for resume and for merge. */
+#define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fs.h"
 #include "io/csvio.h"
@@ -45,14 +51,12 @@ void gn_sweep_write_failed(sweep *sw, const char *err)
     snprintf(sw->write_err, sizeof sw->write_err, "%s", err);
 }
 
-int gn_runs_write(sweep *sw)
+/* Writes sw->runs_path atomically, the rows in grid order. 0, or -1 with
+ * err. */
+static int write_table(sweep *sw, char *err, size_t errlen)
 {
-    char err[256];
     gn_csv_writer w;
-    if (gn_csvw_open(&w, sw->runs_path, err, sizeof err) != 0) {
-        gn_sweep_write_failed(sw, err);
-        return -1;
-    }
+    if (gn_csvw_open(&w, sw->runs_path, err, errlen) != 0) return -1;
     for (int j = 0; j < sw->n_cols; j++)
         gn_csvw_str(&w, sw->header[j]);
     gn_csvw_end_row(&w);
@@ -62,11 +66,106 @@ int gn_runs_write(sweep *sw)
             gn_csvw_str(&w, sw->cells[i][j]);
         gn_csvw_end_row(&w);
     }
-    if (gn_csvw_commit(&w, err, sizeof err) != 0) {
-        gn_sweep_write_failed(sw, err);
+    if (gn_csvw_commit(&w, err, errlen) != 0) return -1;
+    sw->appended = 0;
+    /* the rows to come are appended to the new file: opened now, so that
+     * recording a run never needs a free descriptor (see append_row) */
+    if (sw->runs_fd >= 0) close(sw->runs_fd);
+    sw->runs_fd = open(sw->runs_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    return 0;
+}
+
+int gn_runs_write(sweep *sw)
+{
+    char err[GN_RUN_PATH + 256];
+    if (write_table(sw, err, sizeof err) == 0) return 0;
+    gn_sweep_write_failed(sw, err);
+    return -1;
+}
+
+/* The CSV text of run i's row, as the table writer writes it (malloc'd,
+ * *len bytes); NULL when out of memory. */
+static char *row_text(const sweep *sw, int i, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    gn_csv_writer w = {.f = f, .at_row_start = 1}; /* a writer on a stream: never committed */
+    for (int j = 0; j < sw->n_cols; j++)
+        gn_csvw_str(&w, sw->cells[i][j]);
+    gn_csvw_end_row(&w);
+    if (fclose(f) != 0 || w.failed) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* Appends run i's row to sw->runs_path (through sw->runs_fd, opened when
+ * the table was last written whole: a sweep out of file descriptors still
+ * records its runs) with one write() and flushes it to disk. A write cut
+ * short is cut off again, so the table ends with a whole row. 0, or -1
+ * with err. */
+static int append_row(sweep *sw, int i, char *err, size_t errlen)
+{
+    size_t len;
+    char *text = row_text(sw, i, &len);
+    if (!text) {
+        snprintf(err, errlen, "%s: out of memory", sw->runs_path);
         return -1;
     }
-    return 0;
+    const char *what = NULL;
+    int e = 0;
+    struct stat st;
+    int fd = sw->runs_fd;
+    if (fd < 0)
+        what = "not open for appending", e = EBADF;
+    else if (fstat(fd, &st) != 0)
+        what = "cannot stat", e = errno;
+    else {
+        ssize_t w = write(fd, text, len);
+        if (w != (ssize_t)len) {
+            what = "cannot append a row", e = w < 0 ? errno : ENOSPC;
+            if (w > 0 && ftruncate(fd, st.st_size) != 0) what = "cannot cut off a torn row";
+        } else if (fdatasync(fd) != 0 && errno != EINVAL)
+            what = "fdatasync", e = errno;
+    }
+    free(text);
+    if (!what) return 0;
+    snprintf(err, errlen, "%s: %s: %s", sw->runs_path, what, strerror(e));
+    return -1;
+}
+
+int gn_runs_record(sweep *sw, int i)
+{
+    char err[GN_RUN_PATH + 256];
+    if (!sw->cells[i]) return gn_runs_write(sw); /* out of memory filling it */
+    if (!sw->write_failed && append_row(sw, i, err, sizeof err) == 0) {
+        sw->appended++;
+        return 0;
+    }
+    return gn_runs_write(sw); /* the whole table: the cause may be the append alone */
+}
+
+void gn_runs_finish(sweep *sw)
+{
+    char err[GN_RUN_PATH + 256];
+    if (sw->write_failed)
+        gn_runs_write(sw); /* once more: the cause may have gone */
+    else if (sw->appended && write_table(sw, err, sizeof err) != 0)
+        fprintf(stderr,
+                "gnbench: warning: %s holds every run, in the order they finished, not the "
+                "grid's: %s\n",
+                sw->runs_path, err);
+    gn_runs_close(sw);
+}
+
+void gn_runs_close(sweep *sw)
+{
+    if (sw->runs_fd >= 0) close(sw->runs_fd);
+    sw->runs_fd = -1;
 }
 
 void gn_runs_clear(sweep *sw, int i)
