@@ -2,7 +2,8 @@
 # e2e_large.sh GNBENCH: large sweeps keep every run (issue 16, item 12):
 # rows are appended to runs.csv as runs finish, in the order they finish;
 # a sweep killed with -9 leaves every row recorded before; the table ends in
-# grid order. Runs are held at the test stop point (hold.sh) where a test
+# grid order. A sweep out of file descriptors records the run it could not
+# start, stops, and resumes (item 6). Runs are held at the test stop point (hold.sh) where a test
 # needs one in progress, so nothing depends on the speed of the machine.
 set -u
 gnbench=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -70,6 +71,34 @@ check "the held run killed: recorded last, as an error ($rc)" \
   '[ $rc -eq 1 ] && grep "^$first," o/runs.csv | grep -q "killed by signal 9"'
 check "... and the table is rewritten in grid order at the end" '[ "$(ids o/runs.csv)" = "$(cat grid)" ]'
 exec 3<&-
+
+# out of file descriptors (issue 16, item 6): the parent cannot make the
+# pipe of its next run once the runs at a time hold the descriptors a low
+# `ulimit -n` allows (launches do not wait for runs to end, so the count is
+# the same on any machine); the run that could not start is recorded as an
+# error naming the cause, no more runs start, the others are left to do
+# (descriptors the test was started with are closed first: the limit counts
+# from 0, 1 and 2 alone)
+(
+  for f in /proc/$BASHPID/fd/*; do
+    n=${f##*/}
+    [ "$n" -gt 2 ] && eval "exec $n>&-"
+  done 2>/dev/null
+  ulimit -n 8
+  exec "$gnbench" run tiny.yaml --out fd --no-plot --threads 1 --jobs 16 >fd.log 2>&1
+)
+rc=$?
+check "out of descriptors: exit 1 naming the cause ($rc)" \
+  '[ $rc -eq 1 ] && grep -q "Too many open files (EMFILE)" fd.log'
+check "... the run that could not start is recorded as an error naming EMFILE" \
+  '[ $(grep -c "could not be started: pipe: Too many open files (EMFILE)" fd/runs.csv) -eq 1 ]'
+left=$(sed -n 's/.*starting no more runs: \([0-9]*\) left to do.*/\1/p' fd.log)
+rows=$(($(wc -l <fd/runs.csv) - 1))
+check "... every run is recorded or reported as left to do ($rows rows, ${left:-?} left)" \
+  '[ -n "$left" ] && [ $((rows + left)) -eq 16 ]'
+run tiny.yaml --out fd >fd2.log 2>&1; rc=$?
+check "... and the rerun does the rest ($rc)" \
+  '[ $rc -eq 0 ] && grep -q "$((16 - rows + 1)) to do" fd2.log && [ "$(count fd/runs.csv)" = "16 16" ]'
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -319,17 +319,20 @@ typedef struct gn_sched gn_sched;
 
 /* What gn_sched_ops.wait found. */
 enum {
-    GN_SCHED_GOT,   /* a run ended: its slot and result are filled */
-    GN_SCHED_AGAIN, /* woken with nothing to record (a signal, a stale reply) */
-    GN_SCHED_END,   /* nothing more will end: leave the loop */
-    GN_SCHED_FAIL   /* lost the runs (message printed): leave the loop in error */
+    GN_SCHED_GOT,           /* a run ended: its slot and result are filled */
+    GN_SCHED_AGAIN,         /* woken with nothing to record (a signal, a stale reply) */
+    GN_SCHED_END,           /* nothing more will end: leave the loop */
+    GN_SCHED_FAIL,          /* lost the runs (message printed): leave the loop in error */
+    GN_SCHED_UNSTARTED = -2 /* launch: the run could not be started, recorded as an error */
 };
 
 /* How runs are started and collected: forked children, or MPI worker ranks. */
 typedef struct gn_sched_ops {
     /* Starts run i in the free slot s and fills the slot. 0 = started;
      * 1 = failed (message printed), launch again after a run ends; -1 =
-     * failed, launch nothing more. */
+     * failed, launch nothing more; GN_SCHED_UNSTARTED = failed, the run
+     * recorded as an error (row written, message printed), launch nothing
+     * more. */
     int (*launch)(gn_sched *sc, int s, int i);
     /* Waits for a run to end: GN_SCHED_* (on GN_SCHED_GOT, *s and *d).
      * stopping: the stop signal was seen (the runs ended were interrupted). */

@@ -294,6 +294,14 @@ static int launch_runs(gn_sched *sc, const selection *sel, progress *pg)
         for (s = 0; s < sc->capacity; s++)
             if (sc->slots[s].pid == 0) break;
         int l = sc->ops->launch(sc, s, i);
+        if (l == GN_SCHED_UNSTARTED) {
+            pg->finished++;
+            pg->errors++;
+            fprintf(stderr,
+                    "gnbench: starting no more runs: %d left to do; run the same command again "
+                    "to resume\n",
+                    sel->n_todo - pg->next);
+        }
         if (l != 0) {
             if (l < 0) pg->next = sel->n_todo;
             return 1;
