@@ -100,5 +100,16 @@ run tiny.yaml --out fd >fd2.log 2>&1; rc=$?
 check "... and the rerun does the rest ($rc)" \
   '[ $rc -eq 0 ] && grep -q "$((16 - rows + 1)) to do" fd2.log && [ "$(count fd/runs.csv)" = "16 16" ]'
 
+# check: a cost summary by default, the run lines when asked (item 12)
+"$gnbench" check tiny.yaml >chk.out 2>chk.err; rc=$?
+check "check: exit 0, the run count ($rc)" '[ $rc -eq 0 ] && grep -q "^experiment tiny: 16 runs$" chk.out'
+check "... one summary line per optimizer with its runs, compute and memory" \
+  '[ "$(grep -cE "^  (ggn|ggn-mb|sgd) +[0-9]+ runs +[0-9.e+]+ flops +[0-9.]+ MiB" chk.out)" -eq 3 ] &&
+   grep -qE "^  sgd +8 runs" chk.out'
+check "... and no line per run" '! grep -qE "^[a-z-]+-s[0-9]+-[0-9a-f]{12} " chk.out'
+"$gnbench" check tiny.yaml --runs >chk2.out; rc=$?
+check "check --runs: a line per run with its settings ($rc)" \
+  '[ $rc -eq 0 ] && [ "$(grep -cE "^[a-z-]+-s[0-9]+-[0-9a-f]{12} .*opt.lr=" chk2.out)" -eq 16 ]'
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

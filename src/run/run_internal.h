@@ -92,6 +92,11 @@ typedef struct prepared {
 int gn_prepare(const gn_experiment *ex, const gn_run_options *o, int mem_jobs, prepared *pp,
                int quiet);
 void gn_prepared_free(prepared *pp);
+/* Estimated memory of run r on ds with model cfg, in MiB: the model at its
+ * largest batch plus the optimizer's workspace and Gram matrices (*gram_rows,
+ * may be NULL: their rows). */
+double gn_run_memory_mib(const gn_run_spec *r, const gn_dataset *ds, const gn_mlp_config *cfg,
+                         double *gram_rows);
 
 /* ---- shard.c: cost estimates (the assignment is in shard.h) ---- */
 

@@ -59,6 +59,20 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *opt, int *table
  * written, so the caller can draw the figures. */
 int gn_runner_merge(const gn_experiment *ex, const gn_merge_options *o, int *tables_ready);
 
+/* What the runs of one optimizer of a grid cost, estimated. */
+typedef struct gn_run_estimate {
+    const char *optimizer; /* borrowed from the experiment */
+    int runs;
+    double flops;    /* estimated compute of its runs, summed (the cost model of the shards) */
+    double peak_mib; /* the largest memory estimate of one of its runs (the memory check's) */
+} gn_run_estimate;
+
+/* Loads the grid's datasets and estimates what its runs cost, one entry
+ * per optimizer in the order they first appear (*out malloc'd). Returns
+ * the number of entries, or -1 with err when a dataset cannot be loaded,
+ * a model does not fit its data, or memory runs out. */
+int gn_runner_estimate(const gn_experiment *ex, gn_run_estimate **out, char *err, size_t errlen);
+
 /* Cores this process may run on. */
 int gn_available_cores(void);
 
