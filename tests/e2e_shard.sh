@@ -63,7 +63,7 @@ done
 check "--dry-run --shard K/3 lists each shard's runs" 'grep -q "^shard 2/3: " plan.2'
 check "shard slices do not depend on --jobs or --threads" 'cmp -s plan.1 plan2.1 && cmp -s plan.2 plan2.2 && cmp -s plan.3 plan2.3'
 cat plan.1 plan.2 plan.3 | sed -n 's/^would run \([^ ]*\).*/\1/p' | sort >planned
-"$gnbench" check grid.yaml | grep -E '^[a-z-]+-s[0-9]+-[0-9a-f]{12} ' | cut -d' ' -f1 | sort >grid
+"$gnbench" check grid.yaml --runs | grep -E '^[a-z-]+-s[0-9]+-[0-9a-f]{12} ' | cut -d' ' -f1 | sort >grid
 check "the 3 shards together hold every run of the grid once" 'cmp -s planned grid && [ $(wc -l < grid) -eq 16 ]'
 check "every shard has runs" '[ -n "$(grep -l "would run" plan.1)" ] && grep -q "would run" plan.2 && grep -q "would run" plan.3'
 loads=$(sed -n 's/.*shard loads: //p' plan.1)

@@ -1,6 +1,6 @@
 /* cmd_run.c: `gnbench run` (a sweep, also under an MPI launcher) and
- * `gnbench check` (validate the experiment file, print the expanded run
- * grid). */
+ * `gnbench check` (validate the experiment file, print what its grid
+ * costs, or with --runs every run of it). */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -16,12 +16,37 @@
 #include "run/mpi_sched.h"
 #endif
 
-/* `check`'s output: the experiment, one line per run (its id and
- * settings) and one per figure. */
-static void print_grid(const gn_experiment *ex)
+/* `check`'s summary: per optimizer its runs, their estimated compute and
+ * the largest memory estimate of one run. 0, or -1 with err. */
+static int print_costs(const gn_experiment *ex, char *err, size_t errlen)
+{
+    gn_run_estimate *e;
+    int n = gn_runner_estimate(ex, &e, err, errlen);
+    if (n < 0) return -1;
+    double flops = 0, mib = 0;
+    for (int k = 0; k < n; k++) {
+        printf("  %-12s %6d runs  %10.3g flops  %10.1f MiB per run at most\n", e[k].optimizer,
+               e[k].runs, e[k].flops, e[k].peak_mib);
+        flops += e[k].flops;
+        if (e[k].peak_mib > mib) mib = e[k].peak_mib;
+    }
+    printf("  %-12s %6d runs  %10.3g flops  %10.1f MiB per run at most (--jobs N: N times "
+           "that)\n",
+           "all", ex->n_runs, flops, mib);
+    printf("(estimated by the cost model of the shards and the memory check; gnbench check "
+           "--runs lists every run)\n");
+    free(e);
+    return 0;
+}
+
+/* `check`'s output: the experiment, the cost summary or (runs) one line
+ * per run (its id and settings), and one line per figure. 0, or -1 with
+ * err. */
+static int print_grid(const gn_experiment *ex, int runs, char *err, size_t errlen)
 {
     printf("experiment %s: %d runs%s\n", ex->name, ex->n_runs, ex->quick ? " (quick)" : "");
-    for (int i = 0; i < ex->n_runs; i++) {
+    if (!runs && print_costs(ex, err, errlen) != 0) return -1;
+    for (int i = 0; runs && i < ex->n_runs; i++) {
         const gn_run_spec *r = &ex->runs[i];
         printf("%s", r->run_id);
         for (int j = 0; j < r->settings.n; j++)
@@ -31,6 +56,7 @@ static void print_grid(const gn_experiment *ex)
     for (int f = 0; f < ex->n_figures; f++)
         printf("figure %s: %s %s vs %s\n", ex->figures[f].name,
                gn_figure_kind_name(ex->figures[f].kind), ex->figures[f].y, ex->figures[f].x);
+    return 0;
 }
 
 /* --only matches a run id or an optimizer name of the grid: 0, or -1 with
@@ -152,10 +178,11 @@ static int run_sweep(gn_experiment *ex, gn_run_options *o, int *ready)
 }
 
 /* gnbench run FILE [options] (check = 0): the sweep, then the figures;
- * gnbench check FILE [--quick] (check = 1): the expanded run grid. */
+ * gnbench check FILE [--quick] [--runs] (check = 1): the grid's cost
+ * summary, or every run. */
 int gn_cmd_run_or_check(int argc, char **argv, int check)
 {
-    int no_plot = 0;
+    int no_plot = 0, runs = 0;
     const char *file = NULL, *out = NULL, *plots = NULL, *only = NULL, *format = "png";
     gn_run_options o = {0};
     o.jobs = 1;
@@ -164,6 +191,8 @@ int gn_cmd_run_or_check(int argc, char **argv, int check)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--quick") == 0)
             o.quick = 1;
+        else if (check && strcmp(a, "--runs") == 0)
+            runs = 1;
         else if (check) {
             if (a[0] == '-') return gn_cli_usage_error("check: unknown option \"%s\"", a);
             if (file) return gn_cli_usage_error("check: more than one experiment file (\"%s\")", a);
@@ -236,14 +265,16 @@ int gn_cmd_run_or_check(int argc, char **argv, int check)
         return 2;
     }
     if (check) {
-        print_grid(&ex);
-        if (ex.protocol.on)
-            printf("protocol: %d tuning trials above; then %ld confirmation runs per study of each "
-                   "of the %d optimizers (seeds 1 to %ld), chosen once the trials are done\n",
+        int rc = print_grid(&ex, runs, err, sizeof err);
+        if (rc != 0) fprintf(stderr, "gnbench: %s\n", err);
+        if (rc == 0 && ex.protocol.on)
+            printf("protocol: the %d runs above are the tuning trials; then %ld confirmation runs "
+                   "per study of each of the %d optimizers (seeds 1 to %ld), chosen once the "
+                   "trials are done\n",
                    ex.n_runs, ex.protocol.confirm_seeds, ex.protocol.n_entries,
                    ex.protocol.confirm_seeds);
         gn_experiment_free(&ex);
-        return 0;
+        return rc ? 1 : 0;
     }
     o.out_dir = out;
     o.only = only;

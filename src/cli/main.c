@@ -29,7 +29,7 @@
     "              [--threads N] [--time T] [--mem SIZE] [--output SCRIPT]\n"                      \
     "              [-- sbatch options...]\n"
 #define PLOT_SYNOPSIS "  gnbench plot RESULTS_DIR [--plots DIR] [--format png|svg|pdf]\n"
-#define CHECK_SYNOPSIS "  gnbench check EXPERIMENT.yaml [--quick]\n"
+#define CHECK_SYNOPSIS "  gnbench check EXPERIMENT.yaml [--quick] [--runs]\n"
 #define SUMMARIZE_SYNOPSIS "  gnbench summarize RESULTS_DIR [--format csv|md] [--out FILE]\n"
 #define PROFILE_SYNOPSIS                                                                           \
     "  gnbench profile RESULTS_DIR... [--out FILE.csv] [--plots DIR] [--no-plot]\n"                \
@@ -78,9 +78,11 @@ static const command commands[] = {
      "  --shard K/N         run only shard K of N (cost-balanced; see gnbench merge)\n"},
     {"check", cmd_check,
      "usage:\n" CHECK_SYNOPSIS
-     "\nValidates the experiment file and prints the expanded run grid and the figures,\n"
-     "running nothing; exit 2 with file, line and key when the file is wrong.\n"
-     "  --quick             merge in the file's quick: overrides\n"},
+     "\nValidates the experiment file and prints what its grid costs (runs, estimated\n"
+     "compute and memory per optimizer) and the figures, running nothing; exit 2 with\n"
+     "file, line and key when the file is wrong.\n"
+     "  --quick             merge in the file's quick: overrides\n"
+     "  --runs              list every run of the grid with its settings instead\n"},
     {"merge", gn_cmd_merge,
      "usage:\n" MERGE_SYNOPSIS
      "\nAssembles one runs.csv and manifest.csv from the shard tables of one or several\n"

@@ -168,13 +168,11 @@ int gn_folder_set_aside(const sweep *sw)
         gn_table_read_ex(sw->runs_path, GN_TABLE_KEEP_COMPLETE, &t, err, sizeof err) != 0)
         return 0;
     int cid = gn_table_col(&t, "run_id"), foreign = 0;
-    for (int r = 0; cid >= 0 && r < t.n_rows; r++) {
-        const char *id = gn_table_cell(&t, r, cid);
-        int i = 0;
-        while (i < sw->ex->n_runs && strcmp(sw->ex->runs[i].run_id, id) != 0)
-            i++;
-        foreign += i == sw->ex->n_runs;
-    }
+    gn_run_index ix;
+    gn_run_index_init(&ix, sw->ex);
+    for (int r = 0; cid >= 0 && r < t.n_rows; r++)
+        foreign += gn_run_index_find(&ix, gn_table_cell(&t, r, cid)) < 0;
+    gn_run_index_free(&ix);
     gn_table_free(&t);
     if (foreign == 0) return 0;
     char side[GN_RUN_PATH];

@@ -47,6 +47,16 @@ static int dataset_for(const gn_experiment *ex, const gn_run_spec *r, prepared *
     return k;
 }
 
+double gn_run_memory_mib(const gn_run_spec *r, const gn_dataset *ds, const gn_mlp_config *cfg,
+                         double *gram_rows)
+{
+    int b = gn_run_batch(r, ds), mb = b > GN_RUN_EVAL_CHUNK ? b : GN_RUN_EVAL_CHUNK;
+    gn_optim_plan plan;
+    gn_run_plan(r, cfg, b, &plan);
+    if (gram_rows) *gram_rows = (double)plan.gram_batch * ds->c;
+    return (gn_mlp_bytes(cfg, mb, gn_run_gram_capacity(&plan)) + plan.workspace_bytes) / 1048576.0;
+}
+
 /* Whether run r's model fits ds and its memory estimate fits mem_limit
  * (MiB): 0, or 2 (message only when !quiet). */
 static int check_run(const gn_experiment *ex, const gn_run_spec *r, const gn_dataset *ds,
@@ -58,12 +68,7 @@ static int check_run(const gn_experiment *ex, const gn_run_spec *r, const gn_dat
         if (!quiet) fprintf(stderr, "gnbench: %s: run %s: %s\n", ex->path, r->run_id, err);
         return 2;
     }
-    int b = gn_run_batch(r, ds), mb = b > GN_RUN_EVAL_CHUNK ? b : GN_RUN_EVAL_CHUNK;
-    gn_optim_plan plan;
-    gn_run_plan(r, &cfg, b, &plan);
-    double rows = (double)plan.gram_batch * ds->c;
-    double mib =
-        (gn_mlp_bytes(&cfg, mb, gn_run_gram_capacity(&plan)) + plan.workspace_bytes) / 1048576.0;
+    double rows, mib = gn_run_memory_mib(r, ds, &cfg, &rows);
     if (mib > mem_limit) {
         if (!quiet)
             fprintf(stderr,

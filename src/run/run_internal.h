@@ -92,6 +92,11 @@ typedef struct prepared {
 int gn_prepare(const gn_experiment *ex, const gn_run_options *o, int mem_jobs, prepared *pp,
                int quiet);
 void gn_prepared_free(prepared *pp);
+/* Estimated memory of run r on ds with model cfg, in MiB: the model at its
+ * largest batch plus the optimizer's workspace and Gram matrices (*gram_rows,
+ * may be NULL: their rows). */
+double gn_run_memory_mib(const gn_run_spec *r, const gn_dataset *ds, const gn_mlp_config *cfg,
+                         double *gram_rows);
 
 /* ---- shard.c: cost estimates (the assignment is in shard.h) ---- */
 
@@ -152,6 +157,8 @@ typedef struct sweep {
     char threads_desc[32];           /* blas_threads in the manifest */
     int shard_runs;                  /* runs in this shard (shards only) */
     uint64_t shard_cost, total_cost;
+    int runs_fd;         /* runs_path open for appending, -1 = not open */
+    int appended;        /* rows appended since the table was last written whole */
     int write_failed;    /* a table could not be written: the first error is in write_err */
     char write_err[320]; /* "path: what failed: why" */
 #ifdef GN_HAVE_MPI
@@ -171,6 +178,20 @@ typedef struct table_ref {
 /* The tables named <prefix>*.csv in dir: the unsharded one first, then the
  * shard tables by N, then K. Returns how many (*out malloc'd), -1 on error. */
 int gn_tables_list(const char *dir, const char *prefix, table_ref **out);
+
+/* Run ids to run indices (a hash table over ex's runs). */
+typedef struct gn_run_index {
+    const gn_experiment *ex;
+    int *slot;   /* mask + 1 entries: a run index, -1 = empty */
+    size_t mask; /* a power of two minus 1 */
+} gn_run_index;
+
+/* Builds the index of ex's run ids. 0, or -1 when out of memory: then
+ * gn_run_index_find still answers, searching every run. */
+int gn_run_index_init(gn_run_index *x, const gn_experiment *ex);
+/* The index of the run named id, -1 when the grid has none. */
+int gn_run_index_find(const gn_run_index *x, const char *id);
+void gn_run_index_free(gn_run_index *x);
 
 /* The row chosen for a run when several tables hold it. */
 typedef struct row_pick {
@@ -203,10 +224,24 @@ void gn_runs_fill(sweep *sw, int i, const run_result *result, double rss_mib,
                   const char *dataset_identity);
 /* Forgets run i's row. */
 void gn_runs_clear(sweep *sw, int i);
-/* Writes sw->runs_path atomically: the header and every finished run.
- * 0, or -1 with the message printed and, when it is the sweep's first
- * write failure, kept in sw->write_err (sw->write_failed set). */
+/* Writes sw->runs_path atomically: the header and every finished run, in
+ * grid order. 0, or -1 with the message printed and, when it is the
+ * sweep's first write failure, kept in sw->write_err (sw->write_failed
+ * set). */
 int gn_runs_write(sweep *sw);
+/* Records run i's row (filled by gn_runs_fill) in sw->runs_path: appended
+ * with one write() and fdatasync, so the cost of a row does not grow with
+ * the table; a kill at any moment leaves the rows before it and at most a
+ * torn last line, which readers leave out (GN_TABLE_KEEP_COMPLETE). When
+ * the append fails, or after a write failure, the whole table is written
+ * instead (gn_runs_write). 0, or -1 as gn_runs_write. */
+int gn_runs_record(sweep *sw, int i);
+/* At the end of a sweep: the table rewritten in grid order when rows were
+ * appended (a failure only warns: every row is in it), or once more after
+ * a write failure; then gn_runs_close. */
+void gn_runs_finish(sweep *sw);
+/* Closes the descriptor rows are appended through (sw->runs_fd). */
+void gn_runs_close(sweep *sw);
 /* Notes a failed write of a sweep's file (err: "path: what: why"): prints
  * it, keeps the first in sw->write_err. */
 void gn_sweep_write_failed(sweep *sw, const char *err);
@@ -289,17 +324,20 @@ typedef struct gn_sched gn_sched;
 
 /* What gn_sched_ops.wait found. */
 enum {
-    GN_SCHED_GOT,   /* a run ended: its slot and result are filled */
-    GN_SCHED_AGAIN, /* woken with nothing to record (a signal, a stale reply) */
-    GN_SCHED_END,   /* nothing more will end: leave the loop */
-    GN_SCHED_FAIL   /* lost the runs (message printed): leave the loop in error */
+    GN_SCHED_GOT,           /* a run ended: its slot and result are filled */
+    GN_SCHED_AGAIN,         /* woken with nothing to record (a signal, a stale reply) */
+    GN_SCHED_END,           /* nothing more will end: leave the loop */
+    GN_SCHED_FAIL,          /* lost the runs (message printed): leave the loop in error */
+    GN_SCHED_UNSTARTED = -2 /* launch: the run could not be started, recorded as an error */
 };
 
 /* How runs are started and collected: forked children, or MPI worker ranks. */
 typedef struct gn_sched_ops {
     /* Starts run i in the free slot s and fills the slot. 0 = started;
      * 1 = failed (message printed), launch again after a run ends; -1 =
-     * failed, launch nothing more. */
+     * failed, launch nothing more; GN_SCHED_UNSTARTED = failed, the run
+     * recorded as an error (row written, message printed), launch nothing
+     * more. */
     int (*launch)(gn_sched *sc, int s, int i);
     /* Waits for a run to end: GN_SCHED_* (on GN_SCHED_GOT, *s and *d).
      * stopping: the stop signal was seen (the runs ended were interrupted). */

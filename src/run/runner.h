@@ -1,6 +1,6 @@
 /* runner.h: runs an expanded experiment: one child process per run (so a
- * crash or a runaway allocation costs one run, never the sweep), results
- * written atomically after every run, resume from what is on disk.
+ * crash or a runaway allocation costs one run, never the sweep), each
+ * run's row recorded as it finishes, resume from what is on disk.
  *
  * Beyond one machine: a sweep can be cut into N shards (each runs a
  * deterministic slice of the grid balanced by estimated cost and writes its
@@ -67,6 +67,20 @@ int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int quiet, char *e
  * writing failed; *tables_ready (may be NULL) says whether runs.csv was
  * written, so the caller can draw the figures. */
 int gn_runner_merge(const gn_experiment *ex, const gn_merge_options *o, int *tables_ready);
+
+/* What the runs of one optimizer of a grid cost, estimated. */
+typedef struct gn_run_estimate {
+    const char *optimizer; /* borrowed from the experiment */
+    int runs;
+    double flops;    /* estimated compute of its runs, summed (the cost model of the shards) */
+    double peak_mib; /* the largest memory estimate of one of its runs (the memory check's) */
+} gn_run_estimate;
+
+/* Loads the grid's datasets and estimates what its runs cost, one entry
+ * per optimizer in the order they first appear (*out malloc'd). Returns
+ * the number of entries, or -1 with err when a dataset cannot be loaded,
+ * a model does not fit its data, or memory runs out. */
+int gn_runner_estimate(const gn_experiment *ex, gn_run_estimate **out, char *err, size_t errlen);
 
 /* Cores this process may run on. */
 int gn_available_cores(void);

@@ -1,13 +1,20 @@
 /* runs_table.c: the runs tables of a results folder. Builds runs.csv's
  * header and rows from the schema (schema.h) and a run's result, writes
- * the sweep's table, finds the tables of a folder (runs.csv and
+ * the sweep's table (whole and atomically at the start and the end of a
+ * sweep, a row appended as each run finishes), finds the tables of a folder (runs.csv and
  * runs.shard-K-of-N.csv; the same names for manifests), reads their rows
  * back and picks one row per run, for resume and for merge. */
+#define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fs.h"
 #include "io/csvio.h"
@@ -44,14 +51,12 @@ void gn_sweep_write_failed(sweep *sw, const char *err)
     snprintf(sw->write_err, sizeof sw->write_err, "%s", err);
 }
 
-int gn_runs_write(sweep *sw)
+/* Writes sw->runs_path atomically, the rows in grid order. 0, or -1 with
+ * err. */
+static int write_table(sweep *sw, char *err, size_t errlen)
 {
-    char err[256];
     gn_csv_writer w;
-    if (gn_csvw_open(&w, sw->runs_path, err, sizeof err) != 0) {
-        gn_sweep_write_failed(sw, err);
-        return -1;
-    }
+    if (gn_csvw_open(&w, sw->runs_path, err, errlen) != 0) return -1;
     for (int j = 0; j < sw->n_cols; j++)
         gn_csvw_str(&w, sw->header[j]);
     gn_csvw_end_row(&w);
@@ -61,11 +66,106 @@ int gn_runs_write(sweep *sw)
             gn_csvw_str(&w, sw->cells[i][j]);
         gn_csvw_end_row(&w);
     }
-    if (gn_csvw_commit(&w, err, sizeof err) != 0) {
-        gn_sweep_write_failed(sw, err);
+    if (gn_csvw_commit(&w, err, errlen) != 0) return -1;
+    sw->appended = 0;
+    /* the rows to come are appended to the new file: opened now, so that
+     * recording a run never needs a free descriptor (see append_row) */
+    if (sw->runs_fd >= 0) close(sw->runs_fd);
+    sw->runs_fd = open(sw->runs_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    return 0;
+}
+
+int gn_runs_write(sweep *sw)
+{
+    char err[GN_RUN_PATH + 256];
+    if (write_table(sw, err, sizeof err) == 0) return 0;
+    gn_sweep_write_failed(sw, err);
+    return -1;
+}
+
+/* The CSV text of run i's row, as the table writer writes it (malloc'd,
+ * *len bytes); NULL when out of memory. */
+static char *row_text(const sweep *sw, int i, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    gn_csv_writer w = {.f = f, .at_row_start = 1}; /* a writer on a stream: never committed */
+    for (int j = 0; j < sw->n_cols; j++)
+        gn_csvw_str(&w, sw->cells[i][j]);
+    gn_csvw_end_row(&w);
+    if (fclose(f) != 0 || w.failed) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* Appends run i's row to sw->runs_path (through sw->runs_fd, opened when
+ * the table was last written whole: a sweep out of file descriptors still
+ * records its runs) with one write() and flushes it to disk. A write cut
+ * short is cut off again, so the table ends with a whole row. 0, or -1
+ * with err. */
+static int append_row(sweep *sw, int i, char *err, size_t errlen)
+{
+    size_t len;
+    char *text = row_text(sw, i, &len);
+    if (!text) {
+        snprintf(err, errlen, "%s: out of memory", sw->runs_path);
         return -1;
     }
-    return 0;
+    const char *what = NULL;
+    int e = 0;
+    struct stat st;
+    int fd = sw->runs_fd;
+    if (fd < 0)
+        what = "not open for appending", e = EBADF;
+    else if (fstat(fd, &st) != 0)
+        what = "cannot stat", e = errno;
+    else {
+        ssize_t w = write(fd, text, len);
+        if (w != (ssize_t)len) {
+            what = "cannot append a row", e = w < 0 ? errno : ENOSPC;
+            if (w > 0 && ftruncate(fd, st.st_size) != 0) what = "cannot cut off a torn row";
+        } else if (fdatasync(fd) != 0 && errno != EINVAL)
+            what = "fdatasync", e = errno;
+    }
+    free(text);
+    if (!what) return 0;
+    snprintf(err, errlen, "%s: %s: %s", sw->runs_path, what, strerror(e));
+    return -1;
+}
+
+int gn_runs_record(sweep *sw, int i)
+{
+    char err[GN_RUN_PATH + 256];
+    if (!sw->cells[i]) return gn_runs_write(sw); /* out of memory filling it */
+    if (!sw->write_failed && append_row(sw, i, err, sizeof err) == 0) {
+        sw->appended++;
+        return 0;
+    }
+    return gn_runs_write(sw); /* the whole table: the cause may be the append alone */
+}
+
+void gn_runs_finish(sweep *sw)
+{
+    char err[GN_RUN_PATH + 256];
+    if (sw->write_failed)
+        gn_runs_write(sw); /* once more: the cause may have gone */
+    else if (sw->appended && write_table(sw, err, sizeof err) != 0)
+        fprintf(stderr,
+                "gnbench: warning: %s holds every run, in the order they finished, not the "
+                "grid's: %s\n",
+                sw->runs_path, err);
+    gn_runs_close(sw);
+}
+
+void gn_runs_close(sweep *sw)
+{
+    if (sw->runs_fd >= 0) close(sw->runs_fd);
+    sw->runs_fd = -1;
 }
 
 void gn_runs_clear(sweep *sw, int i)
@@ -242,11 +342,53 @@ int gn_tables_list(const char *dir, const char *prefix, table_ref **out)
     return n;
 }
 
-static int run_index(const gn_experiment *ex, const char *id)
+/* ---- the run-id index ---- */
+
+static uint64_t id_hash(const char *s)
 {
-    for (int i = 0; i < ex->n_runs; i++)
-        if (strcmp(ex->runs[i].run_id, id) == 0) return i;
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+int gn_run_index_init(gn_run_index *x, const gn_experiment *ex)
+{
+    x->ex = ex;
+    x->mask = 0;
+    size_t cap = 16;
+    while (cap < 2 * (size_t)ex->n_runs)
+        cap *= 2;
+    x->slot = malloc(sizeof *x->slot * cap);
+    if (!x->slot) return -1;
+    for (size_t k = 0; k < cap; k++)
+        x->slot[k] = -1;
+    x->mask = cap - 1;
+    for (int i = 0; i < ex->n_runs; i++) {
+        size_t k = id_hash(ex->runs[i].run_id) & x->mask;
+        while (x->slot[k] >= 0)
+            k = (k + 1) & x->mask;
+        x->slot[k] = i;
+    }
+    return 0;
+}
+
+int gn_run_index_find(const gn_run_index *x, const char *id)
+{
+    if (!x->slot) { /* no index (out of memory): the slow way */
+        for (int i = 0; i < x->ex->n_runs; i++)
+            if (strcmp(x->ex->runs[i].run_id, id) == 0) return i;
+        return -1;
+    }
+    for (size_t k = id_hash(id) & x->mask; x->slot[k] >= 0; k = (k + 1) & x->mask)
+        if (strcmp(x->ex->runs[x->slot[k]].run_id, id) == 0) return x->slot[k];
     return -1;
+}
+
+void gn_run_index_free(gn_run_index *x)
+{
+    free(x->slot);
+    x->slot = NULL;
 }
 
 void gn_runs_free_row(char **c, int n_cols)
@@ -260,12 +402,12 @@ void gn_runs_free_row(char **c, int n_cols)
 /* The rows of one table t of folder dir (index d) into picks; map[j]: the
  * table's column of header column j (-1: none); cid, cst: its run_id and
  * status columns. */
-static void collect_table(const gn_experiment *ex, const gn_table *t, const int *map, int n_cols,
+static void collect_table(const gn_run_index *ix, const gn_table *t, const int *map, int n_cols,
                           int cid, int cst, const char *dir, int d, row_pick *picks, int *foreign)
 {
     for (int row = 0; row < t->n_rows; row++) {
         const char *id = gn_table_cell(t, row, cid);
-        int i = run_index(ex, id);
+        int i = gn_run_index_find(ix, id);
         if (i < 0) {
             (*foreign)++;
             continue;
@@ -291,6 +433,8 @@ int gn_runs_collect(const gn_experiment *ex, char *const *header, int n_cols,
 {
     int n_read = 0;
     *foreign = 0;
+    gn_run_index ix;
+    gn_run_index_init(&ix, ex); /* on failure find searches the slow way */
     for (int d = 0; d < n_dirs; d++) {
         table_ref *tabs;
         int nt = gn_tables_list(dirs[d], "runs", &tabs);
@@ -318,12 +462,13 @@ int gn_runs_collect(const gn_experiment *ex, char *const *header, int n_cols,
             for (int j = 0; j < n_cols; j++)
                 map[j] = gn_table_col(&t, header[j]);
             n_read++;
-            collect_table(ex, &t, map, n_cols, cid, cst, dirs[d], d, picks, foreign);
+            collect_table(&ix, &t, map, n_cols, cid, cst, dirs[d], d, picks, foreign);
             free(map);
             gn_table_free(&t);
         }
         free(tabs);
     }
+    gn_run_index_free(&ix);
     return n_read;
 }
 

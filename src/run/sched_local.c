@@ -1,7 +1,9 @@
 /* sched_local.c: runs on this machine, one forked child process per run
  * (at most `jobs` at a time, one slot each), collected with wait4 so that
- * each run's peak memory is its own; and the SIGINT/SIGTERM/SIGHUP handlers every
- * scheduler shares. */
+ * each run's peak memory is its own; a run whose process cannot be started
+ * (no file descriptor for its pipe, no process) is recorded as an error
+ * and the sweep starts no more; and the SIGINT/SIGTERM/SIGHUP handlers
+ * every scheduler shares. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -43,14 +45,41 @@ void gn_stop_handlers_restore(const struct sigaction *old_int, const struct siga
     sigaction(SIGHUP, &old_hup, NULL);
 }
 
+/* What to do about a run process that could not be started (errno e). */
+static const char *spawn_hint(int e)
+{
+    if (e == EMFILE || e == ENFILE)
+        return "raise the limit on open files (ulimit -n) or run fewer --jobs";
+    if (e == EAGAIN) return "raise the limit on processes (ulimit -u) or run fewer --jobs";
+    if (e == ENOMEM) return "free memory or run fewer --jobs";
+    return "see the cause";
+}
+
+/* Run i's process could not be started (what failed, errno e): the run is
+ * recorded as an error naming the cause, so that it is neither lost nor
+ * taken as done (a rerun redoes it). */
+static void record_unstarted(gn_sched *sc, int i, const char *what, int e)
+{
+    const char *name = strerrorname_np(e);
+    run_result res;
+    gn_child_failed(&res, 0, 0);
+    snprintf(res.message, sizeof res.message,
+             "the run process could not be started: %s: %s (%s); rerun to redo it", what,
+             strerror(e), name ? name : "?");
+    gn_runs_fill(sc->sw, i, &res, 0, sc->pp->cache[sc->pp->ds_of[i]].ds.identity);
+    gn_runs_record(sc->sw, i);
+    fprintf(stderr, "gnbench: run %s: %s; %s\n", sc->sw->ex->runs[i].run_id, res.message,
+            spawn_hint(e));
+}
+
 static int local_launch(gn_sched *sc, int s, int i)
 {
     const char *what;
     int fd;
     pid_t pid = gn_child_spawn(sc->sw->ex, sc->pp, sc->tdir, sc->sw->threads, i, &fd, &what);
     if (pid < 0) {
-        fprintf(stderr, "gnbench: %s: %s\n", what, strerror(errno));
-        return 1;
+        record_unstarted(sc, i, what, errno);
+        return GN_SCHED_UNSTARTED;
     }
     sc->slots[s] = (slot){pid, fd, i, gn_now()};
     return 0;

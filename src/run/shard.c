@@ -1,7 +1,10 @@
 /* shard.c: the estimated cost of a run and the assignment of runs to
  * shards by it (shard.h). The cost also orders the runs under MPI, the
- * costliest first. */
+ * costliest first, gives the ETA of a sweep, and sums up a grid for
+ * `gnbench check` (gn_runner_estimate). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "run/run_internal.h"
 #include "run/shard.h"
@@ -83,4 +86,38 @@ double gn_shard_eta(double busy_s, double cost_done, double cost_left, int finis
     if (cost_done > 0) return busy_s / cost_done * cost_left / capacity;
     if (finished > 0) return busy_s / finished * left / capacity;
     return -1;
+}
+
+int gn_runner_estimate(const gn_experiment *ex, gn_run_estimate **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    gn_run_options o = {.memory_limit_mib = 1e300}; /* estimated, not refused */
+    prepared pp;
+    int rc = gn_prepare(ex, &o, 1, &pp, 1);
+    gn_run_estimate *e = calloc((size_t)ex->n_runs + 1, sizeof *e);
+    int n = 0;
+    for (int i = 0; rc == 0 && e && i < ex->n_runs; i++) {
+        const gn_run_spec *r = &ex->runs[i];
+        const gn_dataset *ds = &pp.cache[pp.ds_of[i]].ds;
+        gn_mlp_config cfg;
+        char why[160];
+        if (gn_run_model(r, ds, &cfg, why, sizeof why) != 0) continue; /* refused by prepare */
+        int k = 0;
+        while (k < n && strcmp(e[k].optimizer, r->optim->name) != 0)
+            k++;
+        if (k == n) e[n++].optimizer = r->optim->name;
+        double mib = gn_run_memory_mib(r, ds, &cfg, NULL);
+        e[k].runs++;
+        e[k].flops += (double)gn_shard_cost(r, ds);
+        if (mib > e[k].peak_mib) e[k].peak_mib = mib;
+    }
+    gn_prepared_free(&pp);
+    if (rc != 0 || !e) {
+        free(e);
+        snprintf(err, errlen, "%s: cannot estimate the runs' cost (%s)", ex->path,
+                 rc ? "a dataset or model was refused" : "out of memory");
+        return -1;
+    }
+    *out = e;
+    return n;
 }

@@ -7,9 +7,10 @@
  * then starts one child per run, at most `jobs` at a time (sched_local.c),
  * or hands the runs to MPI worker ranks (sched_mpi.c). A child initializes
  * BLIS, trains, writes traces/<run_id>.csv atomically and sends its summary
- * back through a pipe; the parent rewrites runs.csv atomically after every
- * finished run. The parent never calls BLIS itself (OpenMP and fork do not
- * mix), and a child that crashes is recorded as an `error` run with its
+ * back through a pipe; the parent appends the run's row to runs.csv (and
+ * rewrites the table atomically, in grid order, at the start and the end).
+ * The parent never calls BLIS itself (OpenMP and fork do not mix), and a
+ * child that crashes is recorded as an `error` run with its
  * signal. A table that cannot be written is an error: the sweep starts no
  * more runs and exits 1 saying which file and why. */
 #define _GNU_SOURCE
@@ -293,6 +294,14 @@ static int launch_runs(gn_sched *sc, const selection *sel, progress *pg)
         for (s = 0; s < sc->capacity; s++)
             if (sc->slots[s].pid == 0) break;
         int l = sc->ops->launch(sc, s, i);
+        if (l == GN_SCHED_UNSTARTED) {
+            pg->finished++;
+            pg->errors++;
+            fprintf(stderr,
+                    "gnbench: starting no more runs: %d left to do; run the same command again "
+                    "to resume\n",
+                    sel->n_todo - pg->next);
+        }
         if (l != 0) {
             if (l < 0) pg->next = sel->n_todo;
             return 1;
@@ -318,7 +327,7 @@ static void record_run(gn_sched *sc, const selection *sel, progress *pg, int s, 
     pg->finished++;
     if (d->res.status == GN_RUN_ERROR) pg->errors++;
     gn_runs_fill(sw, i, &d->res, d->rss_mib, sc->pp->cache[sc->pp->ds_of[i]].ds.identity);
-    if (gn_runs_write(sw) != 0 && !pg->unwritten) {
+    if (gn_runs_record(sw, i) != 0 && !pg->unwritten) {
         pg->unwritten = 1;
         pg->next = n_todo; /* what it would compute could not be recorded */
         fprintf(stderr, "gnbench: starting no more runs: %s cannot be written\n", sw->runs_path);
@@ -381,8 +390,8 @@ static int finish(sweep *sw, const prepared *pp, int rc, int errors, int *tables
         done += sw->cells[i] != NULL;
     gn_manifest_write(sw, end, done, pp->cache, pp->n_cache);
     if (errors) rc = 1;
+    gn_runs_finish(sw); /* grid order; once more after a failure */
     if (sw->write_failed) {
-        gn_runs_write(sw); /* once more: the cause may have gone */
         fprintf(stderr,
                 "gnbench: the results in %s are incomplete: %s; run the same command again to "
                 "resume once it can be written\n",
@@ -462,6 +471,7 @@ static int sweep_main(sweep *sw, const prepared *pp, const char *tdir, int jobs,
         free(sw->cells);
     }
     free(sw->header);
+    gn_runs_close(sw);
     gn_folder_unlock(&lk);
     return rc;
 }
@@ -479,6 +489,7 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *o, int *tables_
     memset(&sw, 0, sizeof sw);
     sw.ex = ex;
     sw.opt = o;
+    sw.runs_fd = -1;
     int jobs = o->jobs > 0 ? o->jobs : 1;
     /* By default the cores are shared among the runs at a time: each run
      * taking every core would oversubscribe the machine by `jobs` and slow
