@@ -177,7 +177,8 @@ int gn_exp_revalidate(ctx *c, const item *it, const gn_param *p);
 typedef struct entry {
     const gn_optim_ops *ops;
     int index, line, quick;
-    layer l; /* opt.* and train.* items */
+    const char *label; /* `label:` names its lines in figures; NULL = none */
+    layer l;           /* opt.* and train.* items */
 } entry;
 
 /* The experiment as validated, before expansion. */
@@ -215,5 +216,14 @@ void gn_exp_run_spec_free(gn_run_spec *r);
 int gn_exp_build_figures(ctx *c, const spec *sp, gn_experiment *ex);
 /* Frees what a figure holds and zeroes it. */
 void gn_exp_figure_free(gn_figure *f);
+/* An optimizers: entry's `label:` (node v, error path `path`): one line of
+ * printable text, in *out (v's text). */
+int gn_exp_entry_label(ctx *c, const ynode *v, const char *path, const char **out);
+/* The figure options beyond name, kind, axes, series, panels, title, logs and
+ * where (figure_opts.c): xlabel, ylabel, xrange, yrange, size, font,
+ * format, band, legend, style of figures[index] (node n) into f. */
+int gn_exp_figure_options(ctx *c, const gn_experiment *ex, const ynode *n, int index, gn_figure *f);
+/* Frees what gn_exp_figure_options filled. */
+void gn_exp_figure_options_free(gn_figure *f);
 
 #endif
