@@ -90,7 +90,8 @@ typedef struct gn_figure {
     char *title;  /* NULL = derived */
     int logx, logy;
     char *xlabel, *ylabel;       /* NULL = from the schema */
-    double xrange[2], yrange[2]; /* NaN = automatic (either end) */
+    double xrange[2], yrange[2]; /* the ends range_set says are given */
+    int range_set;               /* bits: 1 x low, 2 x high, 4 y low, 8 y high (0: automatic) */
     int width, height;           /* pixels (pdf: 150 per inch); 0 = automatic */
     char *font;                  /* gnuplot font "name,size"; NULL = the default */
     char *format;                /* "png", "svg", "pdf"; NULL = the command's */

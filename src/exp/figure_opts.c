@@ -76,7 +76,7 @@ static int number(const char *s, double *out)
 }
 
 /* xrange / yrange: [lo, hi], each a number or "*" (automatic). */
-static int range(ctx *c, const ynode *v, const char *path, int logscale, double out[2])
+static int range(ctx *c, const ynode *v, const char *path, int logscale, double out[2], int *set)
 {
     char got[80];
     if (v->kind != Y_SEQ || v->n != 2)
@@ -99,6 +99,7 @@ static int range(ctx *c, const ynode *v, const char *path, int logscale, double 
     if (!isnan(out[0]) && !isnan(out[1]) && !(out[0] < out[1]))
         return gn_exp_fail(c, v->line, v->quick, path, "expected low < high, got [%g, %g]", out[0],
                            out[1]);
+    *set = (isnan(out[0]) ? 0 : 1) | (isnan(out[1]) ? 0 : 2);
     return 0;
 }
 
@@ -253,7 +254,6 @@ int gn_exp_figure_options(ctx *c, const gn_experiment *ex, const ynode *n, int i
 {
     char path[96];
     const char *text = NULL;
-    f->xrange[0] = f->xrange[1] = f->yrange[0] = f->yrange[1] = NAN;
     f->band = GN_BAND_MINMAX;
     f->legend = GN_LEGEND_AUTO;
     for (int i = 0; i < n->n; i++) {
@@ -268,8 +268,9 @@ int gn_exp_figure_options(ctx *c, const gn_experiment *ex, const ynode *n, int i
                                                 : &f->font;
             if (!(*dst = strdup(text))) return gn_exp_oom(c);
         } else if (!strcmp(k, "xrange") || !strcmp(k, "yrange")) {
-            int x = k[0] == 'x';
-            rc = range(c, v, path, x ? f->logx : f->logy, x ? f->xrange : f->yrange);
+            int x = k[0] == 'x', set = 0;
+            rc = range(c, v, path, x ? f->logx : f->logy, x ? f->xrange : f->yrange, &set);
+            f->range_set |= x ? set : set << 2;
         } else if (!strcmp(k, "size")) {
             rc = size_value(c, v, path, f);
         } else if (!strcmp(k, "format")) {
