@@ -488,3 +488,45 @@ Test(figures, labels_name_only_the_settings_that_vary)
     cr_assert_not(contains(gp, "batch="));
     cr_assert_not(contains(gp, "title 'sgd"));
 }
+
+/* ---- the committed gallery ---- */
+
+/* Width and height of the PNG at path from its IHDR chunk; 0 when it is not
+ * a PNG. */
+static int png_size(const char *path, unsigned *w, unsigned *h)
+{
+    unsigned char b[24];
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (n < 24 || memcmp(b, sig, 8) != 0 || memcmp(b + 12, "IHDR", 4) != 0) return 0;
+    *w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19];
+    *h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23];
+    return 1;
+}
+
+/* Every <img src="plots/gallery/..." width="W" height="H"> of the README is
+ * a PNG of that size. */
+Test(figures, the_readme_gallery_figures_exist_at_the_size_it_shows)
+{
+    char root[1024], path[2048];
+    snprintf(root, sizeof root, "%s/../..", getenv("GN_TEST_DATA"));
+    snprintf(path, sizeof path, "%s/README.md", root);
+    char *readme = slurp(path);
+    cr_assert_not_null(readme, "cannot read %s", path);
+    int n = 0;
+    for (const char *p = readme; (p = strstr(p, "<img src=\"plots/gallery/")); p++) {
+        char src[512];
+        unsigned w = 0, h = 0, pw = 0, ph = 0;
+        cr_assert_eq(sscanf(p, "<img src=\"%511[^\"]\" width=\"%u\" height=\"%u\"", src, &w, &h), 3,
+                     "README: an <img> without width and height: %.80s", p);
+        snprintf(path, sizeof path, "%s/%s", root, src);
+        cr_expect(png_size(path, &pw, &ph), "%s: missing or not a PNG", src);
+        cr_expect(pw == w && ph == h, "%s is %ux%u, the README shows %ux%u", src, pw, ph, w, h);
+        n++;
+    }
+    free(readme);
+    cr_assert_geq(n, 6, "the README shows %d gallery figures", n);
+}

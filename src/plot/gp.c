@@ -221,6 +221,25 @@ static int gp_key(const fig_ctx *fc, sbuf *b, int p, const extent *e, const keyb
     return max_chars;
 }
 
+/* A log axis spanning less than a decade and a half shows one or two
+ * powers of ten: label 1, 2 and 5 times each power within [t0, t1] (log10
+ * units, a little widened) as well. */
+static void log_tics(sbuf *b, char axis, double t0, double t1)
+{
+    static const double m[] = {1, 2, 5};
+    int first = 1;
+    sb_printf(b, "set %ctics add (", axis);
+    for (int k = (int)floor(t0 - 0.1); k <= (int)ceil(t1 + 0.1); k++)
+        for (int i = 0; i < 3; i++) {
+            double v = m[i] * pow(10, k), t = log10(v);
+            if (t < t0 - 0.1 || t > t1 + 0.1) continue;
+            sb_printf(b, "%s%.6g", first ? "" : ", ", v);
+            first = 0;
+        }
+    if (first) sb_printf(b, "%.6g", pow(10, floor(t0)));
+    sb_printf(b, ")\n");
+}
+
 /* Axis set-up repeated at the start of every panel, so that a placeholder
  * panel cannot leak its ranges into the next one. Log axes spanning three
  * decades or more label their tics as powers of ten. */
@@ -262,6 +281,8 @@ static void gp_axes(fig_ctx *fc, sbuf *b, const extent *e)
     }
     if (x_log) sb_printf(b, "set logscale x\n");
     if (f->logy) sb_printf(b, "set logscale y\n");
+    if (f->logy && e->n > 0 && e->y1 - e->y0 < 1.5) log_tics(b, 'y', e->y0, e->y1);
+    if (x_log && e->n > 0 && e->x1 - e->x0 < 1.5 && !fc->summary) log_tics(b, 'x', e->x0, e->x1);
     /* The figure's own ranges last: they win; NaN ends stay automatic. */
     for (int a = 0; a < 2; a++) {
         const double *r = a ? f->yrange : f->xrange;
@@ -403,11 +424,17 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, in
     if (e.n == 0 && !(f->range_set & 12))
         sb_printf(b, "set yrange [%s]  # only markers to draw\n", f->logy ? "0.1:10" : "0:2");
     int max_chars = gp_key(fc, b, p, &e, &kb);
-    if (nr)
-        sb_printf(b, "not_reached = %.10g  # height of the not-reached markers\n",
-                  not_reached_y(fc, &e));
+    if (nr) {
+        /* The markers sit just under the top of the axis. */
+        double y = not_reached_y(fc, &e), span = e.n > 0 ? e.y1 - e.y0 : 0;
+        double top = f->logy ? y * pow(10, 0.04 * fmax(span, 0.5))
+                             : y + 0.04 * (span > 0 ? span : fabs(y) + 1);
+        sb_printf(b, "not_reached = %.10g  # height of the not-reached markers\n", y);
+        if (!(f->range_set & 8))
+            sb_printf(b, "set yrange [%s:%.10g]\n", f->range_set & 4 ? "" : "*", top);
+    }
     int style_pts = fc->summary || (n_lines > 0 && n_pts / n_lines <= 30);
-    /* Bands first so that lines are drawn over them; NaN opens the list. */
+    /* Bands first so that lines are drawn over them. */
     int first = 1;
     for (int k = 0; k < fc->n_g && !fc->summary && f->band != GN_BAND_NONE; k++) {
         const group *g = &fc->g[k];

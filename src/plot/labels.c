@@ -1,7 +1,8 @@
 /* labels.c: what the key says about each line of a figure and how the line
  * looks. A line's name is its optimizers: entry's `label:`, else its
  * optimizer. Its label is the series value (when the series is a setting),
- * the name, and only the settings that vary among the lines of the same
+ * the name (unless a series value is shown and the panel holds one name
+ * only), and only the settings that vary among the lines of the same
  * name in this figure: a setting every line of that name shares (a default
  * included) is not repeated in every key entry. Lines with equal labels
  * share a colour; a `style:` entry of the figure that matches a line's
@@ -35,11 +36,11 @@ static int varies(const fig_ctx *fc, int c, const char *name)
     return 0;
 }
 
-/* Whether the groups carry more than one name. */
-static int names_differ(const fig_ctx *fc)
+/* Whether the groups of g's panel carry more than one name. */
+static int names_differ(const fig_ctx *fc, const group *g)
 {
-    for (int k = 1; k < fc->n_g; k++)
-        if (strcmp(fc->g[k].name, fc->g[0].name) != 0) return 1;
+    for (int k = 0; k < fc->n_g; k++)
+        if (fc->g[k].panel == g->panel && strcmp(fc->g[k].name, g->name) != 0) return 1;
     return 0;
 }
 
@@ -50,8 +51,8 @@ static char *group_label(const fig_ctx *fc, const group *g, int many_names)
     int series = fc->c_series >= 0 && fc->c_series != pc->c_optimizer;
     int has_series = series && *cell(pc, g->rep, fc->c_series);
     if (has_series) sb_setting(&b, pc, g->rep, fc->c_series, 1);
-    /* The name: always without a series setting, with one when the
-     * figure's lines have several names. */
+    /* The name: always without a series setting, with one when the lines
+     * of the panel have several names. */
     if ((!has_series || many_names) && *g->name) sb_printf(&b, "%s%s", b.n ? " " : "", g->name);
     for (int i = 0; i < fc->n_key; i++) {
         int c = fc->key[i];
@@ -85,12 +86,11 @@ int plot_fig_label(fig_ctx *fc)
     int named = has_col(fc->key, fc->n_key, fc->pc->c_optimizer);
     for (int k = 0; k < fc->n_g; k++)
         fc->g[k].name = named ? group_name(fc->pc, &fc->g[k]) : "";
-    int many = names_differ(fc);
     fc->labels = malloc(sizeof(char *) * ((size_t)fc->n_g + 1));
     if (!fc->labels) return -1;
     for (int k = 0; k < fc->n_g; k++) {
         group *g = &fc->g[k];
-        if (!(g->label = group_label(fc, g, many))) return -1;
+        if (!(g->label = group_label(fc, g, names_differ(fc, g)))) return -1;
         g->style = group_style(fc, g);
         int c;
         for (c = 0; c < fc->n_labels; c++)
