@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Refreshes the curated reference figures in plots/gallery/ from a full run:
 #   ninja -C build bench && bash scripts/gallery.sh
+# or from the quick scale (plots/quick/, a few minutes):
+#   ninja -C build bench-quick && bash scripts/gallery.sh --quick
+# The README shows some of them with their pixel size (<img width height>,
+# checked by tests/test_figures.c): update it when a size changes.
 # (plots/gallery/perf/ comes from `ninja -C build bench-perf`; see
 # PERFORMANCE.md.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+from=plots
+[ "${1:-}" = --quick ] && from=plots/quick
 pick=(
   ggn-width/ggn-loss-vs-iteration-by-width
   ggn-width/iterations-to-target
@@ -22,9 +28,9 @@ pick=(
   cayci-clustered/lambda-min
 )
 for p in "${pick[@]}"; do
-  src=plots/$p.png
-  [ -f "$src" ] || { echo "gallery: missing $src (run ninja -C build bench first)" >&2; exit 1; }
+  src=$from/$p.png
+  [ -f "$src" ] || { echo "gallery: missing $src (run ninja -C build bench or bench-quick first)" >&2; exit 1; }
   mkdir -p "plots/gallery/$(dirname "$p")"
   cp "$src" "plots/gallery/$p.png"
 done
-echo "gallery: ${#pick[@]} figures in plots/gallery/" >&2
+echo "gallery: ${#pick[@]} figures from $from/ in plots/gallery/" >&2

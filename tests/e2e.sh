@@ -48,6 +48,15 @@ for col in iteration epoch samples wall_s train_loss test_loss; do
   check "trace has column $col" '[[ ",$th," == *",$col,"* ]]'
 done
 check "trace rows at iterations 0,2,4,6" '[ "$(cut -d, -f1 "$t" | tail -n +2 | tr "\n" " ")" = "0 2 4 6 " ]'
+# epoch is samples / n_train as a real number (12 training rows, batch 4:
+# 8 samples after 2 steps is epoch 0.667, not 0).
+mb=$(ls res/traces/ggn-mb-*.csv | head -1)
+epochs=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { e = $c["epoch"]; s = $c["samples"]; if (e * 12 - s > 1e-6 || s - e * 12 > 1e-6) bad = 1
+    printf "%s ", e } END { exit bad }' "$mb")
+erc=$?
+check "trace epoch is samples / n_train, fractional (got $epochs)" \
+  '[ $erc -eq 0 ] && [[ "$epochs" == "0 0.666"* ]]'
 for key in gnbench_version git_revision command_line start_time end_time cpu_model cores \
            blis_version blis_arch vector_math blas_threads jobs compiler; do
   check "manifest has $key" 'grep -q "^$key," res/manifest.csv'

@@ -127,6 +127,7 @@ static int file_contains(const char *path, const char *needle)
 #define MAXR 16
 typedef struct dat_block {
     char panel[64], label[128];
+    int extra; /* a block of markers: seeds that ended early, runs not reached */
     int n;
     double v[MAXR][6];
 } dat_block;
@@ -159,8 +160,9 @@ static void dat_parse(const char *path, dat_file *d)
         if (!strncmp(line, "# block ", 8)) {
             cr_assert_lt(d->n, MAXB);
             dat_block *b = &d->b[d->n++];
+            b->extra = strstr(line, "label \"") == NULL;
             quoted_after(line, "panel \"", b->panel, sizeof b->panel);
-            quoted_after(line, "label \"", b->label, sizeof b->label);
+            quoted_after(line, b->extra ? " of \"" : "label \"", b->label, sizeof b->label);
             continue;
         }
         if (line[0] == '#' || d->n == 0) continue;
@@ -168,26 +170,45 @@ static void dat_parse(const char *path, dat_file *d)
         cr_assert_lt(b->n, MAXR);
         double *v = b->v[b->n++];
         int k = sscanf(line, "%lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]);
-        cr_assert_geq(k, 5, "bad data line '%s' in %s", line, path);
+        cr_assert_geq(k, b->extra ? 2 : 5, "bad data line '%s' in %s", line, path);
     }
     free(s);
 }
 
-static const dat_block *dat_find(const dat_file *d, const char *panel, const char *label)
+static const dat_block *dat_find_kind(const dat_file *d, const char *panel, const char *label,
+                                      int extra)
 {
     for (int i = 0; i < d->n; i++)
-        if ((!panel || !strcmp(d->b[i].panel, panel)) && !strcmp(d->b[i].label, label))
+        if (d->b[i].extra == extra && (!panel || !strcmp(d->b[i].panel, panel)) &&
+            !strcmp(d->b[i].label, label))
             return &d->b[i];
-    cr_assert_fail("no block panel '%s' label '%s'", panel ? panel : "*", label);
+    cr_assert_fail("no %sblock panel '%s' label '%s'", extra ? "marker " : "", panel ? panel : "*",
+                   label);
     return NULL;
+}
+
+static const dat_block *dat_find(const dat_file *d, const char *panel, const char *label)
+{
+    return dat_find_kind(d, panel, label, 0);
+}
+
+/* The lines of a .dat (its marker blocks aside). */
+static int dat_lines(const dat_file *d)
+{
+    int n = 0;
+    for (int i = 0; i < d->n; i++)
+        n += !d->b[i].extra;
+    return n;
 }
 
 static void assert_labels_unique(const dat_file *d)
 {
     for (int i = 0; i < d->n; i++)
         for (int j = i + 1; j < d->n; j++)
-            cr_assert(strcmp(d->b[i].panel, d->b[j].panel) || strcmp(d->b[i].label, d->b[j].label),
-                      "label '%s' twice in panel '%s'", d->b[i].label, d->b[i].panel);
+            if (!d->b[i].extra && !d->b[j].extra)
+                cr_assert(strcmp(d->b[i].panel, d->b[j].panel) ||
+                              strcmp(d->b[i].label, d->b[j].label),
+                          "label '%s' twice in panel '%s'", d->b[i].label, d->b[i].panel);
 }
 
 #define EPS 1e-12
@@ -257,7 +278,7 @@ Test(plot, trace_without_panels_reduces_over_seeds)
 
     dat_file d;
     dat_parse(out_path("loss", "dat"), &d);
-    cr_assert_eq(d.n, 4);
+    cr_assert_eq(dat_lines(&d), 4);
     assert_labels_unique(&d);
     /* Two ggn configurations share the series value: width tells them apart. */
     const dat_block *b = dat_find(&d, NULL, "ggn width=16");
@@ -290,7 +311,7 @@ Test(plot, trace_with_panels_cuts_diverged_run_and_skips_nan)
 
     dat_file d;
     dat_parse(out_path("wall", "dat"), &d);
-    cr_assert_eq(d.n, 4);
+    cr_assert_eq(dat_lines(&d), 4);
     assert_labels_unique(&d);
     /* Panels sorted numerically: 8 before 16. */
     cr_assert_str_eq(d.b[0].panel, "8");
@@ -303,13 +324,20 @@ Test(plot, trace_with_panels_cuts_diverged_run_and_skips_nan)
     assert_row(b, 1, 0, r1, 6);
     assert_row(b, 3, 0, r3, 6);
 
-    /* sgd, width 16: seed 2 diverged after 4 rows, the last one nan. The
-     * seeds are cut to 4 rows; row 3 reduces only the finite seed. */
+    /* sgd, width 16: seed 2 diverged after 4 rows, the last one nan. Row 3
+     * reduces only the finite seed, row 4 the one seed still running; seed
+     * 2's last finite point is a marker. */
     b = dat_find(&d, "16", "sgd");
-    cr_assert_eq(b->n, 4);
-    double s2[] = {2, 0.02, 25.3, 0.6, 50, 2}, s3[] = {3, 0.03, 0.4, 0.4, 0.4, 1};
+    cr_assert_eq(b->n, 5);
+    double s2[] = {2, 0.02, 25.3, 0.6, 50, 2}, s3[] = {3, 0.03, 0.4, 0.4, 0.4, 1},
+           s4[] = {4, 0.04, 0.3, 0.3, 0.3, 1};
     assert_row(b, 2, 0, s2, 6);
     assert_row(b, 3, 0, s3, 6);
+    assert_row(b, 4, 0, s4, 6);
+    b = dat_find_kind(&d, NULL, "sgd", 1);
+    cr_assert_eq(b->n, 1);
+    double end[] = {2, 0.02, 50};
+    assert_row(b, 0, 0, end, 3);
 
     char *gp = slurp(out_path("wall", "gp"), NULL);
     cr_assert_not_null(strstr(gp, "set multiplot layout"));
@@ -317,6 +345,8 @@ Test(plot, trace_with_panels_cuts_diverged_run_and_skips_nan)
     cr_assert_not_null(strstr(gp, "model.width = 16"));
     cr_assert_not_null(strstr(gp, "wall time (s)"));
     cr_assert_not_null(strstr(gp, "training loss"));
+    cr_assert_not_null(strstr(gp, "title 'sgd (1 of 2 seeds to the end)'"));
+    cr_assert_not_null(strstr(gp, "'last point of a seed that ended early'"));
     free(gp);
 }
 
@@ -329,13 +359,16 @@ Test(plot, shared_series_value_gets_differing_settings)
     cr_assert_eq(plot(&f, 1, fixture("basic"), "png", err, sizeof err), 0, "%s", err);
     dat_file d;
     dat_parse(out_path("by-width", "dat"), &d);
-    cr_assert_eq(d.n, 4);
+    cr_assert_eq(dat_lines(&d), 4);
     assert_labels_unique(&d);
-    dat_find(&d, NULL, "model.width=8 ggn lr=1.0");
-    dat_find(&d, NULL, "model.width=8 sgd lr=0.1");
-    dat_find(&d, NULL, "model.width=16 ggn lr=1.0");
+    /* lr differs between ggn and sgd but not among the lines of either:
+     * the optimizer names it, lr is not repeated. */
+    dat_find(&d, NULL, "model.width=8 ggn");
+    dat_find(&d, NULL, "model.width=8 sgd");
+    dat_find(&d, NULL, "model.width=16 ggn");
     /* Labels are escaped for enhanced text: the underscore-free ones as is. */
-    cr_assert(file_contains(out_path("by-width", "gp"), "title 'model.width=16 sgd lr=0.1'"));
+    cr_assert(file_contains(out_path("by-width", "gp"), "title 'model.width=16 ggn'"));
+    cr_assert_not(file_contains(out_path("by-width", "gp"), "lr="));
 }
 
 Test(plot, trace_empty_cells_and_inf_leave_gaps)
@@ -365,7 +398,7 @@ Test(plot, summary_numeric_x_median_min_max)
     assert_rendered("final");
     dat_file d;
     dat_parse(out_path("final", "dat"), &d);
-    cr_assert_eq(d.n, 2);
+    cr_assert_eq(dat_lines(&d), 2);
     assert_labels_unique(&d);
     /* x, median, min, max, runs */
     const dat_block *b = dat_find(&d, NULL, "ggn");
@@ -394,7 +427,7 @@ Test(plot, summary_categorical_x_skips_empty_cells)
     assert_rendered("ttt");
     dat_file d;
     dat_parse(out_path("ttt", "dat"), &d);
-    cr_assert_eq(d.n, 2);
+    cr_assert_eq(dat_lines(&d), 2);
     /* Categories ggn = 0, sgd = 1; sgd never reached the target: no point. */
     const dat_block *b = dat_find(&d, NULL, "model.width=8");
     cr_assert_eq(b->n, 1);
@@ -419,7 +452,7 @@ Test(plot, summary_with_panels)
     assert_rendered("final-panels");
     dat_file d;
     dat_parse(out_path("final-panels", "dat"), &d);
-    cr_assert_eq(d.n, 2);
+    cr_assert_eq(dat_lines(&d), 2);
     const dat_block *b = dat_find(&d, "sgd", "sgd");
     double s8[] = {8, 0.65, 0.6, 0.7, 2};
     assert_row(b, 0, 0, s8, 5);

@@ -188,8 +188,9 @@ typedef struct tune_dim {
 typedef struct entry {
     const gn_optim_ops *ops;
     int index, line, quick;
-    layer l;        /* opt.* and train.* items */
-    tune_dim *tune; /* tune: (protocol experiments) */
+    const char *label; /* `label:` names its lines in figures; NULL = none */
+    layer l;           /* opt.* and train.* items */
+    tune_dim *tune;    /* tune: (protocol experiments) */
     int n_tune, tune_line;
     long trials; /* trials: per study; 0 = the protocol's */
     int trials_line;
@@ -260,5 +261,14 @@ int gn_exp_check_runs(ctx *c, const gn_experiment *ex);
 int gn_exp_build_figures(ctx *c, const spec *sp, gn_experiment *ex);
 /* Frees what a figure holds and zeroes it. */
 void gn_exp_figure_free(gn_figure *f);
+/* An optimizers: entry's `label:` (node v, error path `path`): one line of
+ * printable text, in *out (v's text). */
+int gn_exp_entry_label(ctx *c, const ynode *v, const char *path, const char **out);
+/* The figure options beyond name, kind, axes, series, panels, title, logs and
+ * where (figure_opts.c): xlabel, ylabel, xrange, yrange, size, font,
+ * format, band, legend, style of figures[index] (node n) into f. */
+int gn_exp_figure_options(ctx *c, const gn_experiment *ex, const ynode *n, int index, gn_figure *f);
+/* Frees what gn_exp_figure_options filled. */
+void gn_exp_figure_options_free(gn_figure *f);
 
 #endif

@@ -70,6 +70,32 @@ typedef enum {
 /* "trace" or "summary". */
 const char *gn_figure_kind_name(gn_figure_kind k);
 
+/* How a figure shows the spread over seeds: a band around a trace's median,
+ * error bars around a summary's (order of "minmax|iqr|std|none"). */
+typedef enum { GN_BAND_MINMAX, GN_BAND_IQR, GN_BAND_STD, GN_BAND_NONE } gn_band;
+
+/* Where a figure's key goes (order of gn_legend_names). */
+typedef enum {
+    GN_LEGEND_AUTO, /* an empty corner, else outside; a second column before it overflows */
+    GN_LEGEND_TOP_LEFT,
+    GN_LEGEND_TOP_RIGHT,
+    GN_LEGEND_BOTTOM_LEFT,
+    GN_LEGEND_BOTTOM_RIGHT,
+    GN_LEGEND_OUTSIDE, /* right of the plot */
+    GN_LEGEND_BELOW,
+    GN_LEGEND_OFF
+} gn_legend;
+
+/* "auto", "top-left", ..., "off": the legend positions, NULL-terminated. */
+extern const char *const gn_legend_names[];
+
+/* The style of the lines a figure's `style:` entry matches. */
+typedef struct gn_series_style {
+    char *match; /* an optimizer, an optimizers: entry's label or a value of the series */
+    char *color; /* "#rrggbb"; NULL = the palette's */
+    int dash;    /* gnuplot dash type 1 (solid) .. 5; 0 = the palette's */
+} gn_series_style;
+
 typedef struct gn_figure {
     char *name; /* [a-z0-9_-]+ */
     gn_figure_kind kind;
@@ -78,6 +104,17 @@ typedef struct gn_figure {
     char *panels; /* a setting path or NULL */
     char *title;  /* NULL = derived */
     int logx, logy;
+    char *xlabel, *ylabel;       /* NULL = from the schema */
+    double xrange[2], yrange[2]; /* the ends range_set says are given */
+    int range_set;               /* bits: 1 x low, 2 x high, 4 y low, 8 y high (0: automatic) */
+    int width, height;           /* pixels (pdf: 150 per inch); 0 = automatic */
+    char *font;                  /* gnuplot font "name,size"; NULL = the default */
+    char *format;                /* "png", "svg", "pdf"; NULL = the command's */
+    gn_band band;
+    gn_legend legend;
+    int legend_columns; /* 0 = automatic */
+    gn_series_style *styles;
+    int n_styles;
     int line;          /* line in the file */
     gn_settings where; /* only runs whose column (key) holds one of the values
                           (value text; several joined by '\n'); empty = all */
@@ -114,6 +151,8 @@ typedef struct gn_experiment {
     int n_columns;
     gn_figure *figures;
     int n_figures;
+    char **entry_labels; /* per optimizers: entry, its `label:` (NULL = none) */
+    int n_entry_labels;
     gn_key_line *key_lines; /* every setting key written (global sections, then entries) */
     int n_key_lines;
     int dataset_line; /* line of the dataset: key */

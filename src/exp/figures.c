@@ -13,8 +13,13 @@ const char *gn_figure_kind_name(gn_figure_kind k)
     return k == GN_FIG_SUMMARY ? "summary" : "trace";
 }
 
-static const char *const figure_keys[] = {"name",  "kind", "x",    "y",     "series", "panels",
-                                          "title", "logx", "logy", "where", NULL};
+static const char *const figure_keys[] = {"name",   "kind",   "x",    "y",     "series", "panels",
+                                          "title",  "logx",   "logy", "where", "xlabel", "ylabel",
+                                          "xrange", "yrange", "size", "font",  "format", "band",
+                                          "legend", "style",  NULL};
+/* The keys whose value is a list or a mapping (checked by their parsers). */
+static const char *const structured_keys[] = {"where",  "xrange", "yrange", "size",
+                                              "legend", "style",  NULL};
 
 /* Figure axes come from the schema (schema.h): a trace's x is a trace
  * column flagged GN_COL_X, its y any other trace column (an optimizer's
@@ -222,7 +227,7 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
                                "unknown key; expected one of %s", list);
         }
         const ynode *v = n->v[i];
-        if (strcmp(n->k[i], "where") == 0) continue; /* checked below */
+        if (gn_exp_in_list(structured_keys, n->k[i])) continue; /* checked below */
         if (v->kind != Y_SCALAR || v->null)
             return gn_exp_fail(c, v->line, v->quick, path, "expected a single value, got %s",
                                v->null ? "nothing" : gn_exp_kind_name(v));
@@ -312,19 +317,28 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
     if (!f->name || !f->x || !f->y || (series && !f->series) || (panels && !f->panels) ||
         (title && !f->title))
         return gn_exp_oom(c);
-    return 0;
+    return gn_exp_figure_options(c, ex, n, index, f);
 }
 
 void gn_exp_figure_free(gn_figure *f)
 {
     free(f->name), free(f->x), free(f->y);
     free(f->series), free(f->panels), free(f->title);
+    gn_exp_figure_options_free(f);
     gn_settings_free(&f->where);
     memset(f, 0, sizeof *f);
 }
 
 int gn_exp_build_figures(ctx *c, const spec *sp, gn_experiment *ex)
 {
+    if (sp->n_entries > 0) {
+        ex->entry_labels = calloc((size_t)sp->n_entries, sizeof(char *));
+        if (!ex->entry_labels) return gn_exp_oom(c);
+        ex->n_entry_labels = sp->n_entries;
+        for (int i = 0; i < sp->n_entries; i++)
+            if (sp->entries[i].label && !(ex->entry_labels[i] = strdup(sp->entries[i].label)))
+                return gn_exp_oom(c);
+    }
     if (!sp->figures || sp->figures->n == 0) return 0;
     ex->figures = calloc((size_t)sp->figures->n, sizeof *ex->figures);
     if (!ex->figures) return gn_exp_oom(c);

@@ -209,6 +209,9 @@ void gn_experiment_free(gn_experiment *ex)
     for (int i = 0; i < ex->n_figures; i++)
         gn_exp_figure_free(&ex->figures[i]);
     free(ex->figures);
+    for (int i = 0; i < ex->n_entry_labels; i++)
+        free(ex->entry_labels[i]);
+    free(ex->entry_labels);
     for (int i = 0; i < ex->n_key_lines; i++) {
         free(ex->key_lines[i].key);
         free(ex->key_lines[i].path);

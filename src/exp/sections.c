@@ -273,6 +273,10 @@ static int parse_entry(ctx *c, entry *e, const ynode *n, int index)
         }
         char *path = gn_exp_printf(c, "%s.%s", epath, key);
         if (!path) return -1;
+        if (strcmp(key, "label") == 0) {
+            if (gn_exp_entry_label(c, n->v[i], path, &e->label) != 0) return -1;
+            continue;
+        }
         const gn_param *p = gn_param_find(e->ops->params, key);
         const char *sect = "opt";
         if (!p) {

@@ -2,6 +2,29 @@
  * and one gnuplot data block per line. */
 #include "plot/plot_internal.h"
 
+/* The block after g's: its seeds that ended early (trace) or its runs that
+ * did not reach the target (summary). */
+static void write_extra(fig_ctx *fc, group *g, sbuf *b)
+{
+    g->end_block = -1;
+    if (fc->summary ? g->n_nr == 0 : g->n_ends == 0) return;
+    g->end_block = fc->n_blocks++;
+    sb_printf(b, "%s# block %d: %s of \"", g->end_block ? "\n\n" : "", g->end_block,
+              fc->summary ? "not reached" : "seeds that ended early");
+    sb_comment_text(b, g->label);
+    int k = 0;
+    for (int i = 0; fc->summary && i < g->n_nr; i++)
+        k += g->nr[i].n;
+    sb_printf(b, "\" (%d of %d)\n", fc->summary ? k : g->n_ends,
+              fc->summary ? g->n_rows : g->n_seeds);
+    if (fc->summary)
+        for (int i = 0; i < g->n_nr; i++)
+            sb_printf(b, "%.10g %d\n", g->nr[i].x, g->nr[i].n);
+    else
+        for (int i = 0; i < g->n_ends; i++)
+            sb_printf(b, "%d %.10g %.10g\n", g->ends[i].row, g->ends[i].x, g->ends[i].med);
+}
+
 void plot_dat_write(fig_ctx *fc, sbuf *b)
 {
     plot_ctx *pc = fc->pc;
@@ -21,18 +44,26 @@ void plot_dat_write(fig_ctx *fc, sbuf *b)
               pc->runs.n_rows);
     sb_printf(b, "# One block per line of the figure (gnuplot: index N); blocks are\n"
                  "# separated by two blank lines, a single blank line is a gap.\n");
+    static const char *const band[] = {"min and max", "quartiles", "median -+ std. deviation",
+                                       "median (no band)"};
     if (fc->summary)
         sb_printf(b,
-                  "# columns: 1 x (%s)  2 y median over seeds  3 y min  4 y max"
+                  "# columns: 1 x (%s)  2 y median over seeds  3-4 y band: %s"
                   "  5 runs with a value  6 x label\n",
-                  fc->x_numeric ? "value" : "category position");
+                  fc->x_numeric ? "value" : "category position", band[f->band]);
     else
         sb_printf(b,
-                  "# Seeds are aligned by row and cut to the shortest trace;"
-                  " non-finite%s values are left out.\n"
-                  "# columns: 1 row  2 x median over seeds  3 y median  4 y min"
-                  "  5 y max  6 seeds with a value\n",
-                  (f->logx || f->logy) ? " and non-positive (log axis)" : "");
+                  "# Seeds are aligned by row; a row reduces the seeds that reach it (none is\n"
+                  "# cut to the shortest); non-finite%s values are left out.\n"
+                  "# columns: 1 row  2 x median over seeds  3 y median  4-5 y band: %s"
+                  "  6 seeds with a value\n",
+                  (f->logx || f->logy) ? " and non-positive (log axis)" : "", band[f->band]);
+    if (fc->summary && fc->to_target)
+        sb_printf(b, "# A \"not reached\" block follows a line's block: 1 x  2 runs that never\n"
+                     "# reached the target (empty cell), drawn at the top of the axis.\n");
+    else if (!fc->summary)
+        sb_printf(b, "# A \"seeds that ended early\" block follows a line's block: the last\n"
+                     "# point of each seed shorter than the longest: 1 row  2 x  3 y.\n");
     sb_printf(b, "%s", sb_str(&fc->notes));
     fc->n_blocks = 0;
     for (int k = 0; k < fc->n_g; k++) {
@@ -41,6 +72,11 @@ void plot_dat_write(fig_ctx *fc, sbuf *b)
             sb_printf(b, "# (no points) label \"");
             sb_comment_text(b, g->label);
             sb_printf(b, "\"\n");
+            if (fc->summary && g->n_nr > 0) {
+                /* Only runs that never reached the target: still drawn. */
+                g->block = -1;
+                write_extra(fc, g, b);
+            }
             continue;
         }
         g->block = fc->n_blocks++;
@@ -67,5 +103,6 @@ void plot_dat_write(fig_ctx *fc, sbuf *b)
                           p->n);
             }
         }
+        write_extra(fc, g, b);
     }
 }

@@ -1,7 +1,12 @@
 /* gp.c: <figure>.gp, the gnuplot script of one figure: terminal, title
  * and axes, one panel per value of `panels` with its key placed where it
- * hides no data, and the plot commands that read <figure>.dat. */
+ * hides no data and fits the image (gp_key.c), and the plot commands that
+ * read <figure>.dat: lines with their band, the last points of seeds that
+ * ended early, and runs that never reached the target at the top of the
+ * axis. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plot/plot_internal.h"
@@ -18,6 +23,36 @@ static const char *const palette[] = {
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 };
 #define N_PALETTE ((int)(sizeof palette / sizeof palette[0]))
+
+/* " lc rgb 'COLOUR' dt N" (fill: " fc rgb 'COLOUR'") of group g. */
+static void gp_color(sbuf *b, const group *g, int fill)
+{
+    const gn_series_style *st = g->style;
+    sb_printf(b, fill ? " fc rgb " : " lc rgb ");
+    sb_gpstring(b, st && st->color ? st->color : palette[g->color % N_PALETTE]);
+    if (!fill) sb_printf(b, " dt %d", st && st->dash ? st->dash : 1 + (g->color / N_PALETTE) % 5);
+}
+
+/* A legend entry: label, cut to max_chars (at a character boundary), and
+ * for a trace whose seeds did not all run to the end, how many did. */
+static void gp_key_title(const fig_ctx *fc, sbuf *b, const group *g, int max_chars)
+{
+    sbuf t = {0};
+    size_t n = strlen(g->label);
+    if (max_chars > 8 && n > (size_t)max_chars) {
+        size_t cut = (size_t)max_chars - 3;
+        while (cut > 0 && ((unsigned char)g->label[cut] & 0xc0) == 0x80)
+            cut--;
+        sb_printf(&t, "%.*s...", (int)cut, g->label);
+    } else {
+        sb_printf(&t, "%s", g->label);
+    }
+    if (!fc->summary && g->n_full < g->n_seeds)
+        sb_printf(&t, " (%d of %d seeds to the end)", g->n_full, g->n_seeds);
+    b->oom |= t.oom;
+    sb_gplabel(b, sb_str(&t));
+    sb_free(&t);
+}
 
 static void gp_title(fig_ctx *fc, sbuf *b)
 {
@@ -111,28 +146,98 @@ static int box_hits(const fig_ctx *fc, int p, const extent *e, double bx0, doubl
     return hits;
 }
 
-/* Key position: the first empty corner of the plot area that fits the key,
- * else below the plot (several panels or a wide key) or outside on the right. */
-static void gp_key(const fig_ctx *fc, sbuf *b, int p, const extent *e, int n_lines, size_t longest,
-                   int area_w, int area_h)
+/* What the key has to hold and where it may go, in pixels. */
+typedef struct keybox {
+    int n;              /* entries */
+    size_t longest;     /* characters of the longest entry */
+    int area_w, area_h; /* plot area of one panel */
+    double ch_w, ch_h;  /* one character, one key line */
+    int top_markers;    /* markers along the top of the axis (not reached) */
+} keybox;
+
+/* " maxrows R": the key in as many columns as it needs, at most `cols`. */
+static void key_rows(sbuf *b, int n, int cols)
 {
-    double kw = (longest * 7.0 + 70.0) / area_w, kh = (n_lines * 17.0 + 14.0) / area_h;
-    static const char *const where[] = {"top right", "top left", "bottom left", "bottom right"};
-    if (kw < 0.55 && kh < 0.6)
-        for (int c = 0; c < 4; c++) {
-            int right = c == 0 || c == 3, top = c < 2;
-            double bx0 = right ? 1 - kw : 0, by0 = top ? 1 - kh : 0;
-            if (box_hits(fc, p, e, bx0, bx0 + kw, by0, by0 + kh) == 0) {
-                sb_printf(b, "set key inside %s\n", where[c]);
-                return;
+    if (cols > 1 && n > 1) sb_printf(b, " maxrows %d", (n + cols - 1) / cols);
+}
+
+/* Places the key of panel p and returns the longest legend text, in
+ * characters, that fits. `legend:` chooses the place (and columns); auto
+ * takes the first corner of the plot area that the key covers no data in,
+ * else outside on the right, else below, and splits the key into columns
+ * before it can run off the image (gnuplot's "difficulty fitting plot
+ * titles into key"). */
+static int gp_key(const fig_ctx *fc, sbuf *b, int p, const extent *e, const keybox *k)
+{
+    const gn_figure *f = fc->fig;
+    double entry_w = k->longest * k->ch_w + 4.5 * k->ch_w;
+    int rows_fit = (int)((k->area_h - 10) / k->ch_h), max_chars;
+    if (rows_fit < 1) rows_fit = 1;
+    int cols = f->legend_columns;
+    gn_legend where = f->legend;
+    if (where == GN_LEGEND_OFF) {
+        sb_printf(b, "unset key\n");
+        return 0;
+    }
+    if (where == GN_LEGEND_AUTO) {
+        double kw = entry_w / k->area_w, kh = (k->n * k->ch_h + 14.0) / k->area_h;
+        static const gn_legend corner[] = {GN_LEGEND_TOP_RIGHT, GN_LEGEND_TOP_LEFT,
+                                           GN_LEGEND_BOTTOM_LEFT, GN_LEGEND_BOTTOM_RIGHT};
+        where =
+            fc->n_panels > 1 || entry_w > 0.35 * k->area_w ? GN_LEGEND_BELOW : GN_LEGEND_OUTSIDE;
+        if (kw < 0.55 && kh < 0.6)
+            for (int c = 0; c < 4; c++) {
+                int right = c == 0 || c == 3, top = c < 2;
+                if (top && k->top_markers) continue;
+                double bx0 = right ? 1 - kw : 0, by0 = top ? 1 - kh : 0;
+                if (box_hits(fc, p, e, bx0, bx0 + kw, by0, by0 + kh) == 0) {
+                    where = corner[c];
+                    break;
+                }
             }
+    }
+    static const char *const place[] = {"",
+                                        "inside top left",
+                                        "inside top right",
+                                        "inside bottom left",
+                                        "inside bottom right",
+                                        "outside right top",
+                                        "below left Left reverse"};
+    sb_printf(b, "set key %s vertical", place[where]);
+    if (where == GN_LEGEND_BELOW) {
+        /* As many columns as the width holds; the panel gives up the height. */
+        int fit = (int)((k->area_w + 100) / entry_w);
+        if (fit < 1) fit = 1;
+        if (!cols) cols = fit < k->n ? fit : k->n;
+        if (cols > fit) cols = fit;
+        max_chars = (int)((k->area_w + 100) / cols / k->ch_w) - 5;
+    } else {
+        if (!cols) cols = (k->n + rows_fit - 1) / rows_fit;
+        max_chars = where == GN_LEGEND_OUTSIDE ? (int)(0.45 * k->area_w / cols / k->ch_w) - 5
+                                               : (int)(0.9 * k->area_w / cols / k->ch_w) - 5;
+    }
+    key_rows(b, k->n, cols);
+    sb_printf(b, "\n");
+    return max_chars;
+}
+
+/* A log axis spanning less than a decade and a half shows one or two
+ * powers of ten: label 1, 2 and 5 times each power within [t0, t1] (log10
+ * units, a little widened) as well. */
+static void log_tics(sbuf *b, char axis, double t0, double t1)
+{
+    static const double m[] = {1, 2, 5};
+    int first = 1;
+    sb_printf(b, "set %ctics add (", axis);
+    for (int k = (int)floor(t0 - 0.1); k <= (int)ceil(t1 + 0.1); k++)
+        for (int i = 0; i < 3; i++) {
+            double v = m[i] * pow(10, k), t = log10(v);
+            if (t < t0 - 0.1 || t > t1 + 0.1) continue;
+            sb_printf(b, "%s%.6g", first ? "" : ", ", v);
+            first = 0;
         }
-    /* Beside the plot the key would squeeze a panel of a multi-panel figure
-     * or a wide key: put those under the plot instead. */
-    if (fc->n_panels > 1 || kw > 0.3)
-        sb_printf(b, "set key below left Left reverse maxcols 1\n");
-    else
-        sb_printf(b, "set key outside right top\n");
+    if (first) sb_printf(b, "%.6g", pow(10, floor(t0)));
+    sb_printf(b, ")\n");
 }
 
 /* Axis set-up repeated at the start of every panel, so that a placeholder
@@ -176,22 +281,122 @@ static void gp_axes(fig_ctx *fc, sbuf *b, const extent *e)
     }
     if (x_log) sb_printf(b, "set logscale x\n");
     if (f->logy) sb_printf(b, "set logscale y\n");
+    if (f->logy && e->n > 0 && e->y1 - e->y0 < 1.5) log_tics(b, 'y', e->y0, e->y1);
+    if (x_log && e->n > 0 && e->x1 - e->x0 < 1.5 && !fc->summary) log_tics(b, 'x', e->x0, e->x1);
+    /* The figure's own ranges last: they win; NaN ends stay automatic. */
+    for (int a = 0; a < 2; a++) {
+        const double *r = a ? f->yrange : f->xrange;
+        int set = (f->range_set >> (2 * a)) & 3;
+        if (!set) continue;
+        sb_printf(b, "set %crange [", a ? 'y' : 'x');
+        sb_printf(b, set & 1 ? "%.10g" : "*", r[0]);
+        sb_printf(b, ":");
+        sb_printf(b, set & 2 ? "%.10g" : "*", r[1]);
+        sb_printf(b, "]\n");
+    }
+}
+
+/* The height at which a panel draws its "not reached" markers: a tenth of
+ * the data's span above its top (or the figure's yrange top). */
+static double not_reached_y(const fig_ctx *fc, const extent *e)
+{
+    const gn_figure *f = fc->fig;
+    if (f->range_set & 8) return f->yrange[1];
+    double top = e->y1, span = e->y1 - e->y0;
+    if (!isfinite(top)) top = 0, span = 1;
+    if (span <= 0) span = f->logy ? 1 : (top != 0 ? fabs(top) : 1);
+    top += 0.1 * span;
+    return f->logy ? pow(10, top) : top;
+}
+
+/* Starts the next plot element. */
+static void gp_next(sbuf *b, int *first)
+{
+    sb_printf(b, "%s", *first ? "plot \\\n  " : ", \\\n  ");
+    *first = 0;
+}
+
+/* The legend entry of a kind of marker (no data of its own). */
+static void gp_marker_key(sbuf *b, int *first, int pt, const char *what)
+{
+    gp_next(b, first);
+    sb_printf(b, "keyentry with points pt %d ps 1.8 lw 2 lc rgb ", pt);
+    sb_gpstring(b, "#000000");
+    sb_printf(b, " title ");
+    sb_gplabel(b, what);
+}
+
+/* One line of panel p: trace (with lines or points), numeric summary
+ * (joined error bars) or categorical summary (points, dodged, never joined),
+ * then the markers of its seeds that ended early or runs not reached. */
+static void gp_line(const fig_ctx *fc, sbuf *b, const group *g, double dodge, int style_pts,
+                    int max_chars, int *first)
+{
+    int bars = fc->fig->band != GN_BAND_NONE;
+    if (g->block >= 0) {
+        gp_next(b, first);
+        sb_printf(b, "datafile index %d ", g->block);
+        if (fc->summary && !fc->x_numeric)
+            sb_printf(b, "using ($1%+.3f):2:3:4 with %s pt 7 ps 1.2 lw 2", dodge,
+                      bars ? "yerrorbars" : "points");
+        else if (fc->summary)
+            sb_printf(b, "using 1:2:3:4 with %s lw 2 pt 7 ps 0.8",
+                      bars ? "yerrorlines" : "linespoints");
+        else
+            sb_printf(b, "using 2:3 with %s lw 2", style_pts ? "linespoints pt 7 ps 0.6" : "lines");
+        gp_color(b, g, 0);
+        sb_printf(b, " title ");
+        gp_key_title(fc, b, g, max_chars);
+    }
+    if (g->end_block < 0) return;
+    gp_next(b, first);
+    sb_printf(b, "datafile index %d ", g->end_block);
+    if (fc->summary)
+        sb_printf(b, "using ($1%+.3f):(not_reached) with points pt 8 ps 1.8 lw 2", dodge);
+    else
+        sb_printf(b, "using 2:3 with points pt 2 ps 1.8 lw 2");
+    gp_color(b, g, 0);
+    if (g->block < 0) { /* no point of its own: the marker is its key entry */
+        sb_printf(b, " title ");
+        gp_key_title(fc, b, g, max_chars);
+    } else {
+        sb_printf(b, " notitle");
+    }
+}
+
+/* The panel's legend: its lines, plus one entry per kind of marker. */
+static keybox panel_keybox(const fig_ctx *fc, int p, int area_w, int area_h, double font_px,
+                           int *ends, int *nr)
+{
+    keybox k = {0, 0, area_w, area_h, 0.62 * font_px, 1.45 * font_px, 0};
+    *ends = *nr = 0;
+    for (int i = 0; i < fc->n_g; i++) {
+        const group *g = &fc->g[i];
+        if (g->panel != p || (g->block < 0 && g->end_block < 0)) continue;
+        k.n++;
+        size_t l = strlen(g->label) + (!fc->summary && g->n_full < g->n_seeds ? 28 : 0);
+        if (l > k.longest) k.longest = l;
+        if (g->end_block >= 0) *(fc->summary ? nr : ends) = 1;
+    }
+    k.n += *ends + *nr;
+    if (*ends || *nr) k.longest = k.longest > 44 ? k.longest : 44;
+    k.top_markers = *nr;
+    return k;
 }
 
 /* Draws panel p (or the whole figure when there are no panels). */
 static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, int area_w,
-                     int area_h)
+                     int area_h, double font_px)
 {
     plot_ctx *pc = fc->pc;
     const gn_figure *f = fc->fig;
-    int n_lines = 0, n_pts = 0;
-    size_t longest = 0;
+    int n_lines = 0, n_pts = 0, ends, nr;
     for (int k = 0; k < fc->n_g; k++)
         if (fc->g[k].panel == p && fc->g[k].block >= 0) {
             n_lines++;
             n_pts += fc->g[k].n_pts;
-            if (strlen(fc->g[k].label) > longest) longest = strlen(fc->g[k].label);
         }
+    keybox kb = panel_keybox(fc, p, area_w, area_h, font_px, &ends, &nr);
     sb_printf(b, "\n");
     if (multi) {
         sb_printf(b, "# panel %d\nset title ", p);
@@ -205,7 +410,7 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, in
         sb_free(&t);
         sb_printf(b, "\n");
     }
-    if (n_lines == 0) {
+    if (kb.n == 0) {
         /* Placeholder: nothing to draw in this panel. */
         sb_printf(b, "unset logscale\nset xrange [0:1]\nset yrange [0:1]\n"
                      "set format x \"\"\nset format y \"\"\nunset key\n"
@@ -216,42 +421,41 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, in
     }
     extent e = panel_extent(fc, p);
     gp_axes(fc, b, &e);
-    gp_key(fc, b, p, &e, n_lines, longest, area_w, area_h);
-
-    int style_pts = fc->summary || n_pts / n_lines <= 30;
-    sb_printf(b, "plot \\\n");
-    int first = 1;
+    if (e.n == 0 && !(f->range_set & 12))
+        sb_printf(b, "set yrange [%s]  # only markers to draw\n", f->logy ? "0.1:10" : "0:2");
+    int max_chars = gp_key(fc, b, p, &e, &kb);
+    if (nr) {
+        /* The markers sit just under the top of the axis. */
+        double y = not_reached_y(fc, &e), span = e.n > 0 ? e.y1 - e.y0 : 0;
+        double top = f->logy ? y * pow(10, 0.04 * fmax(span, 0.5))
+                             : y + 0.04 * (span > 0 ? span : fabs(y) + 1);
+        sb_printf(b, "not_reached = %.10g  # height of the not-reached markers\n", y);
+        if (!(f->range_set & 8))
+            sb_printf(b, "set yrange [%s:%.10g]\n", f->range_set & 4 ? "" : "*", top);
+    }
+    int style_pts = fc->summary || (n_lines > 0 && n_pts / n_lines <= 30);
     /* Bands first so that lines are drawn over them. */
-    for (int k = 0; k < fc->n_g && !fc->summary; k++) {
+    int first = 1;
+    for (int k = 0; k < fc->n_g && !fc->summary && f->band != GN_BAND_NONE; k++) {
         const group *g = &fc->g[k];
         if (g->panel != p || g->block < 0 || g->n_seeds < 2 || g->n_pts < 2) continue;
-        sb_printf(b,
-                  "%s  datafile index %d using 2:4:5 with filledcurves"
-                  " fc rgb \"%s\" fs transparent solid 0.20 noborder notitle",
-                  first ? "" : ", \\\n", g->block, palette[g->color % N_PALETTE]);
-        first = 0;
+        gp_next(b, &first);
+        sb_printf(b, "datafile index %d using 2:4:5 with filledcurves", g->block);
+        gp_color(b, g, 1);
+        sb_printf(b, " fs transparent solid 0.20 noborder notitle");
     }
-    /* Categorical x: lines side by side around each category. */
-    double dodge = 0;
-    if (fc->summary && !fc->x_numeric && n_lines > 1) dodge = fmin(0.5 / n_lines, 0.1);
-    int j = 0;
+    /* Categorical x: points side by side around each category. */
+    int n_cols = 0, j = 0;
+    for (int k = 0; k < fc->n_g; k++)
+        n_cols += fc->g[k].panel == p && (fc->g[k].block >= 0 || fc->g[k].end_block >= 0);
+    double dodge = fc->summary && !fc->x_numeric && n_cols > 1 ? fmin(0.5 / n_cols, 0.1) : 0;
     for (int k = 0; k < fc->n_g; k++) {
         const group *g = &fc->g[k];
-        if (g->panel != p || g->block < 0) continue;
-        sb_printf(b, "%s  datafile index %d ", first ? "" : ", \\\n", g->block);
-        if (fc->summary && dodge > 0)
-            sb_printf(b, "using ($1%+.3f):2:3:4 with yerrorlines lw 2 pt 7 ps 0.8",
-                      (j - 0.5 * (n_lines - 1)) * dodge);
-        else if (fc->summary)
-            sb_printf(b, "using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 0.8");
-        else
-            sb_printf(b, "using 2:3 with %s lw 2", style_pts ? "linespoints pt 7 ps 0.6" : "lines");
-        sb_printf(b, " lc rgb \"%s\" dt %d title ", palette[g->color % N_PALETTE],
-                  1 + g->color / N_PALETTE);
-        sb_gplabel(b, g->label);
-        first = 0;
-        j++;
+        if (g->panel != p || (g->block < 0 && g->end_block < 0)) continue;
+        gp_line(fc, b, g, (j++ - 0.5 * (n_cols - 1)) * dodge, style_pts, max_chars, &first);
     }
+    if (ends) gp_marker_key(b, &first, 2, "last point of a seed that ended early");
+    if (nr) gp_marker_key(b, &first, 8, "did not reach the target (top of the axis)");
     sb_printf(b, "\n");
 }
 
@@ -263,6 +467,72 @@ static void gp_file_name(const fig_ctx *fc, sbuf *b, const char *ext)
     b->oom |= t.oom;
     sb_gpstring(b, sb_str(&t));
     sb_free(&t);
+}
+
+void plot_gp_first_line(const fig_ctx *fc, sbuf *b)
+{
+    sb_printf(b, "# gnbench figure ");
+    sb_comment_text(b, fc->fig->name);
+    sb_printf(b, " of experiment ");
+    sb_comment_text(b, fc->pc->ex->name ? fc->pc->ex->name : "?");
+    sb_printf(b, ": `gnbench plot RESULTS_DIR` rewrites this file; change this line to keep it.\n");
+}
+
+/* Font size in points: the figure's `font: "name,size"`, else the terminal's. */
+static double font_points(const fig_ctx *fc)
+{
+    const char *f = fc->fig->font, *comma = f ? strrchr(f, ',') : NULL;
+    double pt = comma ? atof(comma + 1) : 0;
+    if (pt > 0) return pt;
+    return !strcmp(fc->format, "svg") ? 12 : !strcmp(fc->format, "pdf") ? 9 : 11;
+}
+
+/* Terminal, output and the settings every panel shares. */
+static void gp_head(fig_ctx *fc, sbuf *b, int w, int h, double pt)
+{
+    plot_ctx *pc = fc->pc;
+    const gn_figure *f = fc->fig;
+    char font[32];
+    snprintf(font, sizeof font, "sans,%g", pt);
+    plot_gp_first_line(fc, b);
+    sb_printf(b, "# %s.gp: figure \"", f->name);
+    sb_comment_text(b, f->name);
+    sb_printf(b, "\" of experiment \"");
+    sb_comment_text(b, pc->ex->name ? pc->ex->name : "?");
+    sb_printf(b,
+              "\", written by gnbench.\n"
+              "# Run in this folder: gnuplot %s.gp  (reads %s.dat, writes %s.%s)\n",
+              f->name, f->name, f->name, fc->format);
+    static const char *const band[] = {"min to max", "quartiles",
+                                       "median -+ one standard deviation", "none"};
+    sb_printf(b, "# %s: median over seeds; %s: %s.\n", fc->summary ? "Points" : "Lines",
+              fc->summary ? "error bars" : "shaded band", band[f->band]);
+    sb_printf(b, "datafile = ");
+    gp_file_name(fc, b, "dat");
+    sb_printf(b, "\n");
+    if (!strcmp(fc->format, "svg"))
+        sb_printf(b, "set terminal svg size %d,%d dynamic enhanced", w, h);
+    else if (!strcmp(fc->format, "pdf"))
+        sb_printf(b, "set terminal pdfcairo size %.2fin,%.2fin enhanced", w / 150.0, h / 150.0);
+    else
+        sb_printf(b, "set terminal pngcairo size %d,%d enhanced", w, h);
+    sb_printf(b, " font ");
+    sb_gpstring(b, f->font ? f->font : font);
+    if (!strcmp(fc->format, "svg")) sb_printf(b, " background rgb '#ffffff'");
+    sb_printf(b, "\nset output ");
+    gp_file_name(fc, b, fc->format);
+    sb_printf(b, "\nset encoding utf8\n"
+                 "# Strings are single-quoted (no backquote or macro substitution), labels\n"
+                 "# escaped for enhanced text mode ('\\_' prints _).\n"
+                 "set grid back lt 1 lw 1 lc rgb '#e2e2e2', lt 1 lw 1 lc rgb '#f0f0f0'\n"
+                 "set key samplen 2.5 spacing 1.1\n");
+    sb_printf(b, "set xlabel ");
+    sb_gplabel(b, f->xlabel                                   ? f->xlabel
+                  : fc->summary && fc->c_x == pc->c_optimizer ? "optimizer"
+                                                              : axis_label(f->x));
+    sb_printf(b, "\nset ylabel ");
+    sb_gplabel(b, f->ylabel ? f->ylabel : axis_label(f->y));
+    sb_printf(b, "\n");
 }
 
 void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why)
@@ -278,44 +548,9 @@ void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why)
     }
     int w = cols * 600 > 1000 ? cols * 600 : 1000;
     int h = rows * 450 + 60 > 700 ? rows * 450 + 60 : 700;
-
-    sb_printf(b, "# %s.gp: figure \"", f->name);
-    sb_comment_text(b, f->name);
-    sb_printf(b, "\" of experiment \"");
-    sb_comment_text(b, pc->ex->name ? pc->ex->name : "?");
-    sb_printf(b,
-              "\", written by gnbench.\n"
-              "# Run in this folder: gnuplot %s.gp  (reads %s.dat, writes %s.%s)\n",
-              f->name, f->name, f->name, pc->format);
-    if (fc->summary)
-        sb_printf(b, "# Points: median over seeds, error bars: min and max.\n");
-    else
-        sb_printf(b, "# Lines: median over seeds; shaded band: min to max over seeds.\n");
-    sb_printf(b, "datafile = ");
-    gp_file_name(fc, b, "dat");
-    sb_printf(b, "\n");
-    if (!strcmp(pc->format, "svg"))
-        sb_printf(b,
-                  "set terminal svg size %d,%d dynamic enhanced font \"sans,12\""
-                  " background rgb \"white\"\n",
-                  w, h);
-    else if (!strcmp(pc->format, "pdf"))
-        sb_printf(b, "set terminal pdfcairo size %.2fin,%.2fin enhanced font \"sans,9\"\n",
-                  w / 150.0, h / 150.0);
-    else
-        sb_printf(b, "set terminal pngcairo size %d,%d enhanced font \"sans,11\"\n", w, h);
-    sb_printf(b, "set output ");
-    gp_file_name(fc, b, pc->format);
-    sb_printf(b, "\nset encoding utf8\n"
-                 "# Strings are single-quoted (no backquote or macro substitution), labels\n"
-                 "# escaped for enhanced text mode ('\\_' prints _).\n"
-                 "set grid back lt 1 lw 1 lc rgb \"#e2e2e2\", lt 1 lw 1 lc rgb \"#f0f0f0\"\n"
-                 "set key samplen 2.5 spacing 1.1\n");
-    sb_printf(b, "set xlabel ");
-    sb_gplabel(b, fc->summary && fc->c_x == pc->c_optimizer ? "optimizer" : axis_label(f->x));
-    sb_printf(b, "\nset ylabel ");
-    sb_gplabel(b, axis_label(f->y));
-    sb_printf(b, "\n");
+    if (f->width) w = f->width, h = f->height;
+    double pt = font_points(fc), px = pt * (!strcmp(fc->format, "pdf") ? 150.0 / 72 : 1);
+    gp_head(fc, b, w, h, pt);
     if (fc->summary) {
         sb_printf(b, "set offsets graph 0.04, graph 0.04, %s\n",
                   f->logy ? "0, 0" : "graph 0.06, graph 0.06");
@@ -353,10 +588,10 @@ void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why)
     /* Plot area of one panel in pixels, for the key placement. */
     int area_w = w / cols - 120, area_h = (h - (multi ? 70 : 0)) / rows - 110;
     if (why) {
-        gp_panel(fc, b, -1, 0, why, area_w, area_h);
+        gp_panel(fc, b, -1, 0, why, area_w, area_h, px);
     } else {
         for (int p = 0; p < (multi ? fc->n_panels : 1); p++)
-            gp_panel(fc, b, p, multi, NULL, area_w, area_h);
+            gp_panel(fc, b, p, multi, NULL, area_w, area_h, px);
     }
     if (multi) sb_printf(b, "unset multiplot\n");
     sb_printf(b, "set output\n");

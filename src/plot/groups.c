@@ -2,6 +2,7 @@
  * lines (by configuration, minus the x setting for kind summary), panels,
  * labels and colours, the x categories of kind summary, and the reduction
  * of each line over its seeds to median, min and max. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +15,38 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median, min and max of v[0..n-1] (n > 0); sorts v. */
-static void reduce(double *v, int n, double *med, double *lo, double *hi)
+/* The q-quantile of sorted v[0..n-1], linear between order statistics. */
+static double quantile(const double *v, int n, double q)
+{
+    double h = q * (n - 1);
+    int i = (int)floor(h);
+    return i + 1 < n ? v[i] + (h - i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+/* Median of v[0..n-1] (n > 0) and the band around it: min and max, the
+ * quartiles, the median +- one standard deviation (kept above the smallest
+ * value on a log axis), or the median itself; sorts v. */
+static void reduce(double *v, int n, gn_band band, int logy, double *med, double *lo, double *hi)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
+    *med = quantile(v, n, 0.5);
     *lo = v[0];
     *hi = v[n - 1];
-    *med = (n % 2) ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    if (band == GN_BAND_IQR) {
+        *lo = quantile(v, n, 0.25);
+        *hi = quantile(v, n, 0.75);
+    } else if (band == GN_BAND_STD) {
+        double mean = 0, ss = 0;
+        for (int i = 0; i < n; i++)
+            mean += v[i] / n;
+        for (int i = 0; i < n; i++)
+            ss += (v[i] - mean) * (v[i] - mean);
+        double sd = n > 1 ? sqrt(ss / (n - 1)) : 0;
+        *lo = logy && *med - sd <= 0 ? v[0] : *med - sd;
+        *hi = *med + sd;
+    } else if (band == GN_BAND_NONE) {
+        *lo = *hi = *med;
+    }
 }
 
 /* Stable insertion sort with a context pointer (n is small here). */
@@ -48,6 +74,8 @@ void plot_fig_free(fig_ctx *fc)
         free(fc->g[i].rows);
         free(fc->g[i].label);
         free(fc->g[i].pts);
+        free(fc->g[i].ends);
+        free(fc->g[i].nr);
     }
     free(fc->g);
     free(fc->key);
@@ -206,77 +234,6 @@ static void group_panels(fig_ctx *fc)
     }
 }
 
-/* Labels: the series value; groups of a panel that share it get the
- * settings that differ among them appended. -1 when out of memory. */
-static int group_labels(fig_ctx *fc)
-{
-    plot_ctx *pc = fc->pc;
-    int *diff = malloc(sizeof(int) * ((size_t)fc->n_key + 1));
-    if (!diff) return -1;
-    for (int k = 0; k < fc->n_g; k++) {
-        group *g = &fc->g[k];
-        int n_diff = 0;
-        for (int i = 0; i < fc->n_key; i++) {
-            int c = fc->key[i];
-            if (c == fc->c_series || c == fc->c_panel) continue;
-            for (int j = 0; j < fc->n_g; j++) {
-                const group *h = &fc->g[j];
-                if (h->panel != g->panel ||
-                    (fc->c_series >= 0 &&
-                     strcmp(cell(pc, h->rep, fc->c_series), cell(pc, g->rep, fc->c_series))))
-                    continue;
-                if (strcmp(cell(pc, h->rep, c), cell(pc, g->rep, c))) {
-                    diff[n_diff++] = c;
-                    break;
-                }
-            }
-        }
-        sbuf b = {0};
-        /* A configuration without the series setting (another optimizer's
-         * hyperparameter, say) is named by its optimizer instead. */
-        int series_empty = fc->c_series >= 0 && !*cell(pc, g->rep, fc->c_series);
-        if (fc->c_series >= 0 && !series_empty)
-            sb_setting(&b, pc, g->rep, fc->c_series, 1);
-        else if (series_empty && pc->c_optimizer >= 0)
-            sb_setting(&b, pc, g->rep, pc->c_optimizer, 0);
-        for (int i = 0; i < n_diff; i++) {
-            if (!*cell(pc, g->rep, diff[i]) || (series_empty && diff[i] == pc->c_optimizer))
-                continue; /* settings this configuration does not have */
-            if (b.n) sb_putc(&b, ' ');
-            sb_setting(&b, pc, g->rep, diff[i], 0);
-        }
-        if (!b.n) { /* one line in the panel: name its optimizer */
-            if (has_col(fc->key, fc->n_key, pc->c_optimizer))
-                sb_setting(&b, pc, g->rep, pc->c_optimizer, 0);
-            else
-                sb_printf(&b, "%s", fc->fig->y);
-        }
-        if (b.oom) {
-            sb_free(&b);
-            free(diff);
-            return -1;
-        }
-        g->label = b.s;
-    }
-    free(diff);
-    return 0;
-}
-
-/* Colours: one per distinct label, in drawing order. -1 when out of memory. */
-static int group_colors(fig_ctx *fc)
-{
-    fc->labels = malloc(sizeof(char *) * ((size_t)fc->n_g + 1));
-    if (!fc->labels) return -1;
-    for (int k = 0; k < fc->n_g; k++) {
-        int c;
-        for (c = 0; c < fc->n_labels; c++)
-            if (!strcmp(fc->labels[c], fc->g[k].label)) break;
-        if (c == fc->n_labels) fc->labels[fc->n_labels++] = fc->g[k].label;
-        fc->g[k].color = c;
-    }
-    return 0;
-}
-
 /* Groups the live runs, finds panels, sorts, and labels the groups. */
 static int fig_group(fig_ctx *fc, char *msg, size_t len)
 {
@@ -286,28 +243,68 @@ static int fig_group(fig_ctx *fc, char *msg, size_t len)
     if (!fc->g || !fc->panel_rep || group_rows(fc) != 0) goto oom;
     group_panels(fc);
     isort(fc->g, (size_t)fc->n_g, sizeof *fc->g, group_cmp, fc);
-    if (group_labels(fc) != 0 || group_colors(fc) != 0) goto oom;
+    if (plot_fig_label(fc) != 0) goto oom;
     return 0;
 oom:
     snprintf(msg, len, "out of memory");
     return -1;
 }
 
-/* kind trace: seeds aligned by row, cut to the shortest; per row the median
- * of x and the median, min and max of y over the finite values. */
-static int fig_trace_points(fig_ctx *fc, group *g, char *msg, size_t len)
+/* The last point of trace t with a finite x and y, in *p; 0 when none. */
+static int last_point(const fig_ctx *fc, const gn_table *t, int cx, int cy, point *p)
+{
+    for (int r = t->n_rows - 1; r >= 0; r--) {
+        double x, y;
+        if (plot_num_finite(gn_table_cell(t, r, cx), &x) &&
+            plot_num_finite(gn_table_cell(t, r, cy), &y) && (!fc->fig->logx || x > 0) &&
+            (!fc->fig->logy || y > 0)) {
+            memset(p, 0, sizeof *p);
+            p->x = x;
+            p->med = p->lo = p->hi = y;
+            p->n = 1;
+            p->row = r;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Row r of the seeds t[0..nt-1] that still run there reduced into p: the
+ * median of x and of y over the finite values, the band of y. 0 when no
+ * seed has a finite x and y at r. */
+static int trace_row(const fig_ctx *fc, gn_table *t, const int *cx, const int *cy, int nt, int r,
+                     double *xs, double *ys, point *p)
 {
     const gn_figure *f = fc->fig;
+    int nx = 0, ny = 0;
+    for (int i = 0; i < nt; i++) {
+        double v;
+        if (r >= t[i].n_rows) continue; /* this seed ended before row r */
+        if (plot_num_finite(gn_table_cell(&t[i], r, cx[i]), &v) && (!f->logx || v > 0))
+            xs[nx++] = v;
+        if (plot_num_finite(gn_table_cell(&t[i], r, cy[i]), &v) && (!f->logy || v > 0))
+            ys[ny++] = v;
+    }
+    if (nx == 0 || ny == 0) return 0;
+    double lo, hi;
+    reduce(xs, nx, GN_BAND_NONE, f->logx, &p->x, &lo, &hi);
+    reduce(ys, ny, f->band, f->logy, &p->med, &p->lo, &p->hi);
+    p->n = ny;
+    p->row = r;
+    return 1;
+}
+
+/* kind trace: seeds aligned by row, every row of every seed: a row reduces
+ * the seeds still running there, and a seed shorter than the longest (it
+ * diverged or hit its time limit) leaves its last point in g->ends. */
+static int fig_trace_points(fig_ctx *fc, group *g, char *msg, size_t len)
+{
     int n = g->n_rows;
     gn_table *t = calloc((size_t)n, sizeof *t);
     int *cx = malloc(sizeof(int) * (size_t)n), *cy = malloc(sizeof(int) * (size_t)n);
     double *xs = malloc(sizeof(double) * (size_t)n), *ys = malloc(sizeof(double) * (size_t)n);
     int rc = 0, nt = 0;
-    if (!t || !cx || !cy || !xs || !ys) {
-        snprintf(msg, len, "out of memory");
-        rc = -1;
-        goto done;
-    }
+    if (!t || !cx || !cy || !xs || !ys) goto oom;
     for (int i = 0; i < n; i++) {
         int k = plot_trace_load(fc, g->rows[i], &t[nt], &cx[nt], &cy[nt], msg, len);
         if (k < 0) {
@@ -318,38 +315,33 @@ static int fig_trace_points(fig_ctx *fc, group *g, char *msg, size_t len)
     }
     g->n_seeds = nt;
     if (nt == 0) goto done;
-    int rows = t[0].n_rows;
-    for (int i = 1; i < nt; i++)
-        if (t[i].n_rows < rows) rows = t[i].n_rows;
+    int rows = 0;
+    for (int i = 0; i < nt; i++)
+        if (t[i].n_rows > rows) rows = t[i].n_rows;
     g->pts = malloc(sizeof(point) * ((size_t)rows + 1));
-    if (!g->pts) {
-        snprintf(msg, len, "out of memory");
-        rc = -1;
-        goto done;
+    g->ends = malloc(sizeof(point) * ((size_t)nt + 1));
+    if (!g->pts || !g->ends) goto oom;
+    for (int i = 0; i < nt; i++) {
+        if (t[i].n_rows == rows)
+            g->n_full++;
+        else if (last_point(fc, &t[i], cx[i], cy[i], &g->ends[g->n_ends]))
+            g->n_ends++;
     }
     int gap = 0;
     for (int r = 0; r < rows; r++) {
-        int nx = 0, ny = 0;
-        for (int i = 0; i < nt; i++) {
-            double v;
-            if (plot_num_finite(gn_table_cell(&t[i], r, cx[i]), &v) && (!f->logx || v > 0))
-                xs[nx++] = v;
-            if (plot_num_finite(gn_table_cell(&t[i], r, cy[i]), &v) && (!f->logy || v > 0))
-                ys[ny++] = v;
-        }
-        if (nx == 0 || ny == 0) {
+        point *p = &g->pts[g->n_pts];
+        if (!trace_row(fc, t, cx, cy, nt, r, xs, ys, p)) {
             gap = g->n_pts > 0;
             continue;
         }
-        point *p = &g->pts[g->n_pts++];
-        double lo, hi;
-        reduce(xs, nx, &p->x, &lo, &hi);
-        reduce(ys, ny, &p->med, &p->lo, &p->hi);
-        p->n = ny;
-        p->row = r;
         p->gap_before = gap;
         gap = 0;
+        g->n_pts++;
     }
+    goto done;
+oom:
+    snprintf(msg, len, "out of memory");
+    rc = -1;
 done:
     for (int i = 0; i < nt; i++)
         gn_table_free(&t[i]);
@@ -417,27 +409,40 @@ static int fig_summary_points(fig_ctx *fc, group *g, char *msg, size_t len)
     const gn_figure *f = fc->fig;
     double *ys = malloc(sizeof(double) * ((size_t)g->n_rows + 1));
     g->pts = malloc(sizeof(point) * ((size_t)fc->n_cat + 1));
-    if (!ys || !g->pts) {
+    g->nr = malloc(sizeof(point) * ((size_t)fc->n_cat + 1));
+    if (!ys || !g->pts || !g->nr) {
         free(ys);
         snprintf(msg, len, "out of memory");
         return -1;
     }
     for (int k = 0; k < fc->n_cat; k++) {
-        int ny = 0, nrun = 0;
+        int ny = 0, nrun = 0, n_nr = 0;
         for (int i = 0; i < g->n_rows; i++) {
             int r = g->rows[i];
             if (!plot_rows_equal(pc, r, fc->cat_rep[k], fc->xkey, fc->n_xkey)) continue;
             nrun++;
             double v;
-            if (plot_num_finite(cell(pc, r, fc->c_y), &v) && (!f->logy || v > 0)) ys[ny++] = v;
+            const char *y = cell(pc, r, fc->c_y);
+            if (plot_num_finite(y, &v) && (!f->logy || v > 0))
+                ys[ny++] = v;
+            else if (fc->to_target && !*y)
+                n_nr++; /* an empty *_to_target cell: not reached */
         }
-        if (nrun == 0 || ny == 0) continue;
+        if (nrun == 0) continue;
         double x = k;
         if (fc->x_numeric) plot_num_finite(cell(pc, fc->cat_rep[k], fc->c_x), &x);
         if (fc->x_numeric && f->logx && x <= 0) continue;
+        if (n_nr > 0) {
+            point *q = &g->nr[g->n_nr++];
+            memset(q, 0, sizeof *q);
+            q->x = x;
+            q->n = n_nr;
+            q->row = k;
+        }
+        if (ny == 0) continue;
         point *p = &g->pts[g->n_pts++];
         p->x = x;
-        reduce(ys, ny, &p->med, &p->lo, &p->hi);
+        reduce(ys, ny, f->band, f->logy, &p->med, &p->lo, &p->hi);
         p->n = ny;
         p->row = k;
         p->gap_before = 0;
@@ -452,11 +457,12 @@ int plot_fig_build(fig_ctx *fc, int *n_pts, char *msg, size_t len)
     *n_pts = 0;
     if (fig_columns(fc, msg, len) || fig_group(fc, msg, len)) return -1;
     if (fc->summary && fig_categories(fc, msg, len)) return -1;
+    fc->to_target = fc->summary && strstr(fc->fig->y, "_to_target") != NULL;
     for (int k = 0; k < fc->n_g; k++) {
         int e = fc->summary ? fig_summary_points(fc, &fc->g[k], msg, len)
                             : fig_trace_points(fc, &fc->g[k], msg, len);
         if (e) return -1;
-        *n_pts += fc->g[k].n_pts;
+        *n_pts += fc->g[k].n_pts + fc->g[k].n_nr;
     }
     return 0;
 }

@@ -33,6 +33,22 @@ static int valid_name(const char *s)
     return 1;
 }
 
+/* Whether the script at path exists and its first line is not the one
+ * gnbench writes (plot_gp_first_line): then it is the user's to keep. */
+static int script_is_users(const fig_ctx *fc, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return 0;
+    sbuf want = {0};
+    plot_gp_first_line(fc, &want);
+    char line[1024];
+    int users = !fgets(line, sizeof line, fp) || strcmp(line, sb_str(&want)) != 0;
+    fclose(fp);
+    if (want.oom) users = 0;
+    sb_free(&want);
+    return users;
+}
+
 /* Writes <plots>/<figure>.dat and .gp and renders when gnuplot != NULL. */
 static int plot_figure(plot_ctx *pc, const gn_figure *f, const char *gnuplot, char *msg, size_t len)
 {
@@ -54,6 +70,7 @@ static int plot_figure(plot_ctx *pc, const gn_figure *f, const char *gnuplot, ch
         goto done;
     }
     fc.summary = f->kind == GN_FIG_SUMMARY;
+    fc.format = f->format ? f->format : pc->format;
     int n_pts = 0;
     if (plot_fig_build(&fc, &n_pts, msg, len)) goto done;
     if (pc->n_live == 0)
@@ -69,13 +86,21 @@ static int plot_figure(plot_ctx *pc, const gn_figure *f, const char *gnuplot, ch
     if (path.oom || plot_write_atomic(path.s, &dat, msg, len)) goto done;
     path.n = 0;
     sb_printf(&path, "%s/%s.gp", pc->plots_dir, f->name);
-    if (path.oom || plot_write_atomic(path.s, &gp, msg, len)) goto done;
+    if (path.oom) goto done;
+    if (script_is_users(&fc, path.s))
+        fprintf(stderr,
+                "plot: %s: first line changed, so the script is yours: left as it is and "
+                "rendered with the new %s.dat (restore the first line or remove the file to "
+                "regenerate it)\n",
+                path.s, f->name);
+    else if (plot_write_atomic(path.s, &gp, msg, len))
+        goto done;
     if (gnuplot) {
         path.n = 0;
         sb_printf(&path, "%s.gp", f->name);
         if (path.oom || plot_run_gnuplot(gnuplot, pc->plots_dir, path.s, msg, len)) goto done;
         path.n = 0;
-        sb_printf(&path, "%s/%s.%s", pc->plots_dir, f->name, pc->format);
+        sb_printf(&path, "%s/%s.%s", pc->plots_dir, f->name, fc.format);
         struct stat st;
         if (path.oom || stat(path.s, &st) != 0 || st.st_size == 0) {
             snprintf(msg, len, "gnuplot wrote no %s", path.oom ? "output" : path.s);

@@ -29,15 +29,26 @@ char *gn_plot_quote(const char *s);
  * - A configuration is a run's optimizer and setting columns (ex->columns;
  *   when ex has none, every runs.csv column that is not a result) without
  *   the seed. kind trace draws one line per configuration: seeds aligned by
- *   row and cut to the shortest trace, the median of x and of y per row and
- *   a min-max band of y. kind summary groups by configuration without x and
- *   draws per x value the median of y over the runs with min-max error bars
- *   (for x = optimizer, an x value is the optimizer with its opt.* values).
+ *   row, each row reducing the seeds that reach it (none is cut to the
+ *   shortest), the median of x and of y per row and a band of y (fig->band);
+ *   the last point of each seed shorter than the longest is a marker, and
+ *   the key says how many seeds ran to the end. kind summary groups by
+ *   configuration without x and draws per x value the median of y over the
+ *   runs with error bars (for x = optimizer, an x value is the optimizer
+ *   with its opt.* values); words on x are points, not joined lines. For a
+ *   *_to_target y, runs with an empty cell (not reached) are a marker at
+ *   the top of the axis and a block of the .dat.
  *   Non-finite values, empty cells and, on log axes, non-positive values
  *   are left out; a trace row or point left without values is a gap.
- * - Legend labels: the `series` value ("sgd", "opt.lr=0.1"); lines of a
- *   panel that share it get the settings that differ among them appended
- *   ("sgd lr=0.1"). Without `series`, the differing settings.
+ * - Legend labels: the `series` value (when it is a setting), the line's
+ *   name (its entry's label, else its optimizer; left out when a series
+ *   value is shown and the panel has one name) and the settings that vary
+ *   among the lines of that name. The key goes where fig->legend says;
+ *   auto: a corner that hides no data, else outside or below, in columns
+ *   before it would overflow.
+ * - The figure's format (fig->format) wins over `format`. <figure>.gp
+ *   starts with a line saying how to regenerate it; a script whose first
+ *   line differs is the user's: it is kept (said on stderr) and rendered.
  * - <figure>.dat holds one data block per line (gnuplot `index N`), with
  *   comment lines naming columns, panel, label and runs of each block.
  *   <figure>.gp reads it by its bare name: run gnuplot in plots_dir.

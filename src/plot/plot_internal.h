@@ -71,6 +71,7 @@ typedef struct plot_ctx {
     int n_set;
     int *live; /* rows with status ok|diverged|time_limit */
     int n_live;
+    const char **row_label; /* per runs.csv row: its optimizers: entry's label, or NULL */
 } plot_ctx;
 
 static inline const char *cell(const plot_ctx *pc, int row, int col)
@@ -110,9 +111,9 @@ void sb_setting(sbuf *b, const plot_ctx *pc, int row, int col, int full);
 /* ---- groups.c: the lines of one figure ----------------------------------- */
 
 typedef struct point {
-    double x, med, lo, hi;
-    int n;   /* values reduced */
-    int row; /* trace: row index; summary: x category */
+    double x, med, lo, hi; /* lo, hi: the band (gn_band) */
+    int n;                 /* values reduced */
+    int row;               /* trace: row index; summary: x category */
     int gap_before;
 } point;
 
@@ -121,12 +122,21 @@ typedef struct group {
     int n_rows;
     int rep; /* first row: the group's settings */
     int panel;
+    const char *name; /* its entry's label, else its optimizer */
     char *label;
     int color;
+    const gn_series_style *style; /* the figure's style: for it, or NULL */
     point *pts;
     int n_pts;
     int n_seeds; /* trace: traces that entered the reduction */
-    int block;   /* gnuplot data block, -1 = nothing to draw */
+    int n_full;  /* trace: of those, the ones as long as the longest */
+    point *ends; /* trace: the last point (x, med) of each shorter seed */
+    int n_ends;
+    point *nr; /* summary: per x category with runs that did not reach the
+                  target, x and their number (n) */
+    int n_nr;
+    int block;     /* gnuplot data block, -1 = nothing to draw */
+    int end_block; /* block of ends / nr, -1 = none */
 } group;
 
 typedef struct fig_ctx {
@@ -152,7 +162,13 @@ typedef struct fig_ctx {
     int n_skipped;
     char **labels; /* distinct labels in colour order */
     int n_labels;
+    int to_target;      /* summary: y is empty when the target was not reached */
+    const char *format; /* the figure's, else the command's */
 } fig_ctx;
+
+/* labels.c: the name, label, colour and style of every group of fc (after
+ * grouping and panels). -1 when out of memory. */
+int plot_fig_label(fig_ctx *fc);
 
 /* Fills fc (pc, fig and summary set by the caller): the figure's columns,
  * its groups, panels, labels and colours, the x categories (kind summary)
@@ -170,6 +186,9 @@ int plot_trace_load(fig_ctx *fc, int r, gn_table *t, int *cx, int *cy, char *msg
 
 /* Appends <figure>.dat for fc to b and numbers the data blocks (g->block). */
 void plot_dat_write(fig_ctx *fc, sbuf *b);
+/* Appends the first line of <figure>.gp: how to regenerate it. A script
+ * whose first line is no longer this is the user's, and is kept. */
+void plot_gp_first_line(const fig_ctx *fc, sbuf *b);
 /* Appends <figure>.gp for fc to b (after plot_dat_write); why != NULL draws
  * one placeholder panel saying why there is nothing to draw. */
 void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why);

@@ -66,6 +66,30 @@ int plot_need_col(const plot_ctx *pc, const char *name, int *col, char *msg, siz
     return 0;
 }
 
+/* pc->row_label: the `label:` of the optimizers: entry whose run a row is
+ * (matched by run_id against the expanded experiment). */
+static int row_labels(plot_ctx *pc, char *msg, size_t len)
+{
+    const gn_experiment *ex = pc->ex;
+    if (ex->n_entry_labels == 0 || pc->runs.n_rows == 0) return 0;
+    pc->row_label = calloc((size_t)pc->runs.n_rows, sizeof(char *));
+    if (!pc->row_label) {
+        snprintf(msg, len, "out of memory");
+        return -1;
+    }
+    for (int r = 0; r < pc->runs.n_rows; r++) {
+        const char *id = cell(pc, r, pc->c_run_id);
+        for (int i = 0; i < ex->n_runs; i++) {
+            const gn_run_spec *run = &ex->runs[i];
+            if (strcmp(run->run_id, id) != 0) continue;
+            if (run->entry >= 0 && run->entry < ex->n_entry_labels)
+                pc->row_label[r] = ex->entry_labels[run->entry];
+            break;
+        }
+    }
+    return 0;
+}
+
 int plot_ctx_open(plot_ctx *pc, char *msg, size_t len)
 {
     sbuf p = {0};
@@ -108,7 +132,7 @@ int plot_ctx_open(plot_ctx *pc, char *msg, size_t len)
     for (int r = 0; r < t->n_rows; r++) {
         if (gn_run_status_text_finished(cell(pc, r, pc->c_status))) pc->live[pc->n_live++] = r;
     }
-    return 0;
+    return row_labels(pc, msg, len);
 }
 
 void plot_ctx_close(plot_ctx *pc)
@@ -116,6 +140,7 @@ void plot_ctx_close(plot_ctx *pc)
     free(pc->runs_path);
     free(pc->set_cols);
     free(pc->live);
+    free(pc->row_label);
     if (pc->runs.header || pc->runs.cells) gn_table_free(&pc->runs);
 }
 

@@ -93,7 +93,7 @@ const gn_column gn_runs_result_columns[] = {
 #define T(k) ((k) * sizeof(double))
 const gn_column gn_trace_columns[GN_TC_COUNT] = {
     [GN_TC_ITERATION] = {"iteration", "iteration", GN_COL_INT, T(GN_TC_ITERATION), GN_COL_X},
-    [GN_TC_EPOCH] = {"epoch", "epoch", GN_COL_INT, T(GN_TC_EPOCH), GN_COL_X},
+    [GN_TC_EPOCH] = {"epoch", "epoch", GN_COL_REAL, T(GN_TC_EPOCH), GN_COL_X},
     [GN_TC_SAMPLES] = {"samples", "samples seen", GN_COL_INT, T(GN_TC_SAMPLES), GN_COL_X},
     [GN_TC_WALL] = {"wall_s", "wall time (s)", GN_COL_REAL, T(GN_TC_WALL),
                     GN_COL_X | GN_COL_TIMING},

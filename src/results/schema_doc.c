@@ -103,8 +103,8 @@ const gn_column_doc gn_runs_docs[] = {
 const gn_column_doc gn_trace_docs[] = {
     {"iteration", "steps", "Optimizer steps taken before this evaluation (0: the initial point)."},
     {"epoch", "passes",
-     "Whole passes over the training set so far (samples / n_train, rounded "
-     "down)."},
+     "Passes over the training set so far, a real number (samples / n_train: "
+     "0.5 is half an epoch)."},
     {"samples", "samples", "Training samples the steps have used so far (steps times the batch)."},
     {"wall_s", "s", "Optimizer time so far (the same clock as runs.csv's wall_s)."},
     {"train_loss", "loss",
