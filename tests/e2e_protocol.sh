@@ -97,6 +97,114 @@ else
   echo "# skipped the classification case: the digits dataset is not installed"
 fi
 
+# ---- tuning studies: straight through, interrupted, sharded ----
+. "$(dirname "$0")/hold.sh"
+cat > t.yaml <<'EOF'
+name: t
+dataset: {name: teacher, n_train: 80, n_test: 20, dim: 4, validation: 0.25}
+model: {depth: 1, width: 8}
+train: {iterations: 20, eval_every: 5, target: {metric: val_loss, value: 0.3}}
+protocol: {trials: 4, confirm_seeds: 2, select: final_val_loss}
+optimizers:
+  - {name: sgd, tune: {lr: {log_uniform: [0.01, 1]}, momentum: [0, 0.9]}}
+  - {name: adam, tune: {lr: {log_uniform: [1.0e-3, 0.1]}}}
+  - {name: ggn, tune: {damping: [1.0e-3, 1.0e-1]}}
+EOF
+"$gnbench" run t.yaml --out straight --no-plot --threads 1 2>straight.log
+rc=$?
+check "a protocol sweep exits 0 (exit $rc)" '[ $rc -eq 0 ]'
+check "it says the studies chose their configurations" 'grep -q "chose their configurations; 6 confirmation runs" straight.log'
+python3 - straight <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(f"{sys.argv[1]}/runs.csv")))
+man = dict(csv.reader(open(f"{sys.argv[1]}/manifest.csv")))
+fail = 0
+def check(what, cond):
+    global fail
+    print(("ok - " if cond else "not ok - ") + what)
+    fail += not cond
+tune = [r for r in rows if r["phase"] == "tune"]
+conf = [r for r in rows if r["phase"] == "confirm"]
+check("4 + 4 + 2 trials on seed 1000", len(tune) == 10 and all(r["seed"] == "1000" for r in tune))
+check("trials numbered 0.. per optimizer",
+      all(sorted(int(r["trial"]) for r in tune if r["optimizer"] == o) == list(range(n))
+          for o, n in (("sgd", 4), ("adam", 4), ("ggn", 2))))
+check("2 confirmation seeds per optimizer, paired (1 and 2)",
+      sorted((r["optimizer"], r["seed"]) for r in conf) ==
+      sorted((o, s) for o in ("sgd", "adam", "ggn") for s in ("1", "2")))
+for o in ("sgd", "adam", "ggn"):
+    t = [r for r in tune if r["optimizer"] == o]
+    best = min(t, key=lambda r: (float(r["final_val_loss"]), int(r["trial"])))
+    c = [r for r in conf if r["optimizer"] == o]
+    check(f"{o}: the confirmed configuration is the trial with the lowest final_val_loss",
+          len(c) == 2 and all(r["config_id"] == best["config_id"] and r["trial"] == "" for r in c))
+    keys = [k for k in best if k.startswith("opt.")]
+    check(f"{o}: confirmation runs use the chosen hyperparameters",
+          all(all(r[k] == best[k] for k in keys) for r in c))
+check("the manifest records the protocol",
+      man.get("protocol_select") == "final_val_loss" and man.get("protocol_trials") == "4"
+      and man.get("trials_ggn") == "2" and man.get("target_metric") == "val_loss")
+sys.exit(1 if fail else 0)
+PY
+check "trials and confirmation runs are what the protocol says" '[ $? -eq 0 ]'
+"$gnbench" run t.yaml --out straight --no-plot --threads 1 2>again.log
+check "a finished protocol sweep resumes with nothing to do" 'grep -q "16 runs, 0 to do" again.log'
+"$gnbench" summarize straight --format csv >/dev/null 2>&1
+check "summarize writes summary.csv" '[ -f straight/summary.csv ]'
+
+# the chosen configurations and the runs of a folder (optimizer and
+# config_id of the confirmation runs; every run id; all ok)
+chosen() {
+  python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/runs.csv")))
+print(sorted({(r["optimizer"], r["config_id"]) for r in rows if r["phase"] == "confirm"}),
+      sorted(r["run_id"] for r in rows), all(r["status"] == "ok" for r in rows))' "$1"
+}
+want=$(chosen straight)
+# interrupted in the trials (a held adam trial), then in the confirmation
+# runs (ggn's confirmation rows removed from a finished folder, its seed 2
+# held); each resumed
+for pattern in 'adam-s1000-*' 'ggn-s2-*'; do
+  rm -rf held
+  if [ "$pattern" = 'ggn-s2-*' ]; then
+    cp -r straight held
+    python3 - held <<'PY'
+import csv, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(f"{d}/runs.csv")))
+keep = [r for r in rows if not (r["phase"] == "confirm" and r["optimizer"] == "ggn")]
+w = csv.DictWriter(open(f"{d}/runs.csv", "w", newline=""), fieldnames=list(rows[0].keys()))
+w.writeheader()
+w.writerows(keep)
+PY
+  fi
+  hold_open "$work/hold.fifo"
+  GNBENCH_TEST_HOLD="$work/hold.fifo" GNBENCH_TEST_HOLD_RUNS="$pattern" \
+    "$gnbench" run t.yaml --out held --no-plot --threads 1 --jobs 1 2>held.log &
+  pid=$!
+  run=$(hold_wait)
+  check "a run is held ($run)" '[[ $run == ${pattern%\*}* ]]'
+  kill -TERM $pid
+  wait $pid; rc=$?
+  exec 3>&-
+  check "SIGTERM ends the protocol sweep with 143 (got $rc)" '[ $rc -eq 143 ]'
+  "$gnbench" run t.yaml --out held --no-plot --threads 1 2>held2.log; rc=$?
+  check "the resumed study exits 0 (exit $rc)" '[ $rc -eq 0 ]'
+  got=$(chosen held)
+  check "interrupted at $pattern and resumed: the same choices and runs as straight through" \
+    '[ "$got" = "$want" ]'
+done
+# sharded: the last shard merges the trials, a plain run confirms
+for k in 1 2; do
+  "$gnbench" run t.yaml --out sharded --no-plot --threads 1 --shard $k/2 2>shard$k.log
+done
+check "the shards say the confirmation follows the merge" 'grep -q "again without --shard" shard2.log'
+"$gnbench" run t.yaml --out sharded --no-plot --threads 1 2>sharded.log; rc=$?
+check "the run after the merge confirms (exit $rc)" '[ $rc -eq 0 ] && grep -q "6 to do" sharded.log'
+got=$(chosen sharded)
+check "sharded then merged: the same choices and runs as straight through" '[ "$got" = "$want" ]'
+
 # ---- input errors ----
 bad_case() { # name, expected text, yaml
   want=$2
