@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every experiment file in experiments/ with gnbench.
+# Runs every experiment file in experiments/ with gnbench, and prints the
+# summary (gnbench summarize) of each protocol experiment.
 # usage: run-all.sh GNBENCH SOURCE_ROOT [--quick] [extra gnbench run options]
 #
 # Runs use one BLAS thread each and two at a time (GNBENCH_JOBS, default 2):
@@ -22,5 +23,9 @@ for f in "$root"/experiments/*.yaml; do
   echo "== $name" >&2
   "$gnbench" run "$f" --out "$root/results/$sub$name" --plots "$root/plots/$sub$name" \
     --threads 1 --jobs "$jobs" "$@" || status=1
+  # a protocol experiment answers its question in its summary
+  if grep -q '^protocol:' "$f"; then
+    "$gnbench" summarize "$root/results/$sub$name" >&2 || status=1
+  fi
 done
 exit $status
