@@ -205,6 +205,68 @@ check "the run after the merge confirms (exit $rc)" '[ $rc -eq 0 ] && grep -q "6
 got=$(chosen sharded)
 check "sharded then merged: the same choices and runs as straight through" '[ "$got" = "$want" ]'
 
+# ---- protocol.target: auto ----
+cat > auto.yaml <<'EOF'
+name: auto
+dataset: {name: teacher, n_train: 80, n_test: 20, dim: 4, validation: 0.25}
+model: {depth: 1, width: 8}
+train: {iterations: 20, eval_every: 5, target_metric: val_loss}
+protocol: {trials: 4, confirm_seeds: 3, target: auto}
+optimizers:
+  - {name: sgd, tune: {lr: {log_uniform: [0.01, 1]}, momentum: [0, 0.9]}}
+  - {name: adam, tune: {lr: {log_uniform: [1.0e-3, 0.1]}}}
+  - {name: ggn, tune: {damping: [1.0e-3, 1.0e-1]}}
+EOF
+"$gnbench" run auto.yaml --out auto --no-plot --threads 1 2>auto.log; rc=$?
+check "a protocol with an automatic target exits 0 (exit $rc)" '[ $rc -eq 0 ]'
+check "it says the baselines set the target" 'grep -q "the tuned baselines (sgd adam) set the target: val_loss" auto.log'
+python3 - auto <<'PY'
+import csv, statistics, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(f"{d}/runs.csv")))
+man = dict(csv.reader(open(f"{d}/manifest.csv")))
+fail = 0
+def check(what, cond):
+    global fail
+    print(("ok - " if cond else "not ok - ") + what)
+    fail += not cond
+conf = lambda o: [r for r in rows if r["phase"] == "confirm" and r["optimizer"] == o]
+tune = lambda o: [r for r in rows if r["phase"] == "tune" and r["optimizer"] == o]
+# the baselines are chosen by final validation loss, then set the target
+for o in ("sgd", "adam"):
+    best = min(tune(o), key=lambda r: (float(r["final_val_loss"]), int(r["trial"])))
+    check(f"{o} (a baseline) is confirmed at its lowest final_val_loss trial",
+          {r["config_id"] for r in conf(o)} == {best["config_id"]} and len(conf(o)) == 3)
+def best_val(r):
+    return min(float(t["val_loss"]) for t in csv.DictReader(open(f"{d}/traces/{r['run_id']}.csv")))
+target = min(statistics.median(best_val(r) for r in conf(o)) for o in ("sgd", "adam"))
+check(f"the target is the better baseline's median best val_loss ({target})",
+      abs(float(man["target_value"]) - target) <= 1e-12 * target and man["target_source"] == "auto")
+# every tune and confirm row measured against it, from its trace
+good = True
+for r in rows:
+    tr = list(csv.DictReader(open(f"{d}/traces/{r['run_id']}.csv")))
+    first = next((t for t in tr if float(t["val_loss"]) <= target), None)
+    want = ("false", "", "") if first is None else ("true", first["wall_s"], first["iteration"])
+    got = (r["reached"], r["time_to_target_s"], r["iterations_to_target"])
+    good &= got[0] == want[0] and float(r["target_value"]) == float(man["target_value"])
+    if first is not None:
+        good &= float(got[1]) == float(want[1]) and int(got[2]) == int(want[2])
+check("every row's reached, time and iterations to target agree with its trace", good)
+# the others are chosen by time to that target
+t = tune("ggn")
+reached = [r for r in t if r["reached"] == "true"]
+pick = (min(reached, key=lambda r: (float(r["time_to_target_s"]), int(r["iterations_to_target"]),
+                                    float(r["final_val_loss"]), int(r["trial"])))
+        if reached else min(t, key=lambda r: (float(r["final_val_loss"]), int(r["trial"]))))
+check("ggn is confirmed at its fastest trial to the target",
+      {r["config_id"] for r in conf("ggn")} == {pick["config_id"]} and len(conf("ggn")) == 3)
+sys.exit(1 if fail else 0)
+PY
+check "the automatic target follows AlgoPerf's rule" '[ $? -eq 0 ]'
+"$gnbench" run auto.yaml --out auto --no-plot --threads 1 2>auto2.log
+check "it resumes with nothing to do" 'grep -q "19 runs, 0 to do" auto2.log'
+
 # ---- input errors ----
 bad_case() { # name, expected text, yaml
   want=$2
@@ -236,6 +298,23 @@ bad_case "validation as large as the training set" "bad.yaml:2: dataset.validati
 'name: b
 dataset: {name: teacher, n_train: 40, validation: 40}
 optimizers: [{name: sgd}]'
+bad_case "an automatic target with a given value" "bad.yaml:5: train.target.value: protocol.target is auto" \
+'name: b
+dataset: {name: teacher, n_train: 40, validation: 10}
+protocol: {target: auto}
+optimizers: [{name: sgd}]
+train: {target: {metric: val_loss, value: 0.1}}'
+bad_case "an automatic target without a metric" "bad.yaml:3: protocol.target: auto needs train.target_metric" \
+'name: b
+dataset: {name: teacher, n_train: 40, validation: 10}
+protocol: {target: auto}
+optimizers: [{name: sgd}]'
+bad_case "an automatic target without a baseline" "none of them is an optimizer of this experiment" \
+'name: b
+dataset: {name: teacher, n_train: 40, validation: 10}
+protocol: {target: auto}
+train: {target_metric: val_loss}
+optimizers: [{name: ggn}]'
 bad_case "target and target_loss both" "bad.yaml:4: train.target" \
 "$base
 train: {target: 0.1, target_loss: 0.2}"

@@ -151,7 +151,13 @@ static int check_inputs(const gn_experiment *ex, int check, const char *only, co
 static int run_sweep(gn_experiment *ex, gn_run_options *o, int *ready)
 {
     char err[512];
-    if (!o->fresh && gn_runner_confirm(ex, o->out_dir, 1, err, sizeof err) < 0) {
+    /* what the folder already decides: each step may decide the next (the
+     * baselines' confirmation sets an automatic target, which decides the
+     * others' choices) */
+    int known = 0;
+    while (!o->fresh && (known = gn_runner_confirm(ex, o->out_dir, 1, err, sizeof err)) > 0)
+        ;
+    if (known < 0) {
         fprintf(stderr, "gnbench: %s\n", err);
         return 1;
     }
@@ -165,16 +171,20 @@ static int run_sweep(gn_experiment *ex, gn_run_options *o, int *ready)
         return rc;
     }
     o->fresh = 0; /* the trials just recorded stay */
-    int added = gn_runner_confirm(ex, o->out_dir, 0, err, sizeof err);
-    if (added < 0) {
-        fprintf(stderr, "gnbench: %s\n", err);
-        return 1;
+    for (;;) {    /* trials, the baselines' confirmation (protocol.target auto), the others' */
+        int added = gn_runner_confirm(ex, o->out_dir, 0, err, sizeof err);
+        if (added < 0) {
+            fprintf(stderr, "gnbench: %s\n", err);
+            return 1;
+        }
+        if (added == 0) return rc;
+        fprintf(stderr,
+                "gnbench: %s: the studies chose their configurations; %d confirmation runs\n",
+                ex->name, added);
+        int rc2 = gn_runner_run(ex, o, ready);
+        rc = rc2 > rc ? rc2 : rc;
+        if (rc > 1) return rc;
     }
-    if (added == 0) return rc;
-    fprintf(stderr, "gnbench: %s: the studies chose their configurations; %d confirmation runs\n",
-            ex->name, added);
-    int rc2 = gn_runner_run(ex, o, ready);
-    return rc2 > rc ? rc2 : rc;
 }
 
 /* gnbench run FILE [options] (check = 0): the sweep, then the figures;

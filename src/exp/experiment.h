@@ -133,6 +133,8 @@ typedef struct gn_protocol {
     long seed;           /* the sampler's seed */
     int select;          /* gn_select_rule order: time_to_target, final_val_loss, best_val_loss */
     char *baselines;     /* optimizer names, space-separated */
+    int target_auto;     /* protocol.target: auto: the target comes from the tuned baselines */
+    double target_value; /* auto: NaN until the baselines' confirmation runs set it */
     long *entry_trials;  /* per optimizers: entry: its trials per study */
     int *entry_explicit; /* 1 when the entry set its own budget (trials:) */
     int n_entries;

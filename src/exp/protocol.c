@@ -29,7 +29,7 @@ int gn_exp_check_runs(ctx *c, const gn_experiment *ex)
             return fail_at(c, ex, r, "train.target",
                            "give train.target (with train.target_metric) or train.target_loss, "
                            "not both");
-        if (isnan(t->target) && t->target_metric >= 0)
+        if (isnan(t->target) && t->target_metric >= 0 && !ex->protocol.target_auto)
             return fail_at(c, ex, r, "train.target_metric",
                            "names the metric of train.target, which is not set");
         if ((t->target_metric == GN_TARGET_VAL_LOSS ||

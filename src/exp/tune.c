@@ -16,7 +16,7 @@
 /* The protocol: keys, bound into proto_cfg. */
 typedef struct proto_cfg {
     long trials, studies, confirm_seeds, seed;
-    int select;
+    int select, target;
     const char *baselines;
 } proto_cfg;
 
@@ -31,6 +31,10 @@ static const gn_param proto_params[] = {
     GN_P_CHOICE(proto_cfg, select, NULL, "time_to_target|final_val_loss|best_val_loss",
                 "how a study's best trial is chosen (absent: time_to_target with a target, "
                 "else final_val_loss)"),
+    GN_P_CHOICE(proto_cfg, target, NULL, "given|auto",
+                "auto: the validation target is set by the tuned baselines (the median over their "
+                "confirmation seeds of the better baseline's best value of train.target_metric), "
+                "as AlgoPerf does; given (absent): train.target"),
     GN_P_LIST(proto_cfg, baselines,
               "the optimizers the others' speed-up is measured against (absent: sgd, adam)"),
     GN_P_END,
@@ -85,7 +89,9 @@ int gn_exp_parse_protocol(ctx *c, spec *sp, const ynode *n, int line)
                               .studies = cfg.studies,
                               .confirm_seeds = cfg.confirm_seeds,
                               .seed = cfg.seed,
-                              .select = cfg.select};
+                              .select = cfg.select,
+                              .target_auto = cfg.target == 1,
+                              .target_value = NAN};
     sp->proto.baselines = gn_exp_printf(c, "%s", cfg.baselines ? cfg.baselines : "sgd;adam");
     gn_settings_free(&s);
     if (!sp->proto.baselines) return -1;
@@ -349,9 +355,42 @@ static int expand_study(ctx *c, const spec *sp, const entry *e, long s, gn_exper
     return 0;
 }
 
+/* protocol.target: auto needs a metric without a value, and a baseline
+ * among the entries to take it from. */
+static int check_auto_target(ctx *c, const spec *sp)
+{
+    const item *metric = NULL;
+    for (int i = 0; i < sp->global.n; i++) {
+        const item *it = &sp->global.it[i];
+        if (strcmp(it->key, "train.target") == 0 || strcmp(it->key, "train.target_loss") == 0)
+            return gn_exp_fail(c, it->line, it->quick, it->path,
+                               "protocol.target is auto: the baselines set the target; give only "
+                               "train.target_metric");
+        if (strcmp(it->key, "train.target_metric") == 0) metric = it;
+    }
+    if (!metric)
+        return gn_exp_fail(c, sp->proto_line, 0, "protocol.target",
+                           "auto needs train.target_metric (val_loss or val_accuracy)");
+    int found = 0;
+    for (int k = 0; k < sp->n_entries && !found; k++) {
+        char name[80];
+        snprintf(name, sizeof name, " %s ", sp->entries[k].ops->name);
+        char *padded = gn_exp_printf(c, " %s ", sp->proto.baselines);
+        if (!padded) return -1;
+        found = strstr(padded, name) != NULL;
+    }
+    if (!found)
+        return gn_exp_fail(c, sp->proto_line, 0, "protocol.target",
+                           "auto takes the target from the baselines (%s), and none of them is "
+                           "an optimizer of this experiment",
+                           sp->proto.baselines);
+    return 0;
+}
+
 int gn_exp_expand_protocol(ctx *c, const spec *sp, gn_experiment *ex)
 {
     if (check_protocol(c, sp) != 0) return -1;
+    if (sp->proto.target_auto && check_auto_target(c, sp) != 0) return -1;
     gn_protocol *pr = &ex->protocol;
     *pr = sp->proto;
     pr->baselines = strdup(sp->proto.baselines);
@@ -385,7 +424,8 @@ int gn_exp_expand_protocol(ctx *c, const spec *sp, gn_experiment *ex)
     if (rc == 0 && pr->select < 0) {
         gn_target_metric m;
         double v;
-        pr->select = ex->n_runs && gn_train_target(&ex->runs[0].train, &m, &v) ? 0 : 1;
+        int has = pr->target_auto || (ex->n_runs && gn_train_target(&ex->runs[0].train, &m, &v));
+        pr->select = has ? 0 : 1;
     }
     free(entry_of);
     return rc;

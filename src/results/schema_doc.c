@@ -186,7 +186,9 @@ const gn_column_doc gn_manifest_docs[] = {
     {"protocol_baselines", "", "The optimizers speed-ups are measured against."},
     {"target_metric", "", "The metric of the experiment's target (train.target_metric)."},
     {"target_value", "", "The target's value."},
-    {"target_source", "", "given: the target was written in the experiment file."},
+    {"target_source", "",
+     "given: the target was written in the experiment file; auto: the tuned baselines set it "
+     "(protocol.target: auto; empty target_value until their confirmation runs are done)."},
     {"trials_OPTIMIZER", "trials",
      "The trials per study of that optimizer: a grid's size, the entry's own trials: (said so) "
      "or protocol.trials."},

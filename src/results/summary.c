@@ -273,6 +273,8 @@ static int read_protocol(sm_ctx *c, const char *mpath, char *err, size_t errlen)
     }
     v = manifest_get(c, "protocol_baselines", NULL);
     c->baselines = v && *v ? v : "sgd adam";
+    v = manifest_get(c, "target_source", NULL);
+    c->target_auto = v && strcmp(v, "auto") == 0;
     return 0;
 }
 

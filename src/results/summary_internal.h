@@ -44,6 +44,7 @@ typedef struct sm_ctx {
     int studies, trials; /* protocol_studies (1 when missing), protocol_trials (-1) */
     gn_select_rule rule;
     const char *baselines; /* space-separated */
+    int target_auto;       /* target_source auto: the baselines were chosen by final_val_loss */
 } sm_ctx;
 
 static inline const char *sm_cell(const sm_ctx *c, int row, int col)

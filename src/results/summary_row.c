@@ -187,6 +187,19 @@ static gn_trial_row trial_of(const sm_run *r)
 }
 
 /* A protocol group: the tune trials, the selection, the confirm runs. */
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t w = strcspn(p, " ");
+        if (w == n && w && !strncmp(p, name, n)) return 1;
+        p += w;
+    }
+    return 0;
+}
+
 /* The optimizer's own trial budget (manifest key trials_<optimizer>, its
  * leading number), else the protocol's. */
 static long budget_of(const sm_ctx *c, const char *optimizer)
@@ -215,7 +228,10 @@ static int protocol_row(const sm_ctx *c, sm_group *g, sm_run **buf, char *err, s
         compute +=
             (isnan(tune[i]->wall) ? 0 : tune[i]->wall) + (isnan(tune[i]->eval) ? 0 : tune[i]->eval);
     }
-    int sel = gn_select_best(tr, n_tune, c->rule);
+    /* with an automatic target the baselines were tuned for quality (they set it) */
+    gn_select_rule rule =
+        c->target_auto && in_list(c->baselines, g->optimizer) ? GN_SELECT_FINAL_VAL_LOSS : c->rule;
+    int sel = gn_select_best(tr, n_tune, rule);
     free(tr);
     put_int(g, "selected_trial", sel >= 0 ? tune[sel]->trial : -1);
     put_int(g, "trials", n_tune);
@@ -238,7 +254,7 @@ static int protocol_row(const sm_ctx *c, sm_group *g, sm_run **buf, char *err, s
         fprintf(stderr,
                 "gnbench: summarize: %s: optimizer %s: the confirm rows ran config_id %s, the %s "
                 "rule chooses trial %d\n",
-                c->runs_path, g->optimizer, cid, gn_select_rule_name(c->rule), tune[sel]->trial);
+                c->runs_path, g->optimizer, cid, gn_select_rule_name(rule), tune[sel]->trial);
     put_str(g, "config_id", cid);
     if (rep >= 0) put_config(c, g, all, n_all_tune, rep);
     int n_conf = pick(c, g, SM_CONFIRM, 1, conf);
@@ -338,18 +354,6 @@ static int make_groups(const sm_ctx *c, sm_group *gs)
 }
 
 /* Whether name is a word of the space-separated list. */
-static int in_list(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; *p;) {
-        while (*p == ' ')
-            p++;
-        size_t w = strcspn(p, " ");
-        if (w == n && w && !strncmp(p, name, n)) return 1;
-        p += w;
-    }
-    return 0;
-}
 
 /* baseline and speedup_vs_baseline: the baseline with the lowest finite
  * median time to target in the same study. */

@@ -3,6 +3,7 @@
  * dataset identities), and the manifest of a merge, assembled from the
  * shards' manifests. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,15 @@ static void protocol_rows(gn_csv_writer *w, const gn_experiment *ex)
     kv(w, "protocol_baselines", p->baselines);
     gn_target_metric m;
     double v;
-    if (ex->n_runs && gn_train_target(&ex->runs[0].train, &m, &v)) {
+    if (p->target_auto) {
+        m = ex->n_runs && ex->runs[0].train.target_metric >= 0
+                ? (gn_target_metric)ex->runs[0].train.target_metric
+                : GN_TARGET_VAL_LOSS;
+        kv(w, "target_metric", gn_target_metric_names[m]);
+        gn_csv_format_real(buf, sizeof buf, p->target_value);
+        kv(w, "target_value", isnan(p->target_value) ? "" : buf);
+        kv(w, "target_source", "auto");
+    } else if (ex->n_runs && gn_train_target(&ex->runs[0].train, &m, &v)) {
         kv(w, "target_metric", gn_target_metric_names[m]);
         gn_csv_format_real(buf, sizeof buf, v);
         kv(w, "target_value", buf);

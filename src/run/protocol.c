@@ -66,6 +66,30 @@ static int study_rows(const gn_experiment *ex, int k, long s, const gn_table *t,
     return *n > 0;
 }
 
+/* protocol.target: auto: sets the target once the baselines are confirmed,
+ * then fills the target's columns of every row (re-reading t). 0, or -1. */
+static int auto_target(gn_experiment *ex, const char *out_dir, gn_table *t, int quiet, char *err,
+                       size_t errlen)
+{
+    gn_protocol *p = &ex->protocol;
+    gn_target_metric m = ex->n_runs && ex->runs[0].train.target_metric >= 0
+                             ? (gn_target_metric)ex->runs[0].train.target_metric
+                             : GN_TARGET_VAL_LOSS;
+    if (isnan(p->target_value)) {
+        double v;
+        if (!gn_protocol_auto_target(ex, out_dir, t, m, &v)) return 0;
+        p->target_value = v;
+        if (!quiet)
+            fprintf(stderr, "gnbench: %s: the tuned baselines (%s) set the target: %s %.6g\n",
+                    ex->name, p->baselines, gn_target_metric_names[m], v);
+    }
+    if (gn_protocol_fill_target(ex, out_dir, m, p->target_value, err, errlen) != 0) return -1;
+    char path[GN_RUN_PATH], terr[256];
+    snprintf(path, sizeof path, "%s/runs.csv", out_dir);
+    gn_table_free(t);
+    return gn_table_read_ex(path, GN_TABLE_KEEP_COMPLETE, t, terr, sizeof terr) != 0 ? -1 : 0;
+}
+
 int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int quiet, char *err, size_t errlen)
 {
     if (!ex->protocol.on) return 0;
@@ -75,6 +99,11 @@ int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int quiet, char *e
     memset(&t, 0, sizeof t);
     char terr[256];
     if (gn_table_read_ex(path, GN_TABLE_KEEP_COMPLETE, &t, terr, sizeof terr) != 0) return 0;
+    const gn_protocol *p = &ex->protocol;
+    if (p->target_auto && auto_target(ex, out_dir, &t, quiet, err, errlen) != 0) {
+        gn_table_free(&t);
+        return -1;
+    }
     int c_id = gn_table_col(&t, "run_id");
     row_ref *ord = malloc(sizeof *ord * (size_t)(t.n_rows + 1));
     gn_trial_row *rows = malloc(sizeof *rows * (size_t)(ex->n_runs + 1));
@@ -84,17 +113,24 @@ int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int quiet, char *e
     for (int i = 0; i < t.n_rows; i++)
         ord[i] = (row_ref){gn_table_cell(&t, i, c_id), i};
     qsort(ord, (size_t)t.n_rows, sizeof *ord, cmp_row_ref);
-    for (int k = 0; k < ex->protocol.n_entries && added >= 0; k++)
-        for (long s = 0; s < ex->protocol.studies && added >= 0; s++) {
+    for (int k = 0; k < p->n_entries && added >= 0; k++)
+        for (long s = 0; s < p->studies && added >= 0; s++) {
             int n;
             if (!study_rows(ex, k, s, &t, ord, rows, run_of, &n)) continue;
-            int best = gn_select_best(rows, n, (gn_select_rule)ex->protocol.select);
+            const char *name = ex->runs[run_of[0]].optim->name;
+            gn_select_rule rule = (gn_select_rule)p->select;
+            if (p->target_auto) { /* baselines are tuned for quality: they set the target */
+                int base = gn_protocol_is_baseline(ex, name);
+                if (!base && isnan(p->target_value)) continue; /* waits for the target */
+                if (base) rule = GN_SELECT_FINAL_VAL_LOSS;
+            }
+            int best = gn_select_best(rows, n, rule);
             if (best < 0) {
                 if (!quiet)
                     fprintf(stderr,
                             "gnbench: %s, study %ld: no trial can be chosen (none finished with "
                             "a finite validation loss); no confirmation runs\n",
-                            ex->runs[run_of[0]].optim->name, s);
+                            name, s);
                 continue;
             }
             int a = gn_experiment_add_confirm(ex, run_of[best], err, errlen);

@@ -28,6 +28,7 @@
 
 #include "data/dataset.h"
 #include "exp/experiment.h"
+#include "io/csvio.h"
 #include "model/mlp.h"
 #include "optim/optim.h"
 #include "results/schema.h"
@@ -258,6 +259,21 @@ int gn_manifest_write(sweep *sw, const char *end_time, int done, const ds_entry 
  * per-shard keys, then the merge's own keys and one row per shard. */
 int gn_manifest_write_merged(const gn_merge_options *o, int finished, int present, int n_runs,
                              const char *tables, const char *tag);
+
+/* ---- protocol_target.c: protocol.target: auto ---- */
+
+/* Whether name is one of the protocol's baselines. */
+int gn_protocol_is_baseline(const gn_experiment *ex, const char *name);
+/* 1 and *value once every baseline's confirmation runs are finished in t
+ * (runs.csv): the better baseline's median of its best metric m; else 0. */
+int gn_protocol_auto_target(const gn_experiment *ex, const char *out_dir, const gn_table *t,
+                            gn_target_metric m, double *value);
+/* Rewrites out_dir/runs.csv with target_metric, target_value, reached,
+ * time_to_target_s and iterations_to_target of every tune and confirm row
+ * computed from its trace, and records the target in manifest.csv (under
+ * the folder's lock). 0, or -1 with err. */
+int gn_protocol_fill_target(const gn_experiment *ex, const char *out_dir, gn_target_metric m,
+                            double target, char *err, size_t errlen);
 
 /* ---- folder.c: the results folder ---- */
 
