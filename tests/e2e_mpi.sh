@@ -162,5 +162,34 @@ ids = [r["run_id"] for r in rows]
 sys.exit(0 if len(ids) == 4 == len(set(ids)) and all(r["status"] == "ok" for r in rows) else 1)
 PY
 
+# a protocol with an automatic target under MPI: every rank takes the same
+# decisions (tuning, the baselines' confirmation, the target, the others'
+# confirmation), rank 0 writes, and the folder equals a local sweep's (the
+# choices by final validation loss: times differ between two sweeps)
+cat > proto.yaml <<'EOF'
+name: proto
+dataset: {name: teacher, n_train: 80, n_test: 20, dim: 4, validation: 0.25}
+model: {depth: 1, width: 8}
+train: {iterations: 20, eval_every: 5, target_metric: val_loss}
+protocol: {trials: 3, confirm_seeds: 2, target: auto, select: final_val_loss}
+optimizers:
+  - {name: sgd, tune: {lr: {log_uniform: [0.01, 1]}}}
+  - {name: adam, tune: {lr: {log_uniform: [1.0e-3, 0.1]}}}
+  - {name: ggn, tune: {damping: [1.0e-3, 1.0e-1]}}
+EOF
+mpi -n 3 "$gnbench" run proto.yaml --out proto-mpi --no-plot --threads 1 2>proto-mpi.log; rc=$?
+check "a protocol sweep under mpirun -n 3 exits 0 (exit $rc)" '[ $rc -eq 0 ]'
+"$gnbench" run proto.yaml --out proto-local --no-plot --threads 1 2>/dev/null
+check "the MPI protocol sweep has the local one's runs, choices and target" \
+  'python3 - proto-mpi proto-local <<'"'"'PY'"'"'
+import csv, sys
+def key(d):
+    rows = list(csv.DictReader(open(f"{d}/runs.csv")))
+    return (sorted((r["run_id"], r["phase"], r["status"], r["target_value"]) for r in rows),
+            dict(csv.reader(open(f"{d}/manifest.csv")))["target_value"])
+sys.exit(0 if key(sys.argv[1]) == key(sys.argv[2]) else 1)
+PY'
+check "only rank 0 reports the decisions" '[ $(grep -c "set the target" proto-mpi.log) -eq 1 ]'
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -154,8 +154,12 @@ static int run_sweep(gn_experiment *ex, gn_run_options *o, int *ready)
     /* what the folder already decides: each step may decide the next (the
      * baselines' confirmation sets an automatic target, which decides the
      * others' choices) */
-    int known = 0;
-    while (!o->fresh && (known = gn_runner_confirm(ex, o->out_dir, 1, err, sizeof err)) > 0)
+    int known = 0, flags = 0;
+#ifdef GN_HAVE_MPI
+    if (gn_mpi_active() && gn_mpi_rank() != 0) flags = GN_CONFIRM_QUIET | GN_CONFIRM_READ_ONLY;
+#endif
+    while (!o->fresh && (known = gn_runner_confirm(ex, o->out_dir, flags | GN_CONFIRM_QUIET, err,
+                                                   sizeof err)) > 0)
         ;
     if (known < 0) {
         fprintf(stderr, "gnbench: %s\n", err);
@@ -172,15 +176,16 @@ static int run_sweep(gn_experiment *ex, gn_run_options *o, int *ready)
     }
     o->fresh = 0; /* the trials just recorded stay */
     for (;;) {    /* trials, the baselines' confirmation (protocol.target auto), the others' */
-        int added = gn_runner_confirm(ex, o->out_dir, 0, err, sizeof err);
+        int added = gn_runner_confirm(ex, o->out_dir, flags, err, sizeof err);
         if (added < 0) {
             fprintf(stderr, "gnbench: %s\n", err);
             return 1;
         }
         if (added == 0) return rc;
-        fprintf(stderr,
-                "gnbench: %s: the studies chose their configurations; %d confirmation runs\n",
-                ex->name, added);
+        if (!(flags & GN_CONFIRM_QUIET))
+            fprintf(stderr,
+                    "gnbench: %s: the studies chose their configurations; %d confirmation runs\n",
+                    ex->name, added);
         int rc2 = gn_runner_run(ex, o, ready);
         rc = rc2 > rc ? rc2 : rc;
         if (rc > 1) return rc;

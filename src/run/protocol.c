@@ -67,8 +67,9 @@ static int study_rows(const gn_experiment *ex, int k, long s, const gn_table *t,
 }
 
 /* protocol.target: auto: sets the target once the baselines are confirmed,
- * then fills the target's columns of every row (re-reading t). 0, or -1. */
-static int auto_target(gn_experiment *ex, const char *out_dir, gn_table *t, int quiet, char *err,
+ * then fills the target's columns of every row of t (in memory, so every MPI
+ * rank decides alike; the writer also rewrites runs.csv). 0, or -1. */
+static int auto_target(gn_experiment *ex, const char *out_dir, gn_table *t, int flags, char *err,
                        size_t errlen)
 {
     gn_protocol *p = &ex->protocol;
@@ -79,18 +80,19 @@ static int auto_target(gn_experiment *ex, const char *out_dir, gn_table *t, int 
         double v;
         if (!gn_protocol_auto_target(ex, out_dir, t, m, &v)) return 0;
         p->target_value = v;
-        if (!quiet)
+        if (!(flags & GN_CONFIRM_QUIET))
             fprintf(stderr, "gnbench: %s: the tuned baselines (%s) set the target: %s %.6g\n",
                     ex->name, p->baselines, gn_target_metric_names[m], v);
     }
-    if (gn_protocol_fill_target(ex, out_dir, m, p->target_value, err, errlen) != 0) return -1;
-    char path[GN_RUN_PATH], terr[256];
-    snprintf(path, sizeof path, "%s/runs.csv", out_dir);
-    gn_table_free(t);
-    return gn_table_read_ex(path, GN_TABLE_KEEP_COMPLETE, t, terr, sizeof terr) != 0 ? -1 : 0;
+    if (gn_protocol_fill_rows(out_dir, t, m, p->target_value) != 0) {
+        snprintf(err, errlen, "%s/runs.csv: cannot set the target's columns", out_dir);
+        return -1;
+    }
+    if (flags & GN_CONFIRM_READ_ONLY) return 0;
+    return gn_protocol_fill_target(out_dir, m, p->target_value, err, errlen);
 }
 
-int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int quiet, char *err, size_t errlen)
+int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int flags, char *err, size_t errlen)
 {
     if (!ex->protocol.on) return 0;
     char path[GN_RUN_PATH];
@@ -100,7 +102,7 @@ int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int quiet, char *e
     char terr[256];
     if (gn_table_read_ex(path, GN_TABLE_KEEP_COMPLETE, &t, terr, sizeof terr) != 0) return 0;
     const gn_protocol *p = &ex->protocol;
-    if (p->target_auto && auto_target(ex, out_dir, &t, quiet, err, errlen) != 0) {
+    if (p->target_auto && auto_target(ex, out_dir, &t, flags, err, errlen) != 0) {
         gn_table_free(&t);
         return -1;
     }
@@ -126,7 +128,7 @@ int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int quiet, char *e
             }
             int best = gn_select_best(rows, n, rule);
             if (best < 0) {
-                if (!quiet)
+                if (!(flags & GN_CONFIRM_QUIET))
                     fprintf(stderr,
                             "gnbench: %s, study %ld: no trial can be chosen (none finished with "
                             "a finite validation loss); no confirmation runs\n",

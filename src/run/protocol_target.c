@@ -130,9 +130,7 @@ static int set_cell(gn_table *t, int row, int col, const char *text)
     return 0;
 }
 
-/* The target's columns of every tune and confirm row of t, from traces. */
-static int fill_rows(const gn_experiment *ex, const char *out_dir, gn_table *t, gn_target_metric m,
-                     double target)
+int gn_protocol_fill_rows(const char *out_dir, gn_table *t, gn_target_metric m, double target)
 {
     const char *names[] = {"run_id",
                            "phase",
@@ -160,7 +158,6 @@ static int fill_rows(const gn_experiment *ex, const char *out_dir, gn_table *t, 
         rc |= set_cell(t, i, col[6], isnan(time) ? "" : buf);
         if (rc) return -1;
     }
-    (void)ex;
     return 0;
 }
 
@@ -178,8 +175,8 @@ static int kv_set(gn_table *t, const char *key, const char *value)
     return cells[t->n_rows * 2 - 2] && cells[t->n_rows * 2 - 1] ? 0 : -1;
 }
 
-int gn_protocol_fill_target(const gn_experiment *ex, const char *out_dir, gn_target_metric m,
-                            double target, char *err, size_t errlen)
+int gn_protocol_fill_target(const char *out_dir, gn_target_metric m, double target, char *err,
+                            size_t errlen)
 {
     gn_run_options o = {.out_dir = out_dir};
     gn_folder_locks lk = {.fd = -1, .shard_fd = -1};
@@ -195,7 +192,7 @@ int gn_protocol_fill_target(const gn_experiment *ex, const char *out_dir, gn_tar
     memset(&man, 0, sizeof man);
     int rc = gn_table_read_ex(path, GN_TABLE_KEEP_COMPLETE, &t, err, errlen);
     if (rc == 0) {
-        rc = fill_rows(ex, out_dir, &t, m, target);
+        rc = gn_protocol_fill_rows(out_dir, &t, m, target);
         if (rc != 0) snprintf(err, errlen, "%s: cannot set the target's columns", path);
         if (rc == 0) rc = gn_table_write(path, &t, err, errlen);
         gn_table_free(&t);

@@ -268,12 +268,14 @@ int gn_protocol_is_baseline(const gn_experiment *ex, const char *name);
  * (runs.csv): the better baseline's median of its best metric m; else 0. */
 int gn_protocol_auto_target(const gn_experiment *ex, const char *out_dir, const gn_table *t,
                             gn_target_metric m, double *value);
-/* Rewrites out_dir/runs.csv with target_metric, target_value, reached,
- * time_to_target_s and iterations_to_target of every tune and confirm row
- * computed from its trace, and records the target in manifest.csv (under
- * the folder's lock). 0, or -1 with err. */
-int gn_protocol_fill_target(const gn_experiment *ex, const char *out_dir, gn_target_metric m,
-                            double target, char *err, size_t errlen);
+/* Sets target_metric, target_value, reached, time_to_target_s and
+ * iterations_to_target of every tune and confirm row of t (a runs.csv of
+ * out_dir) from the row's trace. 0, or -1 (a column missing, out of memory). */
+int gn_protocol_fill_rows(const char *out_dir, gn_table *t, gn_target_metric m, double target);
+/* The same into out_dir/runs.csv, rewritten, and the target into
+ * manifest.csv (under the folder's lock). 0, or -1 with err. */
+int gn_protocol_fill_target(const char *out_dir, gn_target_metric m, double target, char *err,
+                            size_t errlen);
 
 /* ---- folder.c: the results folder ---- */
 

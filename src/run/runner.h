@@ -51,11 +51,17 @@ int gn_runner_run(const gn_experiment *ex, const gn_run_options *opt, int *table
 /* A protocol experiment's confirmation step: for every study of every
  * optimizer entry whose trials all have finished rows in out_dir/runs.csv,
  * appends the confirmation runs of its best trial to ex (results/select.h,
- * the protocol's rule; runs already in ex are kept once). Returns the runs
- * added (0 for other experiments, or when runs.csv is absent), or -1 with
- * err (out of memory). quiet: no note on stderr about a study none of whose
- * trials can be chosen. */
-int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int quiet, char *err, size_t errlen);
+ * the protocol's rule; runs already in ex are kept once). With
+ * protocol.target auto, first sets the target once the baselines'
+ * confirmation runs are recorded, and measures every row against it
+ * (rewriting runs.csv and manifest.csv unless GN_CONFIRM_READ_ONLY: every
+ * MPI rank decides, rank 0 writes). Returns the runs added (0 for other
+ * experiments, or when runs.csv is absent), or -1 with err. */
+enum {
+    GN_CONFIRM_QUIET = 1,    /* no notes on stderr */
+    GN_CONFIRM_READ_ONLY = 2 /* decide, write nothing */
+};
+int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int flags, char *err, size_t errlen);
 
 /* Merges the tables of one experiment's results folders into
  * out_dir/runs.csv (grid order, one row per run id: a finished row whose
