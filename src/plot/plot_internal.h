@@ -3,7 +3,7 @@
  *
  *   results.c  reads <results>/runs.csv (plot_ctx) and the traces
  *   groups.c   groups the runs of one figure and reduces them (fig_ctx)
- *   dat.c      writes <figure>.dat, gp.c writes <figure>.gp
+ *   dat.c      writes <figure>.dat, gp.c writes <figure>.gp (gp_key.c: its key)
  *   gnuplot.c  writes files atomically and runs gnuplot
  *   sbuf.c     the text buffer and the one quoting of strings for gnuplot
  *   plot.c     gn_plot_experiment: one figure after the other
@@ -192,6 +192,38 @@ void plot_gp_first_line(const fig_ctx *fc, sbuf *b);
 /* Appends <figure>.gp for fc to b (after plot_dat_write); why != NULL draws
  * one placeholder panel saying why there is nothing to draw. */
 void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why);
+
+/* ---- gp_key.c: the key of a panel ---------------------------------------- */
+
+/* What a panel shows, in axis units (log10 on log axes). */
+typedef struct extent {
+    double x0, x1, y0, y1;
+    int n;
+} extent;
+
+/* What the key has to hold and where it may go, in pixels. */
+typedef struct keybox {
+    int n;              /* entries */
+    size_t longest;     /* characters of the longest entry */
+    int area_w, area_h; /* plot area of one panel */
+    double ch_w, ch_h;  /* one character, one key line */
+    int top_markers;    /* markers along the top of the axis (not reached) */
+} keybox;
+
+/* v on the axis: log10(v) on a log axis (lg), else v. */
+double plot_axis_t(double v, int lg);
+/* Whether the figure's x axis is drawn logarithmic. */
+int plot_x_is_log(const fig_ctx *fc);
+/* What panel p shows, in axis units. */
+extent plot_panel_extent(const fig_ctx *fc, int p);
+/* The legend of panel p: its lines, one entry per kind of marker (*ends:
+ * seeds that ended early, *nr: not reached). */
+keybox plot_panel_keybox(const fig_ctx *fc, int p, int area_w, int area_h, double font_px,
+                         int *ends, int *nr);
+/* Writes the key placement of panel p and returns the longest legend text,
+ * in characters, that fits (legend: auto takes a corner that hides no data,
+ * else outside, else below, in columns before it overflows). */
+int plot_gp_key(const fig_ctx *fc, sbuf *b, int p, const extent *e, const keybox *k);
 
 /* ---- gnuplot.c: files and the gnuplot program ---------------------------- */
 
