@@ -62,7 +62,11 @@ static void gp_title(fig_ctx *fc, sbuf *b)
     if (f->title && *f->title)
         sb_printf(&t, "%s", f->title);
     else
-        sb_printf(&t, "%s: %s vs %s", ex->name ? ex->name : "gnbench", f->y, f->x);
+        sb_printf(&t, "%s: %s%s vs %s", ex->name ? ex->name : "gnbench", f->y,
+                  fc->best     ? " of the chosen configurations"
+                  : fc->tuning ? " of every tuning trial"
+                               : "",
+                  f->x);
     sb_enhanced(&m, sb_str(&t));
     if (ex->description && *ex->description) {
         /* Second line, smaller (enhanced-text markup). */
@@ -191,7 +195,11 @@ static void gp_line(const fig_ctx *fc, sbuf *b, const group *g, double dodge, in
     if (g->block >= 0) {
         gp_next(b, first);
         sb_printf(b, "datafile index %d ", g->block);
-        if (fc->summary && !fc->x_numeric)
+        if (fc->tuning && fc->x_numeric) /* one point per trial, never joined */
+            sb_printf(b, "using 1:2 with points pt 6 ps 1.3 lw 1.5");
+        else if (fc->tuning)
+            sb_printf(b, "using ($1%+.3f):2 with points pt 6 ps 1.3 lw 1.5", dodge);
+        else if (fc->summary && !fc->x_numeric)
             sb_printf(b, "using ($1%+.3f):2:3:4 with %s pt 7 ps 1.2 lw 2", dodge,
                       bars ? "yerrorbars" : "points");
         else if (fc->summary)
@@ -203,20 +211,29 @@ static void gp_line(const fig_ctx *fc, sbuf *b, const group *g, double dodge, in
         sb_printf(b, " title ");
         gp_key_title(fc, b, g, max_chars);
     }
-    if (g->end_block < 0) return;
-    gp_next(b, first);
-    sb_printf(b, "datafile index %d ", g->end_block);
-    if (fc->summary)
-        sb_printf(b, "using ($1%+.3f):(not_reached) with points pt 8 ps 1.8 lw 2", dodge);
-    else
-        sb_printf(b, "using 2:3 with points pt 2 ps 1.8 lw 2");
-    gp_color(b, g, 0);
-    if (g->block < 0) { /* no point of its own: the marker is its key entry */
-        sb_printf(b, " title ");
-        gp_key_title(fc, b, g, max_chars);
-    } else {
-        sb_printf(b, " notitle");
+    if (g->end_block >= 0) {
+        gp_next(b, first);
+        sb_printf(b, "datafile index %d ", g->end_block);
+        if (fc->summary)
+            sb_printf(b, "using ($1%+.3f):(not_reached) with points pt 8 ps 1.8 lw 2", dodge);
+        else
+            sb_printf(b, "using 2:3 with points pt 2 ps 1.8 lw 2");
+        gp_color(b, g, 0);
+        if (g->block < 0) { /* no point of its own: the marker is its key entry */
+            sb_printf(b, " title ");
+            gp_key_title(fc, b, g, max_chars);
+        } else {
+            sb_printf(b, " notitle");
+        }
     }
+    if (g->chosen_block < 0) return;
+    gp_next(b, first);
+    sb_printf(b,
+              "datafile index %d using ($1%+.3f):($3 > 0 ? $2 : not_reached) with points "
+              "pt 7 ps 2.2",
+              g->chosen_block, dodge);
+    gp_color(b, g, 0);
+    sb_printf(b, " notitle");
 }
 
 /* Draws panel p (or the whole figure when there are no panels). */
@@ -291,6 +308,19 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, in
     }
     if (ends) gp_marker_key(b, &first, 2, "last point of a seed that ended early");
     if (nr) gp_marker_key(b, &first, 8, "did not reach the target (top of the axis)");
+    int chosen = 0;
+    for (int k = 0; k < fc->n_g; k++)
+        chosen |= fc->g[k].panel == p && fc->g[k].chosen_block >= 0;
+    if (chosen) gp_marker_key(b, &first, 7, "chosen (each study's best trial)");
+    if (fc->best && isfinite(fc->target)) {
+        char t[64];
+        snprintf(t, sizeof t, "target %g", fc->target);
+        gp_next(b, &first);
+        sb_printf(b, "%.10g with lines dt 2 lw 1.5 lc rgb ", fc->target);
+        sb_gpstring(b, "#404040");
+        sb_printf(b, " title ");
+        sb_gplabel(b, t);
+    }
     sb_printf(b, "\n");
 }
 
@@ -340,8 +370,13 @@ static void gp_head(fig_ctx *fc, sbuf *b, int w, int h, double pt)
               f->name, f->name, f->name, fc->format);
     static const char *const band[] = {"min to max", "quartiles",
                                        "median -+ one standard deviation", "none"};
-    sb_printf(b, "# %s: median over seeds; %s: %s.\n", fc->summary ? "Points" : "Lines",
-              fc->summary ? "error bars" : "shaded band", band[f->band]);
+    if (fc->tuning)
+        sb_printf(b, "# Points: one per tuning trial (phase tune); filled: each study's chosen "
+                     "trial.\n");
+    else
+        sb_printf(b, "# %s: median over %sseeds; %s: %s.\n", fc->summary ? "Points" : "Lines",
+                  fc->best ? "the confirmation " : "", fc->summary ? "error bars" : "shaded band",
+                  band[f->band]);
     sb_printf(b, "datafile = ");
     gp_file_name(fc, b, "dat");
     sb_printf(b, "\n");
@@ -389,7 +424,7 @@ void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why)
     if (fc->summary) {
         sb_printf(b, "set offsets graph 0.04, graph 0.04, %s\n",
                   f->logy ? "0, 0" : "graph 0.06, graph 0.06");
-        if (fc->n_cat > 0 && (!fc->x_numeric || fc->n_cat <= 12)) {
+        if (fc->n_cat > 0 && (!fc->x_numeric || (fc->n_cat <= 12 && !fc->tuning))) {
             size_t lmax = 0;
             sb_printf(b, "set xtics (");
             for (int k = 0; k < fc->n_cat; k++) {

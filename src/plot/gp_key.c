@@ -38,6 +38,10 @@ extent plot_panel_extent(const fig_ctx *fc, int p)
         e.x0 = -0.5;
         e.x1 = fc->n_cat - 0.5;
     }
+    if (fc->best && isfinite(fc->target) && e.n > 0) { /* the target line stays in view */
+        e.y0 = fmin(e.y0, plot_axis_t(fc->target, ly));
+        e.y1 = fmax(e.y1, plot_axis_t(fc->target, ly));
+    }
     return e;
 }
 
@@ -49,6 +53,10 @@ static int box_hits(const fig_ctx *fc, int p, const extent *e, double bx0, doubl
 {
     int lx = plot_x_is_log(fc), ly = fc->fig->logy, hits = 0;
     double sx = e->x1 > e->x0 ? e->x1 - e->x0 : 1, sy = e->y1 > e->y0 ? e->y1 - e->y0 : 1;
+    if (fc->best && isfinite(fc->target)) { /* the target line crosses the whole panel */
+        double ty = (plot_axis_t(fc->target, ly) - e->y0) / sy;
+        hits += ty >= by0 && ty <= by1;
+    }
     for (int k = 0; k < fc->n_g; k++) {
         const group *g = &fc->g[k];
         if (g->panel != p || g->block < 0) continue;
@@ -60,7 +68,7 @@ static int box_hits(const fig_ctx *fc, int p, const extent *e, double bx0, doubl
             double lo = (plot_axis_t(q->lo, ly) - e->y0) / sy,
                    hi = (plot_axis_t(q->hi, ly) - e->y0) / sy;
             if (x >= bx0 && x <= bx1 && hi >= by0 && lo <= by1) hits++;
-            if (i > 0 && !q->gap_before)
+            if (i > 0 && !q->gap_before && !fc->tuning) /* tuning: points, not joined */
                 for (int t = 1; t < 8; t++) {
                     double ix = px + (x - px) * t / 8.0, iy = py + (y - py) * t / 8.0;
                     if (ix >= bx0 && ix <= bx1 && iy >= by0 && iy <= by1) hits++;
@@ -144,16 +152,21 @@ keybox plot_panel_keybox(const fig_ctx *fc, int p, int area_w, int area_h, doubl
 {
     keybox k = {0, 0, area_w, area_h, 0.62 * font_px, 1.45 * font_px, 0};
     *ends = *nr = 0;
+    int chosen = 0;
     for (int i = 0; i < fc->n_g; i++) {
         const group *g = &fc->g[i];
         if (g->panel != p || (g->block < 0 && g->end_block < 0)) continue;
         k.n++;
+        chosen |= g->n_chosen > 0;
+        for (int j = 0; j < g->n_chosen; j++)
+            k.top_markers |= g->chosen[j].n == 0;
         size_t l = strlen(g->label) + (!fc->summary && g->n_full < g->n_seeds ? 28 : 0);
         if (l > k.longest) k.longest = l;
         if (g->end_block >= 0) *(fc->summary ? nr : ends) = 1;
     }
-    k.n += *ends + *nr;
+    k.n += *ends + *nr + chosen + (fc->best && isfinite(fc->target));
     if (*ends || *nr) k.longest = k.longest > 44 ? k.longest : 44;
-    k.top_markers = *nr;
+    if (chosen && k.longest < 30) k.longest = 30;
+    k.top_markers |= *nr;
     return k;
 }

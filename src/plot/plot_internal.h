@@ -3,6 +3,7 @@
  *
  *   results.c  reads <results>/runs.csv (plot_ctx) and the traces
  *   groups.c   groups the runs of one figure and reduces them (fig_ctx)
+ *   studies.c  the protocol's kinds: best (its target line), tuning (trials)
  *   dat.c      writes <figure>.dat, gp.c writes <figure>.gp (gp_key.c: its key)
  *   gnuplot.c  writes files atomically and runs gnuplot
  *   sbuf.c     the text buffer and the one quoting of strings for gnuplot
@@ -67,11 +68,15 @@ typedef struct plot_ctx {
     char *runs_path;
     gn_table runs;
     int c_run_id, c_status, c_optimizer, c_seed;
-    int *set_cols; /* columns that define a configuration, optimizer first */
+    int c_phase, c_study; /* -1 when runs.csv has none (no protocol) */
+    int *set_cols;        /* columns that define a configuration, optimizer first */
     int n_set;
     int *live; /* rows with status ok|diverged|time_limit */
     int n_live;
     const char **row_label; /* per runs.csv row: its optimizers: entry's label, or NULL */
+    int *row_entry;         /* per runs.csv row: its optimizers: entry, -1 = unknown (by
+                               run_id, else by config_id: a confirm run the experiment
+                               has not added yet is its chosen trial's configuration) */
 } plot_ctx;
 
 static inline const char *cell(const plot_ctx *pc, int row, int col)
@@ -135,14 +140,22 @@ typedef struct group {
     point *nr; /* summary: per x category with runs that did not reach the
                   target, x and their number (n) */
     int n_nr;
-    int block;     /* gnuplot data block, -1 = nothing to draw */
-    int end_block; /* block of ends / nr, -1 = none */
+    point *chosen; /* tuning: each study's chosen trial (n 0: not reached, at the top) */
+    int n_chosen;
+    int block;        /* gnuplot data block, -1 = nothing to draw */
+    int end_block;    /* block of ends / nr, -1 = none */
+    int chosen_block; /* tuning: block of chosen, -1 = none */
 } group;
 
 typedef struct fig_ctx {
     plot_ctx *pc;
     const gn_figure *fig;
-    int summary;
+    int summary;           /* kinds summary and tuning: runs.csv columns, no traces */
+    int tuning;            /* kind tuning: a point per trial, grouped by optimizers: entry */
+    int best;              /* kind best: the confirm runs' traces */
+    const char *phase;     /* only runs.csv rows of this phase (best, tuning); NULL = all */
+    int n_phase;           /* live rows of that phase */
+    double target;         /* best: the target line's height, NaN = none */
     int c_x, c_y;          /* summary: runs.csv columns */
     int c_series, c_panel; /* -1 = none */
     int *key;              /* grouping columns */
@@ -165,6 +178,17 @@ typedef struct fig_ctx {
     int to_target;      /* summary: y is empty when the target was not reached */
     const char *format; /* the figure's, else the command's */
 } fig_ctx;
+
+/* Whether runs.csv row r is drawn by fc: the figure's phase and `where`. */
+int plot_row_selected(const fig_ctx *fc, int r);
+/* studies.c: kind tuning: a point per trial of group g (x its setting or
+ * its category, y its cell; an empty *_to_target cell in g->nr, at the
+ * top), and in g->chosen each study's chosen trial (the protocol's rule,
+ * results/select.h, over the study's rows as `gnbench summarize` does). */
+int plot_tuning_points(fig_ctx *fc, group *g, char *msg, size_t len);
+/* studies.c: kind best: fc->target, the target when y is the metric every
+ * drawn run's target is a value of (runs.csv target_metric, target_value). */
+void plot_best_target(fig_ctx *fc);
 
 /* labels.c: the name, label, colour and style of every group of fc (after
  * grouping and panels). -1 when out of memory. */
