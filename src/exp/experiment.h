@@ -117,9 +117,9 @@ typedef struct gn_figure {
     int legend_columns; /* 0 = automatic */
     gn_series_style *styles;
     int n_styles;
-    int line;          /* line in the file */
-    char **tuned;      /* best, tuning: per optimizers: entry, the settings its tune: space
-                          varies ("opt.lr"), joined by '\n'; NULL when it tunes none */
+    int line;     /* line in the file */
+    char **tuned; /* best, tuning: per optimizers: entry, the settings its tune: space
+                     varies ("opt.lr"), joined by '\n'; NULL when it tunes none */
     int n_tuned;
     gn_settings where; /* only runs whose column (key) holds one of the values
                           (value text; several joined by '\n'); empty = all */
