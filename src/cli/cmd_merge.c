@@ -112,7 +112,14 @@ int gn_cmd_merge(int argc, char **argv)
     gn_merge_options mo = {dirs, n_dirs, out, cmd ? cmd : ""};
     int ready = 0;
     int rc = gn_runner_merge(&ex, &mo, &ready);
-    if (ready && !no_plot && gn_cli_draw_figures(&ex, out, plots, format) != 0) rc = 1;
+    /* The confirmation runs the merged trials choose, for the figures. */
+    if (ready && !no_plot && ex.protocol.on &&
+        gn_runner_confirm(&ex, out, 1, err, sizeof err) < 0) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        rc = 1;
+    } else if (ready && !no_plot && gn_cli_draw_figures(&ex, out, plots, format) != 0) {
+        rc = 1;
+    }
     free(cmd);
     gn_experiment_free(&ex);
     free(dirs);

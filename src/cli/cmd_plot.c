@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "exp/experiment.h"
+#include "run/runner.h"
 
 /* gnbench plot RESULTS_DIR [--plots DIR] [--format F]: 0, 1 when a figure
  * failed, 2 when the folder is not a finished results folder. */
@@ -47,6 +48,14 @@ int gn_cmd_plot(int argc, char **argv)
                                              : "");
         gn_experiment_free(&ex);
         return 2;
+    }
+    /* A protocol experiment's confirmation runs are not in the file: add
+     * those of the studies runs.csv completes, as `gnbench run` does before
+     * drawing, so the figures know them. */
+    if (gn_runner_confirm(&ex, dir, 1, err, sizeof err) < 0) {
+        fprintf(stderr, "gnbench: %s\n", err);
+        gn_experiment_free(&ex);
+        return 1;
     }
     char plots_buf[4096];
     if (!plots) snprintf(plots_buf, sizeof plots_buf, "plots/%s", ex.name), plots = plots_buf;

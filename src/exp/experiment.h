@@ -63,11 +63,13 @@ typedef struct gn_key_line {
 } gn_key_line;
 
 typedef enum {
-    GN_FIG_TRACE,  /* a trace column against iteration, epoch, samples or time */
-    GN_FIG_SUMMARY /* a runs.csv column against a setting */
+    GN_FIG_TRACE,   /* a trace column against iteration, epoch, samples or time */
+    GN_FIG_SUMMARY, /* a runs.csv column against a setting */
+    GN_FIG_BEST,    /* protocol: each study's chosen configuration (its confirm runs) as a trace */
+    GN_FIG_TUNING   /* protocol: a runs.csv column of every tuning trial against a tuned setting */
 } gn_figure_kind;
 
-/* "trace" or "summary". */
+/* "trace", "summary", "best" or "tuning". */
 const char *gn_figure_kind_name(gn_figure_kind k);
 
 /* How a figure shows the spread over seeds: a band around a trace's median,
@@ -99,7 +101,7 @@ typedef struct gn_series_style {
 typedef struct gn_figure {
     char *name; /* [a-z0-9_-]+ */
     gn_figure_kind kind;
-    char *x, *y;  /* trace: trace columns; summary: setting path / runs.csv column */
+    char *x, *y;  /* trace, best: trace columns; summary, tuning: setting path / runs.csv column */
     char *series; /* a setting path or "optimizer"; NULL = one line per config */
     char *panels; /* a setting path or NULL */
     char *title;  /* NULL = derived */
@@ -115,7 +117,10 @@ typedef struct gn_figure {
     int legend_columns; /* 0 = automatic */
     gn_series_style *styles;
     int n_styles;
-    int line;          /* line in the file */
+    int line;     /* line in the file */
+    char **tuned; /* best, tuning: per optimizers: entry, the settings its tune: space
+                     varies ("opt.lr"), joined by '\n'; NULL when it tunes none */
+    int n_tuned;
     gn_settings where; /* only runs whose column (key) holds one of the values
                           (value text; several joined by '\n'); empty = all */
 } gn_figure;

@@ -8,9 +8,11 @@
 #include "exp/exp_internal.h"
 #include "results/schema.h"
 
+static const char *const kind_names[] = {"trace", "summary", "best", "tuning", NULL};
+
 const char *gn_figure_kind_name(gn_figure_kind k)
 {
-    return k == GN_FIG_SUMMARY ? "summary" : "trace";
+    return k >= GN_FIG_TRACE && k <= GN_FIG_TUNING ? kind_names[k] : "trace";
 }
 
 static const char *const figure_keys[] = {"name",   "kind",   "x",    "y",     "series", "panels",
@@ -208,8 +210,106 @@ static int check_written(ctx *c, const gn_experiment *ex, const ynode *y, int tr
                        where->n ? " the figure selects" : " of the grid", y->str, by);
 }
 
+/* Whether some optimizers: entry of sp tunes setting key. */
+static int is_tuned(const spec *sp, const char *key)
+{
+    for (int i = 0; i < sp->n_entries; i++)
+        for (int j = 0; j < sp->entries[i].n_tune; j++)
+            if (strcmp(sp->entries[i].tune[j].it.key, key) == 0) return 1;
+    return 0;
+}
+
+/* The tuned settings of every entry into f->tuned (kinds best, tuning). */
+static int fill_tuned(ctx *c, const spec *sp, gn_figure *f)
+{
+    f->tuned = calloc((size_t)sp->n_entries + 1, sizeof *f->tuned);
+    if (!f->tuned) return gn_exp_oom(c);
+    f->n_tuned = sp->n_entries;
+    for (int i = 0; i < sp->n_entries; i++) {
+        const entry *e = &sp->entries[i];
+        size_t len = 1;
+        for (int j = 0; j < e->n_tune; j++)
+            len += strlen(e->tune[j].it.key) + 1;
+        if (e->n_tune == 0) continue;
+        if (!(f->tuned[i] = malloc(len))) return gn_exp_oom(c);
+        f->tuned[i][0] = '\0';
+        for (int j = 0; j < e->n_tune; j++) {
+            if (j) strcat(f->tuned[i], "\n");
+            strcat(f->tuned[i], e->tune[j].it.key);
+        }
+    }
+    return 0;
+}
+
+/* figures[index].kind, x and y: the kind, the protocol that best and
+ * tuning need, and the axes the kind accepts; f->kind set, *trace = the
+ * kind reads traces (trace, best). */
+static int parse_kind_axes(ctx *c, const spec *sp, const gn_experiment *ex, const ynode *n,
+                           int index, gn_figure *f, int *trace)
+{
+    char list[768], got[80], path[64];
+    const ynode *kind = gn_exp_map_get(n, "kind", NULL);
+    snprintf(path, sizeof path, "figures[%d].kind", index);
+    int k = 0;
+    while (kind_names[k] && strcmp(kind_names[k], kind->str) != 0)
+        k++;
+    if (!kind_names[k])
+        return gn_exp_fail(c, kind->line, kind->quick, path,
+                           "expected trace, summary, best or tuning, got %s",
+                           gn_exp_shown(kind, got, sizeof got));
+    f->kind = (gn_figure_kind)k;
+    if ((f->kind == GN_FIG_BEST || f->kind == GN_FIG_TUNING) && !sp->proto.on)
+        return gn_exp_fail(c, kind->line, kind->quick, path,
+                           "kind %s draws the tuning studies of a protocol: section, and this "
+                           "file has none",
+                           kind->str);
+    *trace = f->kind == GN_FIG_TRACE || f->kind == GN_FIG_BEST;
+    const ynode *x = gn_exp_map_get(n, "x", NULL), *y = gn_exp_map_get(n, "y", NULL);
+    snprintf(path, sizeof path, "figures[%d].x", index);
+    if (*trace && !axis_ok(AXIS_TRACE_X, x->str)) {
+        join_axis(AXIS_TRACE_X, list, sizeof list);
+        return gn_exp_fail(c, x->line, x->quick, path, "expected one of %s for a %s, got %s", list,
+                           kind->str, gn_exp_shown(x, got, sizeof got));
+    }
+    if (f->kind == GN_FIG_TUNING && !is_tuned(sp, x->str)) {
+        size_t o = 0;
+        list[0] = '\0';
+        for (int i = 0; i < sp->n_entries; i++)
+            for (int j = 0; j < sp->entries[i].n_tune && o < sizeof list; j++) {
+                const char *key = sp->entries[i].tune[j].it.key;
+                if (!strstr(list, key))
+                    o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "", key);
+            }
+        return gn_exp_fail(c, x->line, x->quick, path,
+                           "expected a setting that an optimizers: entry tunes (%s), got %s",
+                           o ? list : "none is tuned", gn_exp_shown(x, got, sizeof got));
+    }
+    if (f->kind == GN_FIG_SUMMARY && !is_column(ex, x->str)) {
+        join_columns(ex, list, sizeof list);
+        return gn_exp_fail(c, x->line, x->quick, path,
+                           "expected optimizer, seed or a settings column (%s), got %s", list,
+                           gn_exp_shown(x, got, sizeof got));
+    }
+    snprintf(path, sizeof path, "figures[%d].y", index);
+    int yaxis = *trace ? AXIS_TRACE_Y : AXIS_SUMMARY_Y;
+    if (!axis_ok(yaxis, y->str)) {
+        join_axis(yaxis, list, sizeof list);
+        return gn_exp_fail(c, y->line, y->quick, path, "expected one of %s for a %s, got %s", list,
+                           kind->str, gn_exp_shown(y, got, sizeof got));
+    }
+    const ynode *series = gn_exp_map_get(n, "series", NULL);
+    snprintf(path, sizeof path, "figures[%d].series", index);
+    if (f->kind == GN_FIG_TUNING && series)
+        return gn_exp_fail(c, series->line, series->quick, path,
+                           "a tuning figure draws one series per optimizers: entry; leave "
+                           "series out (panels may split them)");
+    if (f->kind == GN_FIG_BEST || f->kind == GN_FIG_TUNING) return fill_tuned(c, sp, f);
+    return 0;
+}
+
 /* figures[index] validated into f. */
-static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn_figure *f)
+static int parse_figure(ctx *c, const spec *sp, gn_experiment *ex, const ynode *n, int index,
+                        gn_figure *f)
 {
     char list[768], got[80], path[64];
     snprintf(path, sizeof path, "figures[%d]", index);
@@ -251,32 +351,9 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
             return gn_exp_fail(c, v->line, v->quick, path,
                                "duplicate figure name \"%s\" (first at line %d)", v->str,
                                ex->figures[i].line);
-    const ynode *kind = gn_exp_map_get(n, "kind", NULL);
-    snprintf(path, sizeof path, "figures[%d].kind", index);
-    int trace = strcmp(kind->str, "trace") == 0;
-    if (!trace && strcmp(kind->str, "summary") != 0)
-        return gn_exp_fail(c, kind->line, kind->quick, path, "expected trace or summary, got %s",
-                           gn_exp_shown(kind, got, sizeof got));
+    int trace = 0;
+    if (parse_kind_axes(c, sp, ex, n, index, f, &trace) != 0) return -1;
     const ynode *x = gn_exp_map_get(n, "x", NULL), *y = gn_exp_map_get(n, "y", NULL);
-    snprintf(path, sizeof path, "figures[%d].x", index);
-    if (trace && !axis_ok(AXIS_TRACE_X, x->str)) {
-        join_axis(AXIS_TRACE_X, list, sizeof list);
-        return gn_exp_fail(c, x->line, x->quick, path, "expected one of %s for a trace, got %s",
-                           list, gn_exp_shown(x, got, sizeof got));
-    }
-    if (!trace && !is_column(ex, x->str)) {
-        join_columns(ex, list, sizeof list);
-        return gn_exp_fail(c, x->line, x->quick, path,
-                           "expected optimizer, seed or a settings column (%s), got %s", list,
-                           gn_exp_shown(x, got, sizeof got));
-    }
-    snprintf(path, sizeof path, "figures[%d].y", index);
-    int yaxis = trace ? AXIS_TRACE_Y : AXIS_SUMMARY_Y;
-    if (!axis_ok(yaxis, y->str)) {
-        join_axis(yaxis, list, sizeof list);
-        return gn_exp_fail(c, y->line, y->quick, path, "expected one of %s for a %s, got %s", list,
-                           trace ? "trace" : "summary", gn_exp_shown(y, got, sizeof got));
-    }
     static const char *const grouping[] = {"series", "panels"};
     for (int i = 0; i < 2; i++) {
         const ynode *g = gn_exp_map_get(n, grouping[i], NULL);
@@ -306,7 +383,6 @@ static int parse_figure(ctx *c, gn_experiment *ex, const ynode *n, int index, gn
                 *panels = gn_exp_map_get(n, "panels", NULL),
                 *title = gn_exp_map_get(n, "title", NULL);
     f->name = strdup(v->str);
-    f->kind = trace ? GN_FIG_TRACE : GN_FIG_SUMMARY;
     f->x = strdup(x->str);
     f->y = strdup(y->str);
     f->series = series ? strdup(series->str) : NULL;
@@ -325,6 +401,9 @@ void gn_exp_figure_free(gn_figure *f)
     free(f->name), free(f->x), free(f->y);
     free(f->series), free(f->panels), free(f->title);
     gn_exp_figure_options_free(f);
+    for (int i = 0; i < f->n_tuned; i++)
+        free(f->tuned[i]);
+    free(f->tuned);
     gn_settings_free(&f->where);
     memset(f, 0, sizeof *f);
 }
@@ -343,7 +422,7 @@ int gn_exp_build_figures(ctx *c, const spec *sp, gn_experiment *ex)
     ex->figures = calloc((size_t)sp->figures->n, sizeof *ex->figures);
     if (!ex->figures) return gn_exp_oom(c);
     for (int i = 0; i < sp->figures->n; i++) {
-        int rc = parse_figure(c, ex, sp->figures->v[i], i, &ex->figures[i]);
+        int rc = parse_figure(c, sp, ex, sp->figures->v[i], i, &ex->figures[i]);
         if (rc != 0) {
             gn_exp_figure_free(&ex->figures[i]);
             return -1;

@@ -1,5 +1,7 @@
 /* dat.c: <figure>.dat, the reduced data of one figure: a commented header
  * and one gnuplot data block per line. */
+#include <math.h>
+
 #include "plot/plot_internal.h"
 
 /* The block after g's: its seeds that ended early (trace) or its runs that
@@ -25,6 +27,23 @@ static void write_extra(fig_ctx *fc, group *g, sbuf *b)
             sb_printf(b, "%d %.10g %.10g\n", g->ends[i].row, g->ends[i].x, g->ends[i].med);
 }
 
+/* The block after those of g: each study's chosen trial (kind tuning). */
+static void write_chosen(fig_ctx *fc, group *g, sbuf *b)
+{
+    if (g->n_chosen == 0) return;
+    g->chosen_block = fc->n_blocks++;
+    sb_printf(b, "%s# block %d: chosen trials of \"", g->chosen_block ? "\n\n" : "",
+              g->chosen_block);
+    sb_comment_text(b, g->label);
+    sb_printf(b, "\" (%d)\n", g->n_chosen);
+    for (int i = 0; i < g->n_chosen; i++) {
+        const point *p = &g->chosen[i];
+        sb_printf(b, "%.10g %.10g %d \"", p->x, p->n ? p->med : 0.0, p->n);
+        sb_comment_text(b, cell(fc->pc, p->row, fc->pc->c_run_id));
+        sb_printf(b, "\"\n");
+    }
+}
+
 void plot_dat_write(fig_ctx *fc, sbuf *b)
 {
     plot_ctx *pc = fc->pc;
@@ -46,7 +65,15 @@ void plot_dat_write(fig_ctx *fc, sbuf *b)
                  "# separated by two blank lines, a single blank line is a gap.\n");
     static const char *const band[] = {"min and max", "quartiles", "median -+ std. deviation",
                                        "median (no band)"};
-    if (fc->summary)
+    if (fc->tuning)
+        sb_printf(b,
+                  "# Rows with phase tune, one per trial (not reduced).\n"
+                  "# columns: 1 x (%s)  2 y  3-4 y again  5 runs (1)  6 run_id\n"
+                  "# A \"chosen trials\" block follows a series' blocks: 1 x  2 y  3 1 (0: did\n"
+                  "# not reach the target, drawn at the top of the axis)  4 run_id; the trial\n"
+                  "# each study's rule (protocol select) chooses.\n",
+                  fc->x_numeric ? "value" : "category position");
+    else if (fc->summary)
         sb_printf(b,
                   "# columns: 1 x (%s)  2 y median over seeds  3-4 y band: %s"
                   "  5 runs with a value  6 x label\n",
@@ -61,13 +88,19 @@ void plot_dat_write(fig_ctx *fc, sbuf *b)
     if (fc->summary && fc->to_target)
         sb_printf(b, "# A \"not reached\" block follows a line's block: 1 x  2 runs that never\n"
                      "# reached the target (empty cell), drawn at the top of the axis.\n");
-    else if (!fc->summary)
+    if (fc->best)
+        sb_printf(b,
+                  "# Rows with phase confirm: each study's chosen configuration on its\n"
+                  "# confirmation seeds.%s\n",
+                  isfinite(fc->target) ? " The target is drawn as a dashed line." : "");
+    if (!fc->summary)
         sb_printf(b, "# A \"seeds that ended early\" block follows a line's block: the last\n"
                      "# point of each seed shorter than the longest: 1 row  2 x  3 y.\n");
     sb_printf(b, "%s", sb_str(&fc->notes));
     fc->n_blocks = 0;
     for (int k = 0; k < fc->n_g; k++) {
         group *g = &fc->g[k];
+        g->chosen_block = -1;
         if (g->n_pts == 0) {
             sb_printf(b, "# (no points) label \"");
             sb_comment_text(b, g->label);
@@ -76,6 +109,7 @@ void plot_dat_write(fig_ctx *fc, sbuf *b)
                 /* Only runs that never reached the target: still drawn. */
                 g->block = -1;
                 write_extra(fc, g, b);
+                write_chosen(fc, g, b);
             }
             continue;
         }
@@ -95,7 +129,9 @@ void plot_dat_write(fig_ctx *fc, sbuf *b)
             if (p->gap_before) sb_putc(b, '\n');
             if (fc->summary) {
                 sb_printf(b, "%.10g %.10g %.10g %.10g %d \"", p->x, p->med, p->lo, p->hi, p->n);
-                for (const char *s = fc->cat_label[p->row]; *s; s++)
+                const char *lab =
+                    fc->tuning ? cell(pc, p->row, pc->c_run_id) : fc->cat_label[p->row];
+                for (const char *s = lab; *s; s++)
                     sb_putc(b, (*s == '"' || (unsigned char)*s < 0x20) ? '\'' : *s);
                 sb_printf(b, "\"\n");
             } else {
@@ -104,5 +140,6 @@ void plot_dat_write(fig_ctx *fc, sbuf *b)
             }
         }
         write_extra(fc, g, b);
+        write_chosen(fc, g, b);
     }
 }

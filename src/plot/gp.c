@@ -62,7 +62,11 @@ static void gp_title(fig_ctx *fc, sbuf *b)
     if (f->title && *f->title)
         sb_printf(&t, "%s", f->title);
     else
-        sb_printf(&t, "%s: %s vs %s", ex->name ? ex->name : "gnbench", f->y, f->x);
+        sb_printf(&t, "%s: %s%s vs %s", ex->name ? ex->name : "gnbench", f->y,
+                  fc->best     ? " of the chosen configurations"
+                  : fc->tuning ? " of every tuning trial"
+                               : "",
+                  f->x);
     sb_enhanced(&m, sb_str(&t));
     if (ex->description && *ex->description) {
         /* Second line, smaller (enhanced-text markup). */
@@ -74,151 +78,6 @@ static void gp_title(fig_ctx *fc, sbuf *b)
     sb_gpmarkup(b, sb_str(&m));
     sb_free(&t);
     sb_free(&m);
-}
-
-/* What a panel shows, in axis units (log10 on log axes). */
-typedef struct extent {
-    double x0, x1, y0, y1;
-    int n;
-} extent;
-
-static double axis_t(double v, int lg)
-{
-    return lg ? log10(v) : v;
-}
-
-static int x_is_log(const fig_ctx *fc)
-{
-    return fc->fig->logx && (!fc->summary || fc->x_numeric);
-}
-
-static extent panel_extent(const fig_ctx *fc, int p)
-{
-    extent e = {INFINITY, -INFINITY, INFINITY, -INFINITY, 0};
-    int lx = x_is_log(fc), ly = fc->fig->logy;
-    for (int k = 0; k < fc->n_g; k++) {
-        const group *g = &fc->g[k];
-        if (g->panel != p || g->block < 0) continue;
-        for (int i = 0; i < g->n_pts; i++) {
-            double x = axis_t(g->pts[i].x, lx);
-            double lo = axis_t(g->pts[i].lo, ly), hi = axis_t(g->pts[i].hi, ly);
-            e.x0 = fmin(e.x0, x);
-            e.x1 = fmax(e.x1, x);
-            e.y0 = fmin(e.y0, lo);
-            e.y1 = fmax(e.y1, hi);
-            e.n++;
-        }
-    }
-    if (fc->summary && !fc->x_numeric) {
-        e.x0 = -0.5;
-        e.x1 = fc->n_cat - 0.5;
-    }
-    return e;
-}
-
-/* Data inside the box [bx0,bx1]x[by0,by1] of the unit square: points,
- * the vertical min-max extent at each point and the segments between
- * points (sampled). */
-static int box_hits(const fig_ctx *fc, int p, const extent *e, double bx0, double bx1, double by0,
-                    double by1)
-{
-    int lx = x_is_log(fc), ly = fc->fig->logy, hits = 0;
-    double sx = e->x1 > e->x0 ? e->x1 - e->x0 : 1, sy = e->y1 > e->y0 ? e->y1 - e->y0 : 1;
-    for (int k = 0; k < fc->n_g; k++) {
-        const group *g = &fc->g[k];
-        if (g->panel != p || g->block < 0) continue;
-        double px = 0, py = 0;
-        for (int i = 0; i < g->n_pts; i++) {
-            const point *q = &g->pts[i];
-            double x = (axis_t(q->x, lx) - e->x0) / sx;
-            double y = (axis_t(q->med, ly) - e->y0) / sy;
-            double lo = (axis_t(q->lo, ly) - e->y0) / sy, hi = (axis_t(q->hi, ly) - e->y0) / sy;
-            if (x >= bx0 && x <= bx1 && hi >= by0 && lo <= by1) hits++;
-            if (i > 0 && !q->gap_before)
-                for (int t = 1; t < 8; t++) {
-                    double ix = px + (x - px) * t / 8.0, iy = py + (y - py) * t / 8.0;
-                    if (ix >= bx0 && ix <= bx1 && iy >= by0 && iy <= by1) hits++;
-                }
-            px = x;
-            py = y;
-        }
-    }
-    return hits;
-}
-
-/* What the key has to hold and where it may go, in pixels. */
-typedef struct keybox {
-    int n;              /* entries */
-    size_t longest;     /* characters of the longest entry */
-    int area_w, area_h; /* plot area of one panel */
-    double ch_w, ch_h;  /* one character, one key line */
-    int top_markers;    /* markers along the top of the axis (not reached) */
-} keybox;
-
-/* " maxrows R": the key in as many columns as it needs, at most `cols`. */
-static void key_rows(sbuf *b, int n, int cols)
-{
-    if (cols > 1 && n > 1) sb_printf(b, " maxrows %d", (n + cols - 1) / cols);
-}
-
-/* Places the key of panel p and returns the longest legend text, in
- * characters, that fits. `legend:` chooses the place (and columns); auto
- * takes the first corner of the plot area that the key covers no data in,
- * else outside on the right, else below, and splits the key into columns
- * before it can run off the image (gnuplot's "difficulty fitting plot
- * titles into key"). */
-static int gp_key(const fig_ctx *fc, sbuf *b, int p, const extent *e, const keybox *k)
-{
-    const gn_figure *f = fc->fig;
-    double entry_w = k->longest * k->ch_w + 4.5 * k->ch_w;
-    int rows_fit = (int)((k->area_h - 10) / k->ch_h), max_chars;
-    if (rows_fit < 1) rows_fit = 1;
-    int cols = f->legend_columns;
-    gn_legend where = f->legend;
-    if (where == GN_LEGEND_OFF) {
-        sb_printf(b, "unset key\n");
-        return 0;
-    }
-    if (where == GN_LEGEND_AUTO) {
-        double kw = entry_w / k->area_w, kh = (k->n * k->ch_h + 14.0) / k->area_h;
-        static const gn_legend corner[] = {GN_LEGEND_TOP_RIGHT, GN_LEGEND_TOP_LEFT,
-                                           GN_LEGEND_BOTTOM_LEFT, GN_LEGEND_BOTTOM_RIGHT};
-        where =
-            fc->n_panels > 1 || entry_w > 0.35 * k->area_w ? GN_LEGEND_BELOW : GN_LEGEND_OUTSIDE;
-        if (kw < 0.55 && kh < 0.6)
-            for (int c = 0; c < 4; c++) {
-                int right = c == 0 || c == 3, top = c < 2;
-                if (top && k->top_markers) continue;
-                double bx0 = right ? 1 - kw : 0, by0 = top ? 1 - kh : 0;
-                if (box_hits(fc, p, e, bx0, bx0 + kw, by0, by0 + kh) == 0) {
-                    where = corner[c];
-                    break;
-                }
-            }
-    }
-    static const char *const place[] = {"",
-                                        "inside top left",
-                                        "inside top right",
-                                        "inside bottom left",
-                                        "inside bottom right",
-                                        "outside right top",
-                                        "below left Left reverse"};
-    sb_printf(b, "set key %s vertical", place[where]);
-    if (where == GN_LEGEND_BELOW) {
-        /* As many columns as the width holds; the panel gives up the height. */
-        int fit = (int)((k->area_w + 100) / entry_w);
-        if (fit < 1) fit = 1;
-        if (!cols) cols = fit < k->n ? fit : k->n;
-        if (cols > fit) cols = fit;
-        max_chars = (int)((k->area_w + 100) / cols / k->ch_w) - 5;
-    } else {
-        if (!cols) cols = (k->n + rows_fit - 1) / rows_fit;
-        max_chars = where == GN_LEGEND_OUTSIDE ? (int)(0.45 * k->area_w / cols / k->ch_w) - 5
-                                               : (int)(0.9 * k->area_w / cols / k->ch_w) - 5;
-    }
-    key_rows(b, k->n, cols);
-    sb_printf(b, "\n");
-    return max_chars;
 }
 
 /* A log axis spanning less than a decade and a half shows one or two
@@ -246,7 +105,7 @@ static void log_tics(sbuf *b, char axis, double t0, double t1)
 static void gp_axes(fig_ctx *fc, sbuf *b, const extent *e)
 {
     const gn_figure *f = fc->fig;
-    int x_log = x_is_log(fc);
+    int x_log = plot_x_is_log(fc);
     sb_printf(b, "unset label 99\nunset logscale\nset autoscale xy\n");
     /* Narrow log axes have one or two labelled tics: add minor grid lines. */
     int mx = x_log && e->x1 - e->x0 < 2, my = f->logy && e->y1 - e->y0 < 2;
@@ -336,7 +195,11 @@ static void gp_line(const fig_ctx *fc, sbuf *b, const group *g, double dodge, in
     if (g->block >= 0) {
         gp_next(b, first);
         sb_printf(b, "datafile index %d ", g->block);
-        if (fc->summary && !fc->x_numeric)
+        if (fc->tuning && fc->x_numeric) /* one point per trial, never joined */
+            sb_printf(b, "using 1:2 with points pt 6 ps 1.3 lw 1.5");
+        else if (fc->tuning)
+            sb_printf(b, "using ($1%+.3f):2 with points pt 6 ps 1.3 lw 1.5", dodge);
+        else if (fc->summary && !fc->x_numeric)
             sb_printf(b, "using ($1%+.3f):2:3:4 with %s pt 7 ps 1.2 lw 2", dodge,
                       bars ? "yerrorbars" : "points");
         else if (fc->summary)
@@ -348,40 +211,29 @@ static void gp_line(const fig_ctx *fc, sbuf *b, const group *g, double dodge, in
         sb_printf(b, " title ");
         gp_key_title(fc, b, g, max_chars);
     }
-    if (g->end_block < 0) return;
+    if (g->end_block >= 0) {
+        gp_next(b, first);
+        sb_printf(b, "datafile index %d ", g->end_block);
+        if (fc->summary)
+            sb_printf(b, "using ($1%+.3f):(not_reached) with points pt 8 ps 1.8 lw 2", dodge);
+        else
+            sb_printf(b, "using 2:3 with points pt 2 ps 1.8 lw 2");
+        gp_color(b, g, 0);
+        if (g->block < 0) { /* no point of its own: the marker is its key entry */
+            sb_printf(b, " title ");
+            gp_key_title(fc, b, g, max_chars);
+        } else {
+            sb_printf(b, " notitle");
+        }
+    }
+    if (g->chosen_block < 0) return;
     gp_next(b, first);
-    sb_printf(b, "datafile index %d ", g->end_block);
-    if (fc->summary)
-        sb_printf(b, "using ($1%+.3f):(not_reached) with points pt 8 ps 1.8 lw 2", dodge);
-    else
-        sb_printf(b, "using 2:3 with points pt 2 ps 1.8 lw 2");
+    sb_printf(b,
+              "datafile index %d using ($1%+.3f):($3 > 0 ? $2 : not_reached) with points "
+              "pt 7 ps 2.2",
+              g->chosen_block, dodge);
     gp_color(b, g, 0);
-    if (g->block < 0) { /* no point of its own: the marker is its key entry */
-        sb_printf(b, " title ");
-        gp_key_title(fc, b, g, max_chars);
-    } else {
-        sb_printf(b, " notitle");
-    }
-}
-
-/* The panel's legend: its lines, plus one entry per kind of marker. */
-static keybox panel_keybox(const fig_ctx *fc, int p, int area_w, int area_h, double font_px,
-                           int *ends, int *nr)
-{
-    keybox k = {0, 0, area_w, area_h, 0.62 * font_px, 1.45 * font_px, 0};
-    *ends = *nr = 0;
-    for (int i = 0; i < fc->n_g; i++) {
-        const group *g = &fc->g[i];
-        if (g->panel != p || (g->block < 0 && g->end_block < 0)) continue;
-        k.n++;
-        size_t l = strlen(g->label) + (!fc->summary && g->n_full < g->n_seeds ? 28 : 0);
-        if (l > k.longest) k.longest = l;
-        if (g->end_block >= 0) *(fc->summary ? nr : ends) = 1;
-    }
-    k.n += *ends + *nr;
-    if (*ends || *nr) k.longest = k.longest > 44 ? k.longest : 44;
-    k.top_markers = *nr;
-    return k;
+    sb_printf(b, " notitle");
 }
 
 /* Draws panel p (or the whole figure when there are no panels). */
@@ -396,7 +248,7 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, in
             n_lines++;
             n_pts += fc->g[k].n_pts;
         }
-    keybox kb = panel_keybox(fc, p, area_w, area_h, font_px, &ends, &nr);
+    keybox kb = plot_panel_keybox(fc, p, area_w, area_h, font_px, &ends, &nr);
     sb_printf(b, "\n");
     if (multi) {
         sb_printf(b, "# panel %d\nset title ", p);
@@ -419,11 +271,11 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, in
         sb_printf(b, " at graph 0.5, graph 0.5 center\nplot 2 notitle\n");
         return;
     }
-    extent e = panel_extent(fc, p);
+    extent e = plot_panel_extent(fc, p);
     gp_axes(fc, b, &e);
     if (e.n == 0 && !(f->range_set & 12))
         sb_printf(b, "set yrange [%s]  # only markers to draw\n", f->logy ? "0.1:10" : "0:2");
-    int max_chars = gp_key(fc, b, p, &e, &kb);
+    int max_chars = plot_gp_key(fc, b, p, &e, &kb);
     if (nr) {
         /* The markers sit just under the top of the axis. */
         double y = not_reached_y(fc, &e), span = e.n > 0 ? e.y1 - e.y0 : 0;
@@ -456,6 +308,19 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, in
     }
     if (ends) gp_marker_key(b, &first, 2, "last point of a seed that ended early");
     if (nr) gp_marker_key(b, &first, 8, "did not reach the target (top of the axis)");
+    int chosen = 0;
+    for (int k = 0; k < fc->n_g; k++)
+        chosen |= fc->g[k].panel == p && fc->g[k].chosen_block >= 0;
+    if (chosen) gp_marker_key(b, &first, 7, "chosen (each study's best trial)");
+    if (fc->best && isfinite(fc->target)) {
+        char t[64];
+        snprintf(t, sizeof t, "target %g", fc->target);
+        gp_next(b, &first);
+        sb_printf(b, "%.10g with lines dt 2 lw 1.5 lc rgb ", fc->target);
+        sb_gpstring(b, "#404040");
+        sb_printf(b, " title ");
+        sb_gplabel(b, t);
+    }
     sb_printf(b, "\n");
 }
 
@@ -505,8 +370,13 @@ static void gp_head(fig_ctx *fc, sbuf *b, int w, int h, double pt)
               f->name, f->name, f->name, fc->format);
     static const char *const band[] = {"min to max", "quartiles",
                                        "median -+ one standard deviation", "none"};
-    sb_printf(b, "# %s: median over seeds; %s: %s.\n", fc->summary ? "Points" : "Lines",
-              fc->summary ? "error bars" : "shaded band", band[f->band]);
+    if (fc->tuning)
+        sb_printf(b, "# Points: one per tuning trial (phase tune); filled: each study's chosen "
+                     "trial.\n");
+    else
+        sb_printf(b, "# %s: median over %sseeds; %s: %s.\n", fc->summary ? "Points" : "Lines",
+                  fc->best ? "the confirmation " : "", fc->summary ? "error bars" : "shaded band",
+                  band[f->band]);
     sb_printf(b, "datafile = ");
     gp_file_name(fc, b, "dat");
     sb_printf(b, "\n");
@@ -554,7 +424,7 @@ void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why)
     if (fc->summary) {
         sb_printf(b, "set offsets graph 0.04, graph 0.04, %s\n",
                   f->logy ? "0, 0" : "graph 0.06, graph 0.06");
-        if (fc->n_cat > 0 && (!fc->x_numeric || fc->n_cat <= 12)) {
+        if (fc->n_cat > 0 && (!fc->x_numeric || (fc->n_cat <= 12 && !fc->tuning))) {
             size_t lmax = 0;
             sb_printf(b, "set xtics (");
             for (int k = 0; k < fc->n_cat; k++) {

@@ -76,6 +76,7 @@ void plot_fig_free(fig_ctx *fc)
         free(fc->g[i].pts);
         free(fc->g[i].ends);
         free(fc->g[i].nr);
+        free(fc->g[i].chosen);
     }
     free(fc->g);
     free(fc->key);
@@ -121,6 +122,12 @@ static int fig_columns(fig_ctx *fc, char *msg, size_t len)
         if (fc->c_series >= 0 && has_col(fc->xkey, fc->n_xkey, fc->c_series))
             fc->c_series = -1; /* the series varies along x: label by settings */
     }
+    if (fc->tuning) {
+        /* A series per optimizers: entry (group_rows), split by panels. */
+        fc->key[fc->n_key++] = pc->c_optimizer;
+        if (fc->c_panel >= 0) fc->key[fc->n_key++] = fc->c_panel;
+        return 0;
+    }
     for (int i = 0; i < pc->n_set; i++) {
         int c = pc->set_cols[i];
         if (!has_col(fc->xkey, fc->n_xkey, c)) fc->key[fc->n_key++] = c;
@@ -158,10 +165,12 @@ static int rep_cmp_cat(const void *a, const void *b, void *ctx)
     return plot_rows_cmp(fc->pc, *(const int *)a, *(const int *)b, fc->xkey, fc->n_xkey);
 }
 
-/* Whether runs.csv row r passes the figure's `where` filter: for every
- * key, the row's cell equals one of the values (joined by '\n'). */
-static int row_selected(const plot_ctx *pc, const gn_figure *f, int r)
+int plot_row_selected(const fig_ctx *fc, int r)
 {
+    const plot_ctx *pc = fc->pc;
+    const gn_figure *f = fc->fig;
+    if (fc->phase && (pc->c_phase < 0 || strcmp(cell(pc, r, pc->c_phase), fc->phase) != 0))
+        return 0;
     for (int i = 0; i < f->where.n; i++) {
         int col = gn_table_col(&pc->runs, f->where.v[i].key);
         const char *have = col >= 0 ? cell(pc, r, col) : "";
@@ -180,6 +189,23 @@ static int row_selected(const plot_ctx *pc, const gn_figure *f, int r)
     return 1;
 }
 
+/* Kind tuning: whether row r's optimizers: entry tunes the figure's x (its
+ * optimizer has the setting, when the entry is not known). */
+static int tunes_x(const fig_ctx *fc, int r)
+{
+    const plot_ctx *pc = fc->pc;
+    const gn_figure *f = fc->fig;
+    int e = pc->row_entry ? pc->row_entry[r] : -1;
+    if (e < 0 || e >= f->n_tuned) return *cell(pc, r, fc->c_x) != '\0';
+    size_t n = strlen(f->x);
+    for (const char *t = f->tuned[e]; t && *t;) {
+        size_t m = strcspn(t, "\n");
+        if (m == n && strncmp(t, f->x, n) == 0) return 1;
+        t += m + (t[m] == '\n');
+    }
+    return 0;
+}
+
 /* Buckets the live runs that pass the `where` filter into groups: runs with
  * equal grouping columns share one, groups in the order of their first run.
  * -1 when out of memory. */
@@ -188,10 +214,14 @@ static int group_rows(fig_ctx *fc)
     plot_ctx *pc = fc->pc;
     for (int i = 0; i < pc->n_live; i++) {
         int r = pc->live[i];
-        if (!row_selected(pc, fc->fig, r)) continue;
+        if (!plot_row_selected(fc, r)) continue;
+        fc->n_phase++;
+        if (fc->tuning && !tunes_x(fc, r)) continue;
         group *g = NULL;
         for (int k = 0; k < fc->n_g && !g; k++)
-            if (plot_rows_equal(pc, fc->g[k].rep, r, fc->key, fc->n_key)) g = &fc->g[k];
+            if (plot_rows_equal(pc, fc->g[k].rep, r, fc->key, fc->n_key) &&
+                (!fc->tuning || !pc->row_entry || pc->row_entry[fc->g[k].rep] == pc->row_entry[r]))
+                g = &fc->g[k];
         if (!g) {
             g = &fc->g[fc->n_g++];
             g->rep = r;
@@ -363,6 +393,7 @@ static int fig_categories(fig_ctx *fc, char *msg, size_t len)
     if (!fc->cat_rep || !fc->cat_label) goto oom;
     for (int i = 0; i < pc->n_live; i++) {
         int r = pc->live[i], k;
+        if (fc->tuning && (!plot_row_selected(fc, r) || !tunes_x(fc, r))) continue;
         for (k = 0; k < fc->n_cat; k++)
             if (plot_rows_equal(pc, fc->cat_rep[k], r, fc->xkey, fc->n_xkey)) break;
         if (k == fc->n_cat) fc->cat_rep[fc->n_cat++] = r;
@@ -459,10 +490,12 @@ int plot_fig_build(fig_ctx *fc, int *n_pts, char *msg, size_t len)
     if (fc->summary && fig_categories(fc, msg, len)) return -1;
     fc->to_target = fc->summary && strstr(fc->fig->y, "_to_target") != NULL;
     for (int k = 0; k < fc->n_g; k++) {
-        int e = fc->summary ? fig_summary_points(fc, &fc->g[k], msg, len)
-                            : fig_trace_points(fc, &fc->g[k], msg, len);
+        int e = fc->tuning    ? plot_tuning_points(fc, &fc->g[k], msg, len)
+                : fc->summary ? fig_summary_points(fc, &fc->g[k], msg, len)
+                              : fig_trace_points(fc, &fc->g[k], msg, len);
         if (e) return -1;
         *n_pts += fc->g[k].n_pts + fc->g[k].n_nr;
     }
+    if (fc->best) plot_best_target(fc);
     return 0;
 }

@@ -7,6 +7,7 @@
  * included) is not repeated in every key entry. Lines with equal labels
  * share a colour; a `style:` entry of the figure that matches a line's
  * name, series value or label sets its colour and dash. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,8 +45,44 @@ static int names_differ(const fig_ctx *fc, const group *g)
     return 0;
 }
 
+/* Kind best: the name and the chosen values of the settings its entry's
+ * tune: space varies, short ("sgd lr=0.62 momentum=0"), and the study when
+ * there are several. */
+static char *best_label(const fig_ctx *fc, const group *g)
+{
+    const plot_ctx *pc = fc->pc;
+    const gn_figure *f = fc->fig;
+    int e = pc->row_entry ? pc->row_entry[g->rep] : -1;
+    sbuf b = {0};
+    sb_printf(&b, "%s", g->name);
+    const char *t = e >= 0 && e < f->n_tuned && f->tuned[e] ? f->tuned[e] : "";
+    while (*t) {
+        size_t n = strcspn(t, "\n");
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : sizeof key - 1), t);
+        t += n + (t[n] == '\n');
+        int c = gn_table_col(&pc->runs, key);
+        if (c < 0 || !*cell(pc, g->rep, c)) continue;
+        const char *v = cell(pc, g->rep, c), *dot = strrchr(key, '.');
+        double d;
+        sb_printf(&b, " %s=", dot ? dot + 1 : key);
+        if (plot_num_finite(v, &d))
+            sb_printf(&b, "%.2g", d);
+        else
+            sb_printf(&b, "%s", v);
+    }
+    if (pc->ex->protocol.studies > 1 && pc->c_study >= 0)
+        sb_printf(&b, " (study %s)", cell(pc, g->rep, pc->c_study));
+    if (b.oom) {
+        sb_free(&b);
+        return NULL;
+    }
+    return b.s;
+}
+
 static char *group_label(const fig_ctx *fc, const group *g, int many_names)
 {
+    if (fc->best) return best_label(fc, g);
     const plot_ctx *pc = fc->pc;
     sbuf b = {0};
     int series = fc->c_series >= 0 && fc->c_series != pc->c_optimizer;

@@ -13,6 +13,7 @@
 #include "plot/plot.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,20 +62,27 @@ static int plot_figure(plot_ctx *pc, const gn_figure *f, const char *gnuplot, ch
         snprintf(msg, len, "bad figure name (letters, digits, '_', '-', '.')");
         goto done;
     }
-    if (f->kind != GN_FIG_TRACE && f->kind != GN_FIG_SUMMARY) {
-        snprintf(msg, len, "kind %d: expected trace or summary", (int)f->kind);
+    if (f->kind < GN_FIG_TRACE || f->kind > GN_FIG_TUNING) {
+        snprintf(msg, len, "kind %d: expected trace, summary, best or tuning", (int)f->kind);
         goto done;
     }
     if (!f->x || !*f->x || !f->y || !*f->y) {
         snprintf(msg, len, "x and y are required");
         goto done;
     }
-    fc.summary = f->kind == GN_FIG_SUMMARY;
+    fc.summary = f->kind == GN_FIG_SUMMARY || f->kind == GN_FIG_TUNING;
+    fc.tuning = f->kind == GN_FIG_TUNING;
+    fc.best = f->kind == GN_FIG_BEST;
+    fc.phase = fc.best ? "confirm" : fc.tuning ? "tune" : NULL;
+    fc.target = NAN;
     fc.format = f->format ? f->format : pc->format;
     int n_pts = 0;
     if (plot_fig_build(&fc, &n_pts, msg, len)) goto done;
     if (pc->n_live == 0)
         sb_printf(&why, "no data: runs.csv has no run with status ok, diverged or time_limit");
+    else if (fc.phase && fc.n_phase == 0)
+        sb_printf(&why, "no data: runs.csv has no finished %s run%s", fc.phase,
+                  fc.best ? " (no study has chosen its configuration yet)" : "");
     else if (n_pts == 0 && fc.n_skipped > 0)
         sb_printf(&why, "no data: %d trace(s) missing or empty, no finite %s", fc.n_skipped, f->y);
     else if (n_pts == 0)

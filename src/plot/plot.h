@@ -38,6 +38,19 @@ char *gn_plot_quote(const char *s);
  *   with its opt.* values); words on x are points, not joined lines. For a
  *   *_to_target y, runs with an empty cell (not reached) are a marker at
  *   the top of the axis and a block of the .dat.
+ *   Kinds best and tuning (protocol experiments) read the rows of one
+ *   phase: best is kind trace over the phase=confirm rows (a line per
+ *   chosen configuration), labelled by the name and the chosen values of
+ *   the settings its entry tunes (fig->tuned; values to 2 significant
+ *   digits, "(study S)" when protocol.studies > 1), with a dashed line at
+ *   the target when every drawn row's target_metric is y and they share
+ *   one target_value. tuning is one series per optimizers: entry that tunes
+ *   x, a point per phase=tune row (never reduced nor joined), the rows with
+ *   an empty *_to_target y at the top of the axis, and each study's chosen
+ *   trial (results/select.h, the protocol's rule, over the study's rows in
+ *   runs.csv) as a filled marker in a block of its own. A row's entry is
+ *   found by run_id among ex->runs, else by config_id (confirm runs ex has
+ *   not added). No row of the phase: the "no data" placeholder.
  *   Non-finite values, empty cells and, on log axes, non-positive values
  *   are left out; a trace row or point left without values is a gap.
  * - Legend labels: the `series` value (when it is a setting), the line's

@@ -3,7 +3,8 @@
  *
  *   results.c  reads <results>/runs.csv (plot_ctx) and the traces
  *   groups.c   groups the runs of one figure and reduces them (fig_ctx)
- *   dat.c      writes <figure>.dat, gp.c writes <figure>.gp
+ *   studies.c  the protocol's kinds: best (its target line), tuning (trials)
+ *   dat.c      writes <figure>.dat, gp.c writes <figure>.gp (gp_key.c: its key)
  *   gnuplot.c  writes files atomically and runs gnuplot
  *   sbuf.c     the text buffer and the one quoting of strings for gnuplot
  *   plot.c     gn_plot_experiment: one figure after the other
@@ -67,11 +68,15 @@ typedef struct plot_ctx {
     char *runs_path;
     gn_table runs;
     int c_run_id, c_status, c_optimizer, c_seed;
-    int *set_cols; /* columns that define a configuration, optimizer first */
+    int c_phase, c_study; /* -1 when runs.csv has none (no protocol) */
+    int *set_cols;        /* columns that define a configuration, optimizer first */
     int n_set;
     int *live; /* rows with status ok|diverged|time_limit */
     int n_live;
     const char **row_label; /* per runs.csv row: its optimizers: entry's label, or NULL */
+    int *row_entry;         /* per runs.csv row: its optimizers: entry, -1 = unknown (by
+                               run_id, else by config_id: a confirm run the experiment
+                               has not added yet is its chosen trial's configuration) */
 } plot_ctx;
 
 static inline const char *cell(const plot_ctx *pc, int row, int col)
@@ -135,14 +140,22 @@ typedef struct group {
     point *nr; /* summary: per x category with runs that did not reach the
                   target, x and their number (n) */
     int n_nr;
-    int block;     /* gnuplot data block, -1 = nothing to draw */
-    int end_block; /* block of ends / nr, -1 = none */
+    point *chosen; /* tuning: each study's chosen trial (n 0: not reached, at the top) */
+    int n_chosen;
+    int block;        /* gnuplot data block, -1 = nothing to draw */
+    int end_block;    /* block of ends / nr, -1 = none */
+    int chosen_block; /* tuning: block of chosen, -1 = none */
 } group;
 
 typedef struct fig_ctx {
     plot_ctx *pc;
     const gn_figure *fig;
-    int summary;
+    int summary;           /* kinds summary and tuning: runs.csv columns, no traces */
+    int tuning;            /* kind tuning: a point per trial, grouped by optimizers: entry */
+    int best;              /* kind best: the confirm runs' traces */
+    const char *phase;     /* only runs.csv rows of this phase (best, tuning); NULL = all */
+    int n_phase;           /* live rows of that phase */
+    double target;         /* best: the target line's height, NaN = none */
     int c_x, c_y;          /* summary: runs.csv columns */
     int c_series, c_panel; /* -1 = none */
     int *key;              /* grouping columns */
@@ -165,6 +178,17 @@ typedef struct fig_ctx {
     int to_target;      /* summary: y is empty when the target was not reached */
     const char *format; /* the figure's, else the command's */
 } fig_ctx;
+
+/* Whether runs.csv row r is drawn by fc: the figure's phase and `where`. */
+int plot_row_selected(const fig_ctx *fc, int r);
+/* studies.c: kind tuning: a point per trial of group g (x its setting or
+ * its category, y its cell; an empty *_to_target cell in g->nr, at the
+ * top), and in g->chosen each study's chosen trial (the protocol's rule,
+ * results/select.h, over the study's rows as `gnbench summarize` does). */
+int plot_tuning_points(fig_ctx *fc, group *g, char *msg, size_t len);
+/* studies.c: kind best: fc->target, the target when y is the metric every
+ * drawn run's target is a value of (runs.csv target_metric, target_value). */
+void plot_best_target(fig_ctx *fc);
 
 /* labels.c: the name, label, colour and style of every group of fc (after
  * grouping and panels). -1 when out of memory. */
@@ -192,6 +216,38 @@ void plot_gp_first_line(const fig_ctx *fc, sbuf *b);
 /* Appends <figure>.gp for fc to b (after plot_dat_write); why != NULL draws
  * one placeholder panel saying why there is nothing to draw. */
 void plot_gp_write(fig_ctx *fc, sbuf *b, const char *why);
+
+/* ---- gp_key.c: the key of a panel ---------------------------------------- */
+
+/* What a panel shows, in axis units (log10 on log axes). */
+typedef struct extent {
+    double x0, x1, y0, y1;
+    int n;
+} extent;
+
+/* What the key has to hold and where it may go, in pixels. */
+typedef struct keybox {
+    int n;              /* entries */
+    size_t longest;     /* characters of the longest entry */
+    int area_w, area_h; /* plot area of one panel */
+    double ch_w, ch_h;  /* one character, one key line */
+    int top_markers;    /* markers along the top of the axis (not reached) */
+} keybox;
+
+/* v on the axis: log10(v) on a log axis (lg), else v. */
+double plot_axis_t(double v, int lg);
+/* Whether the figure's x axis is drawn logarithmic. */
+int plot_x_is_log(const fig_ctx *fc);
+/* What panel p shows, in axis units. */
+extent plot_panel_extent(const fig_ctx *fc, int p);
+/* The legend of panel p: its lines, one entry per kind of marker (*ends:
+ * seeds that ended early, *nr: not reached). */
+keybox plot_panel_keybox(const fig_ctx *fc, int p, int area_w, int area_h, double font_px,
+                         int *ends, int *nr);
+/* Writes the key placement of panel p and returns the longest legend text,
+ * in characters, that fits (legend: auto takes a corner that hides no data,
+ * else outside, else below, in columns before it overflows). */
+int plot_gp_key(const fig_ctx *fc, sbuf *b, int p, const extent *e, const keybox *k);
 
 /* ---- gnuplot.c: files and the gnuplot program ---------------------------- */
 

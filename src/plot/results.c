@@ -66,27 +66,66 @@ int plot_need_col(const plot_ctx *pc, const char *name, int *col, char *msg, siz
     return 0;
 }
 
-/* pc->row_label: the `label:` of the optimizers: entry whose run a row is
- * (matched by run_id against the expanded experiment). */
+/* A run of the experiment by one of its ids, for bsearch. */
+typedef struct id_entry {
+    const char *id;
+    int entry;
+} id_entry;
+
+static int id_entry_cmp(const void *a, const void *b)
+{
+    const id_entry *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : x->entry - y->entry;
+}
+
+static int id_find(const id_entry *v, int n, const char *id)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) { /* the first with this id: its lowest entry */
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp(v[mid].id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && strcmp(v[lo].id, id) == 0 ? v[lo].entry : -1;
+}
+
+/* pc->row_entry and pc->row_label: the optimizers: entry whose run a row
+ * is, matched by run_id against the expanded experiment, else by config_id
+ * (a confirm run before gn_runner_confirm added it: its chosen trial has its
+ * configuration), and that entry's `label:`. */
 static int row_labels(plot_ctx *pc, char *msg, size_t len)
 {
     const gn_experiment *ex = pc->ex;
-    if (ex->n_entry_labels == 0 || pc->runs.n_rows == 0) return 0;
+    if (pc->runs.n_rows == 0) return 0;
+    int n = ex->n_runs, c_config = gn_table_col(&pc->runs, "config_id");
     pc->row_label = calloc((size_t)pc->runs.n_rows, sizeof(char *));
-    if (!pc->row_label) {
+    pc->row_entry = malloc(sizeof(int) * (size_t)pc->runs.n_rows);
+    id_entry *by_id = malloc(sizeof *by_id * ((size_t)n + 1));
+    id_entry *by_cfg = malloc(sizeof *by_cfg * ((size_t)n + 1));
+    if (!pc->row_label || !pc->row_entry || !by_id || !by_cfg) {
+        free(by_id);
+        free(by_cfg);
         snprintf(msg, len, "out of memory");
         return -1;
     }
-    for (int r = 0; r < pc->runs.n_rows; r++) {
-        const char *id = cell(pc, r, pc->c_run_id);
-        for (int i = 0; i < ex->n_runs; i++) {
-            const gn_run_spec *run = &ex->runs[i];
-            if (strcmp(run->run_id, id) != 0) continue;
-            if (run->entry >= 0 && run->entry < ex->n_entry_labels)
-                pc->row_label[r] = ex->entry_labels[run->entry];
-            break;
-        }
+    for (int i = 0; i < n; i++) {
+        by_id[i] = (id_entry){ex->runs[i].run_id, ex->runs[i].entry};
+        by_cfg[i] = (id_entry){ex->runs[i].config_id, ex->runs[i].entry};
     }
+    qsort(by_id, (size_t)n, sizeof *by_id, id_entry_cmp);
+    qsort(by_cfg, (size_t)n, sizeof *by_cfg, id_entry_cmp);
+    for (int r = 0; r < pc->runs.n_rows; r++) {
+        int e = id_find(by_id, n, cell(pc, r, pc->c_run_id));
+        if (e < 0 && c_config >= 0 && *cell(pc, r, c_config))
+            e = id_find(by_cfg, n, cell(pc, r, c_config));
+        pc->row_entry[r] = e;
+        if (e >= 0 && e < ex->n_entry_labels) pc->row_label[r] = ex->entry_labels[e];
+    }
+    free(by_id);
+    free(by_cfg);
     return 0;
 }
 
@@ -106,6 +145,8 @@ int plot_ctx_open(plot_ctx *pc, char *msg, size_t len)
         plot_need_col(pc, "optimizer", &pc->c_optimizer, msg, len) ||
         plot_need_col(pc, "seed", &pc->c_seed, msg, len))
         return -1;
+    pc->c_phase = gn_table_col(&pc->runs, "phase");
+    pc->c_study = gn_table_col(&pc->runs, "study");
 
     const gn_table *t = &pc->runs;
     pc->set_cols = malloc(sizeof(int) * (size_t)(t->n_cols + 1));
@@ -141,6 +182,7 @@ void plot_ctx_close(plot_ctx *pc)
     free(pc->set_cols);
     free(pc->live);
     free(pc->row_label);
+    free(pc->row_entry);
     if (pc->runs.header || pc->runs.cells) gn_table_free(&pc->runs);
 }
 
