@@ -114,7 +114,7 @@ int gn_cmd_merge(int argc, char **argv)
     int rc = gn_runner_merge(&ex, &mo, &ready);
     /* The confirmation runs the merged trials choose, for the figures. */
     if (ready && !no_plot && ex.protocol.on &&
-        gn_runner_confirm(&ex, out, 1, err, sizeof err) < 0) {
+        gn_runner_confirm(&ex, out, GN_CONFIRM_QUIET | GN_CONFIRM_READ_ONLY, err, sizeof err) < 0) {
         fprintf(stderr, "gnbench: %s\n", err);
         rc = 1;
     } else if (ready && !no_plot && gn_cli_draw_figures(&ex, out, plots, format) != 0) {

@@ -52,7 +52,7 @@ int gn_cmd_plot(int argc, char **argv)
     /* A protocol experiment's confirmation runs are not in the file: add
      * those of the studies runs.csv completes, as `gnbench run` does before
      * drawing, so the figures know them. */
-    if (gn_runner_confirm(&ex, dir, 1, err, sizeof err) < 0) {
+    if (gn_runner_confirm(&ex, dir, GN_CONFIRM_QUIET | GN_CONFIRM_READ_ONLY, err, sizeof err) < 0) {
         fprintf(stderr, "gnbench: %s\n", err);
         gn_experiment_free(&ex);
         return 1;
