@@ -26,6 +26,8 @@ pick=(
   cayci-clustered/gd-loss-vs-iteration
   cai-census/ggn-batch-damping
   cayci-clustered/lambda-min
+  protocol-regression/best-vs-time
+  protocol-regression/tuning-lr
 )
 for p in "${pick[@]}"; do
   src=$from/$p.png

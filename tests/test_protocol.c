@@ -14,6 +14,17 @@
 #include "exp/train.h"
 #include "tolerances.h"
 
+/* Adds the "key=value" strings from kv on (NULL-ended) to s. */
+static void set_all(gn_settings *s, const char *kv, va_list ap)
+{
+    for (; kv; kv = va_arg(ap, const char *)) {
+        char key[64];
+        const char *eq = strchr(kv, '=');
+        snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+        gn_settings_set(s, key, eq + 1);
+    }
+}
+
 /* A teacher dataset with these extra settings ("key=value", NULL-ended). */
 static int load_teacher(gn_dataset *ds, char *err, size_t len, const char *extra, ...)
 {
@@ -25,12 +36,7 @@ static int load_teacher(gn_dataset *ds, char *err, size_t len, const char *extra
     gn_settings_set(&s, "dataset.dim", "3");
     va_list ap;
     va_start(ap, extra);
-    for (const char *kv = extra; kv; kv = va_arg(ap, const char *)) {
-        char key[64];
-        const char *eq = strchr(kv, '=');
-        snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-        gn_settings_set(&s, key, eq + 1);
-    }
+    set_all(&s, extra, ap);
     va_end(ap);
     gn_dataset_spec spec;
     memset(ds, 0, sizeof *ds);
@@ -117,12 +123,7 @@ static gn_train_cfg train_cfg(const char *kv, ...)
     gn_settings_init(&s);
     va_list ap;
     va_start(ap, kv);
-    for (; kv; kv = va_arg(ap, const char *)) {
-        char key[64];
-        const char *eq = strchr(kv, '=');
-        snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-        gn_settings_set(&s, key, eq + 1);
-    }
+    set_all(&s, kv, ap);
     va_end(ap);
     gn_train_cfg t;
     char err[256];
