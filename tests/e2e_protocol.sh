@@ -205,6 +205,42 @@ check "the run after the merge confirms (exit $rc)" '[ $rc -eq 0 ] && grep -q "6
 got=$(chosen sharded)
 check "sharded then merged: the same choices and runs as straight through" '[ "$got" = "$want" ]'
 
+# Slurm: a third job (after the merge) runs the confirmation; with a
+# stand-in sbatch that runs each job at once, the folder equals the
+# straight-through one
+mkdir -p bin
+cat >bin/sbatch <<'SH'
+#!/usr/bin/env bash
+array="" chdir=.
+for a in "$@"; do
+  case $a in
+    --array=*) array=${a#--array=} ;;
+    --chdir=*) chdir=${a#--chdir=} ;;
+  esac
+done
+echo "$*" >>"$SBATCH_LOG"
+script=$(mktemp); cat >"$script"
+id=$((1000 + $(wc -l < "$SBATCH_LOG")))
+if [ -n "$array" ]; then
+  for ((t = ${array%-*}; t <= ${array#*-}; t++)); do
+    (cd "$chdir" && SLURM_ARRAY_TASK_ID=$t bash "$script") >>"$SBATCH_LOG.out" 2>&1
+  done
+else
+  (cd "$chdir" && bash "$script") >>"$SBATCH_LOG.out" 2>&1
+fi
+rm -f "$script"
+echo "$id;cluster"
+SH
+chmod +x bin/sbatch
+"$gnbench" slurm t.yaml --array-size 2 --threads 1 --out "$work/slurm" --plots "$work/slurm-plots" \
+  >submit.sh 2>/dev/null
+check "the Slurm script of a protocol is valid bash with a confirmation job" \
+  'bash -n submit.sh && grep -q -- "-confirm --dependency=afterok:\"\$merge_job\"" submit.sh'
+SBATCH_LOG=$work/sbatch.log PATH=$work/bin:$PATH bash submit.sh >submit.out 2>&1; rc=$?
+check "it submits three jobs (exit $rc)" '[ $rc -eq 0 ] && [ $(wc -l < sbatch.log) -eq 3 ]'
+got=$(chosen slurm)
+check "run under Slurm: the same choices and runs as straight through" '[ "$got" = "$want" ]'
+
 # ---- protocol.target: auto ----
 cat > auto.yaml <<'EOF'
 name: auto
