@@ -241,6 +241,26 @@ check "it submits three jobs (exit $rc)" '[ $rc -eq 0 ] && [ $(wc -l < sbatch.lo
 got=$(chosen slurm)
 check "run under Slurm: the same choices and runs as straight through" '[ "$got" = "$want" ]'
 
+# two studies that choose the same configuration share its confirmation
+# runs (run once, under the first study); both studies' summaries count them
+cat > st.yaml <<'EOF'
+name: st
+dataset: {name: teacher, n_train: 80, n_test: 20, dim: 4, validation: 0.25}
+model: {depth: 1, width: 8}
+train: {iterations: 20, eval_every: 5, target: {metric: val_loss, value: 0.3}}
+protocol: {trials: 3, confirm_seeds: 2, studies: 2, select: final_val_loss}
+optimizers:
+  - {name: sgd, tune: {lr: {log_uniform: [0.01, 1]}}}
+  - {name: ggn}
+EOF
+"$gnbench" run st.yaml --out st --no-plot --threads 1 2>/dev/null
+"$gnbench" summarize st --format csv >/dev/null 2>&1
+check "two studies of one configuration: both summary rows count its 2 confirmation runs" \
+  'python3 -c "
+import csv, sys
+rows = [r for r in csv.DictReader(open(\"st/summary.csv\")) if r[\"optimizer\"] == \"ggn\"]
+sys.exit(0 if sorted(r[\"study\"] for r in rows) == [\"0\", \"1\"] and all(r[\"runs\"] == \"2\" for r in rows) else 1)"'
+
 # ---- protocol.target: auto ----
 cat > auto.yaml <<'EOF'
 name: auto

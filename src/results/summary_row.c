@@ -173,6 +173,25 @@ static int pick(const sm_ctx *c, const sm_group *g, int phase, int finished, sm_
     return m;
 }
 
+/* The confirm rows of g's optimizer that ran configuration cid, whatever
+ * their study column says (a configuration two studies both chose is run
+ * once, under the first); finished as in pick. */
+static int pick_config(const sm_ctx *c, const sm_group *g, const char *cid, int finished,
+                       sm_run **out)
+{
+    int m = 0;
+    for (int i = 0; i < c->n; i++) {
+        sm_run *r = &c->r[i];
+        if (r->phase != SM_CONFIRM || strcmp(opt_of(c, r), g->optimizer) ||
+            strcmp(sm_cell(c, r->row, c->c_config_id), cid))
+            continue;
+        int fin = gn_run_status_finished((gn_run_status)r->status);
+        if (finished >= 0 && fin != finished) continue;
+        out[m++] = r;
+    }
+    return m;
+}
+
 static gn_trial_row trial_of(const sm_run *r)
 {
     gn_trial_row t = {r->trial,
@@ -258,6 +277,8 @@ static int protocol_row(const sm_ctx *c, sm_group *g, sm_run **buf, char *err, s
     put_str(g, "config_id", cid);
     if (rep >= 0) put_config(c, g, all, n_all_tune, rep);
     int n_conf = pick(c, g, SM_CONFIRM, 1, conf);
+    if (n_any == 0 && sel >= 0) /* another study chose it first */
+        n_conf = pick_config(c, g, cid, 1, conf);
     put_run_stats(g, conf, n_conf);
     return 0;
 }
