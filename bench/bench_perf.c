@@ -182,6 +182,21 @@ static double step_flops(const char *name, const gn_mlp_config *cfg, int b)
         return fwd + vjp + bpo + gram + 2.0 * R * bb * c + 2.0 * bb * R + bb * bb * bb / 3.0 +
                2.0 * bb * bb + jvp + jtv + jvp + fwd;
     }
+    /* kfac (empirical Fisher, a step that does not refresh the inverses:
+     * the median one at inverse_every 10): forward, the backward
+     * propagation of the cotangents (2 b S2), per layer the gradient
+     * Gᵀ Ā (2 b dg da), the factors' statistics Āᵀ Ā and Gᵀ G as syrks
+     * (b (da² + dg²)) and the direction Ĝ⁻¹ V Â⁻¹ (2 (dg² da + dg da²)),
+     * da = n_{l-1} + 1, dg = n_l. A refresh adds (7/3) (da³ + dg³) per layer
+     * (Cholesky and the n-column solve). */
+    if (!strcmp(name, "kfac")) {
+        double f = fwd + 2.0 * b * S2;
+        for (int l = 1; l <= L; l++) {
+            double da = n[l - 1] + 1.0, dg = n[l];
+            f += 2.0 * b * dg * da + b * (da * da + dg * dg) + 2.0 * (dg * dg * da + dg * da * da);
+        }
+        return f;
+    }
     return NAN;
 }
 

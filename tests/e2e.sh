@@ -96,13 +96,13 @@ import csv, sys
 reg = {r["optimizer"]: r["status"] for r in csv.DictReader(open("fam-family/runs.csv"))}
 cls = {r["optimizer"]: r["status"] for r in csv.DictReader(open("fam-family-xent/runs.csv"))}
 cls.update({r["optimizer"]: r["status"] for r in csv.DictReader(open("fam-family-onehot/runs.csv"))})
-want = {"sgd", "adam", "ggn", "ggn-mb", "sgn", "ngd", "dgn", "lm"}
+want = {"sgd", "adam", "ggn", "ggn-mb", "sgn", "ngd", "dgn", "lm", "kfac"}
 sys.exit(0 if set(reg) == want == set(cls) and all(v == "ok" for v in list(reg.values()) + list(cls.values())) else 1)
 PY
 t=$(ls fam-family-xent/traces/*.csv | head -1)
 check "classification traces have test_accuracy" 'head -1 "$t" | grep -q test_accuracy'
 out=$("$gnbench" list optimizers)
-for o in sgd adam ggn ggn-mb sgn ngd dgn lm; do
+for o in sgd adam ggn ggn-mb sgn ngd dgn lm kfac; do
   check "list optimizers shows $o" 'grep -qE "^  $o " <<<"$out"'
 done
 

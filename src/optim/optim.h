@@ -57,11 +57,13 @@ typedef struct gn_optim gn_optim;
 
 /* The shape of the runs an optimizer is planned for. */
 typedef struct gn_optim_shape {
-    int batch;    /* rows of a step batch */
-    int d;        /* inputs */
-    int c;        /* outputs */
-    uint64_t m;   /* parameters */
-    uint64_t fan; /* sum over layers of fan-in + 1 + fan-out (the Gram cost per row pair) */
+    int batch;        /* rows of a step batch */
+    int d;            /* inputs */
+    int c;            /* outputs */
+    uint64_t m;       /* parameters */
+    uint64_t fan;     /* sum over layers of fan-in + 1 + fan-out (the Gram cost per row pair) */
+    int layers, bias; /* weight layers L; whether they have biases */
+    int sizes[GN_MAX_LAYERS + 1]; /* n_0 .. n_L: for plugins with per-layer buffers (kfac) */
 } gn_optim_shape;
 
 /* What a step needs, before anything is allocated: read by the memory check

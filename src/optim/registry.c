@@ -19,10 +19,11 @@ extern const gn_optim_ops gn_opt_sgn;
 extern const gn_optim_ops gn_opt_ngd;
 extern const gn_optim_ops gn_opt_dgn;
 extern const gn_optim_ops gn_opt_lm;
+extern const gn_optim_ops gn_opt_kfac;
 
 const gn_optim_ops *const gn_optimizers[] = {
     &gn_opt_sgd, &gn_opt_ggn, &gn_opt_ggn_mb, &gn_opt_adam, &gn_opt_sgn,
-    &gn_opt_ngd, &gn_opt_dgn, &gn_opt_lm,     NULL,
+    &gn_opt_ngd, &gn_opt_dgn, &gn_opt_lm,     &gn_opt_kfac, NULL,
 };
 
 const gn_optim_ops *gn_optim_find(const char *name)
@@ -74,7 +75,12 @@ void gn_optim_plan_matrix_free(const gn_optim_shape *sh, int gram_batch, long in
 
 gn_optim_shape gn_optim_shape_of_config(const gn_mlp_config *cfg, int max_batch)
 {
-    gn_optim_shape sh = {.batch = max_batch, .d = cfg->sizes[0], .c = cfg->sizes[cfg->n_layers]};
+    gn_optim_shape sh = {.batch = max_batch,
+                         .d = cfg->sizes[0],
+                         .c = cfg->sizes[cfg->n_layers],
+                         .layers = cfg->n_layers,
+                         .bias = cfg->bias ? 1 : 0};
+    memcpy(sh.sizes, cfg->sizes, sizeof sh.sizes);
     for (int l = 1; l <= cfg->n_layers; l++) {
         sh.m += (uint64_t)cfg->sizes[l] * ((uint64_t)cfg->sizes[l - 1] + (cfg->bias ? 1 : 0));
         sh.fan += (uint64_t)cfg->sizes[l - 1] + 1 + (uint64_t)cfg->sizes[l];
