@@ -1,8 +1,9 @@
 /* test_mlp.c: the model's derivatives against central finite differences,
- * for every activation and both parameterizations. */
+ * for every activation and both parameterizations; the initial parameters. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,4 +201,100 @@ Test(mlp, parameter_count_and_init_scale)
     double var = s2 / (400 * 300); /* standard: N(0, 1/400) */
     cr_expect(fabs(var * 400 - 1.0) < 0.02, "first-layer variance x fan-in = %g", var * 400);
     gn_mlp_free(&net);
+}
+
+/* ---- model.init: uniform ---- */
+
+/* A sample of n values drawn U(-r, r): within the range, reaching its ends,
+ * mean 0 and variance r^2/3 within GN_TOL_SIGMAS of their sampling error
+ * (Var w = r^2/3, Var w^2 = E w^4 - (E w^2)^2 = r^4/5 - r^4/9 = 4 r^4/45). */
+static void expect_uniform(const double *w, size_t n, double r, const char *what)
+{
+    double s1 = 0, s2 = 0, amax = 0;
+    for (size_t j = 0; j < n; j++) {
+        cr_expect(w[j] >= -r && w[j] <= r, "%s[%zu] = %g outside +-%g", what, j, w[j], r);
+        s1 += w[j], s2 += w[j] * w[j], amax = fmax(amax, fabs(w[j]));
+    }
+    double mean = s1 / n, var = s2 / n, sn = sqrt((double)n);
+    cr_expect_lt(fabs(mean), GN_TOL_SIGMAS * r / sqrt(3.0) / sn, "%s: mean %g", what, mean);
+    cr_expect_lt(fabs(var - r * r / 3), GN_TOL_SIGMAS * sqrt(4.0 / 45) * r * r / sn,
+                 "%s: variance %g, expected r^2/3 = %g", what, var, r * r / 3);
+    if (n >= 1000) cr_expect_gt(amax, 0.99 * r, "%s: max |w| %g does not reach %g", what, amax, r);
+}
+
+static void init_net(gn_mlp *net, int ntk, gn_init init, uint64_t seed)
+{
+    gn_blas_init(1);
+    gn_rng rng;
+    char err[64];
+    gn_mlp_config cfg = {.n_layers = 3,
+                         .sizes = {400, 300, 50, 2},
+                         .act = GN_ACT_SIGMOID,
+                         .ntk = ntk,
+                         .bias = 1,
+                         .output_scale = 1.0,
+                         .init = init};
+    cr_assert_eq(gn_mlp_init(net, &cfg, 1, err, sizeof err), 0, "%s", err);
+    gn_rng_seed(&rng, seed, "init");
+    gn_mlp_init_params(net, &rng);
+}
+
+/* PyTorch's nn.Linear: the effective weights s_l W_l and the biases are
+ * U(+-1/sqrt(fan-in)) under both parameterizations; ntk stores W ~ U(-1, 1). */
+Test(mlp, uniform_init_is_pytorch_linear_default)
+{
+    for (int ntk = 0; ntk < 2; ntk++) {
+        gn_mlp net;
+        init_net(&net, ntk, GN_INIT_UNIFORM, 7);
+        for (int l = 1; l <= net.L; l++) {
+            size_t fan_in = (size_t)net.cfg.sizes[l - 1], nw = fan_in * net.cfg.sizes[l];
+            double r = 1 / sqrt((double)fan_in);
+            char what[64];
+            snprintf(what, sizeof what, "%s W_%d", ntk ? "ntk" : "standard", l);
+            expect_uniform(net.theta + net.w_off[l], nw, ntk ? 1.0 : r, what);
+            double *eff = malloc(nw * sizeof(double));
+            for (size_t j = 0; j < nw; j++)
+                eff[j] = net.scale[l] * net.theta[net.w_off[l] + j];
+            snprintf(what, sizeof what, "%s s_%d W_%d", ntk ? "ntk" : "standard", l, l);
+            /* variance 1/(3 fan-in); the product s_l W_l may round past r */
+            expect_uniform(eff, nw, r * (1 + GN_TOL_EXACT_REL), what);
+            free(eff);
+            snprintf(what, sizeof what, "%s b_%d", ntk ? "ntk" : "standard", l);
+            expect_uniform(net.theta + net.b_off[l], (size_t)net.cfg.sizes[l], r, what);
+        }
+        gn_mlp_free(&net);
+    }
+}
+
+Test(mlp, uniform_init_is_deterministic_per_seed)
+{
+    gn_mlp a, b, c;
+    init_net(&a, 0, GN_INIT_UNIFORM, 11);
+    init_net(&b, 0, GN_INIT_UNIFORM, 11);
+    init_net(&c, 0, GN_INIT_UNIFORM, 12);
+    cr_expect_eq(memcmp(a.theta, b.theta, a.m * sizeof(double)), 0, "same seed, same bits");
+    cr_expect_neq(memcmp(a.theta, c.theta, a.m * sizeof(double)), 0, "another seed differs");
+    gn_mlp_free(&a), gn_mlp_free(&b), gn_mlp_free(&c);
+}
+
+/* The default init draws exactly what it drew before init existed: the old
+ * formula, written out here, gives the same bits. */
+Test(mlp, normal_init_is_unchanged)
+{
+    for (int ntk = 0; ntk < 2; ntk++) {
+        gn_mlp net;
+        gn_rng rng;
+        init_net(&net, ntk, GN_INIT_NORMAL, 5);
+        gn_rng_seed(&rng, 5, "init");
+        double *want = calloc(net.m, sizeof(double));
+        for (int l = 1; l <= net.L; l++) {
+            size_t nw = (size_t)net.cfg.sizes[l] * net.cfg.sizes[l - 1];
+            double sd = ntk ? 1.0 : 1.0 / sqrt((double)net.cfg.sizes[l - 1]);
+            for (size_t j = 0; j < nw; j++)
+                want[net.w_off[l] + j] = sd * gn_rng_normal(&rng);
+        }
+        cr_expect_eq(memcmp(net.theta, want, net.m * sizeof(double)), 0, "ntk %d", ntk);
+        free(want);
+        gn_mlp_free(&net);
+    }
 }

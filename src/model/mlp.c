@@ -246,8 +246,27 @@ void gn_mlp_free(gn_mlp *net)
     memset(net, 0, sizeof *net);
 }
 
+/* GN_INIT_UNIFORM (see mlp.h): every parameter in theta order. */
+static void init_uniform(gn_mlp *net, gn_rng *rng)
+{
+    for (int l = 1; l <= net->L; l++) {
+        size_t nw = (size_t)net->cfg.sizes[l] * net->cfg.sizes[l - 1];
+        double r = 1.0 / sqrt((double)net->cfg.sizes[l - 1]), rw = net->cfg.ntk ? 1.0 : r;
+        double *W = net->theta + net->w_off[l], *b = net->theta + net->b_off[l];
+        for (size_t j = 0; j < nw; j++)
+            W[j] = rw * (2.0 * gn_rng_uniform(rng) - 1.0);
+        for (int j = 0; net->cfg.bias && j < net->cfg.sizes[l]; j++)
+            b[j] = r * (2.0 * gn_rng_uniform(rng) - 1.0);
+    }
+}
+
 void gn_mlp_init_params(gn_mlp *net, gn_rng *rng)
 {
+    if (net->cfg.init == GN_INIT_UNIFORM) {
+        init_uniform(net, rng);
+        net->D_ready = 0;
+        return;
+    }
     for (int l = 1; l <= net->L; l++) {
         size_t nw = (size_t)net->cfg.sizes[l] * net->cfg.sizes[l - 1];
         double sd = net->cfg.ntk ? 1.0 : 1.0 / sqrt((double)net->cfg.sizes[l - 1]);

@@ -31,6 +31,9 @@ extern const char *const gn_act_names[GN_ACT_COUNT];
 extern const char *const gn_act_summaries[GN_ACT_COUNT];
 int gn_act_parse(const char *name, gn_act *out); /* 0 or -1 */
 
+/* Distribution of the initial parameters (gn_mlp_init_params). */
+typedef enum { GN_INIT_NORMAL, GN_INIT_UNIFORM } gn_init;
+
 typedef struct gn_mlp_config {
     int n_layers;                 /* L: weight layers = hidden layers + 1 */
     int sizes[GN_MAX_LAYERS + 1]; /* n_0 (inputs) .. n_L (outputs c) */
@@ -38,6 +41,9 @@ typedef struct gn_mlp_config {
     int ntk;             /* 1: NTK parameterization, 0: standard */
     int bias;            /* 1: layers have biases */
     double output_scale; /* alpha */
+    /* Optional; zero means "as before" (normal init), so configurations
+     * written without it keep their meaning. */
+    gn_init init;
 } gn_mlp_config;
 
 typedef struct gn_mlp {
@@ -75,8 +81,11 @@ void gn_mlp_free(gn_mlp *net);
 /* Bytes gn_mlp_init would allocate (for memory checks before a run). */
 size_t gn_mlp_bytes(const gn_mlp_config *cfg, int max_batch, int max_gram_batch);
 
-/* Random initial parameters: NTK: W ~ N(0, 1); standard: W ~ N(0, 1/n_{l-1});
- * biases 0. */
+/* Random initial parameters. GN_INIT_NORMAL: NTK W ~ N(0, 1), standard
+ * W ~ N(0, 1/n_{l-1}), biases 0. GN_INIT_UNIFORM (PyTorch's nn.Linear):
+ * standard W ~ U(-r, r) with r = 1/sqrt(n_{l-1}), NTK W ~ U(-1, 1), so that
+ * s_l W_l is U(-r, r) in both, as the normal init gives both the same s_l W_l;
+ * biases U(-r, r) in both (the bias is not scaled). Drawn in theta order. */
 void gn_mlp_init_params(gn_mlp *net, gn_rng *rng);
 
 /* Forward pass of X (b, n_0), b <= max_batch. Returns the outputs (b, c),

@@ -14,13 +14,18 @@ const gn_param gn_model_params[] = {
     GN_P_CHOICE(gn_model_hparams, activation, "tanh", "relu|tanh|sigmoid|softplus|gelu|identity",
                 "nonlinearity applied after every hidden layer"),
     GN_P_CHOICE(gn_model_hparams, parameterization, "ntk", "ntk|standard",
-                "ntk: unit-variance weights scaled by 1/sqrt(fan-in) in the forward pass; "
-                "standard: weights drawn with variance 1/fan-in"),
+                "ntk: weights scaled by 1/sqrt(fan-in) in the forward pass (drawn with unit "
+                "variance by init normal); standard: unscaled (variance 1/fan-in by init normal)"),
     GN_P_REAL(gn_model_hparams, output_scale, "1", 1e-12, 1e12,
               "factor multiplying the network output"),
     GN_P_BOOL(gn_model_hparams, bias, "true", "give every layer a bias vector"),
     GN_P_STRING(gn_model_hparams, hidden,
                 "hidden layer widths joined by '-', e.g. 1000-500-250; replaces depth and width"),
+    GN_P_CHOICE(
+        gn_model_hparams, init, NULL, "normal|uniform",
+        "initial parameters: normal (absent): ntk W ~ N(0, 1), standard W ~ N(0, 1/fan-in), "
+        "biases 0; uniform (PyTorch's nn.Linear): standard W ~ U(+-1/sqrt(fan-in)), ntk "
+        "W ~ U(+-1) (the same initial network), biases U(+-1/sqrt(fan-in))"),
     GN_P_END,
 };
 
@@ -73,6 +78,7 @@ int gn_model_config(const gn_model_hparams *hp, int d, int c, gn_mlp_config *cfg
         return -1;
     }
     cfg->act = (gn_act)hp->activation;
+    cfg->init = hp->init == GN_INIT_UNIFORM ? GN_INIT_UNIFORM : GN_INIT_NORMAL;
     cfg->ntk = hp->parameterization == GN_PARAM_NTK;
     cfg->bias = hp->bias;
     cfg->output_scale = hp->output_scale;

@@ -22,6 +22,7 @@ typedef struct gn_model_hparams {
     double output_scale;
     int bias;
     const char *hidden; /* "1000-500-250", or NULL: depth layers of width */
+    int init;           /* gn_init (the choices in gn_init order); -1 (absent): normal */
 } gn_model_hparams;
 
 extern const gn_param gn_model_params[];
