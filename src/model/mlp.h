@@ -41,10 +41,16 @@ typedef struct gn_mlp_config {
     int ntk;             /* 1: NTK parameterization, 0: standard */
     int bias;            /* 1: layers have biases */
     double output_scale; /* alpha */
-    /* Optional; zero means "as before" (normal init), so configurations
-     * written without it keep their meaning. */
+    /* Optional; zero means "as before" (act on every hidden layer, normal
+     * init), so configurations written without them keep their meaning. */
+    int layer_acts;                 /* 1: hidden layer l applies acts[l], not act */
+    gn_act acts[GN_MAX_LAYERS + 1]; /* acts[l] for hidden layers l = 1..L-1 */
     gn_init init;
 } gn_mlp_config;
+
+/* The activation of hidden layer l (1..L-1): acts[l] or act. Every pass
+ * that applies an activation or its derivative goes through this. */
+gn_act gn_mlp_layer_act(const gn_mlp_config *cfg, int l);
 
 typedef struct gn_mlp {
     gn_mlp_config cfg;
