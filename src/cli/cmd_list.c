@@ -1,5 +1,6 @@
-/* cmd_list.c: `gnbench list [optimizers|datasets|losses|activations]`, the
- * registered plugins with their parameters, defaults and ranges, and
+/* cmd_list.c: `gnbench list [optimizers|datasets|model|losses|activations]`,
+ * the registered plugins and the model section with their parameters,
+ * defaults and ranges, and
  * `gnbench list columns`, the page of every results column (markdown: it is
  * docs/RESULTS.md). */
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "data/dataset.h"
 #include "model/loss.h"
 #include "model/mlp.h"
+#include "model/model_spec.h"
 #include "optim/optim.h"
 #include "results/schema.h"
 
@@ -125,6 +127,11 @@ int gn_cmd_list(int argc, char **argv)
         print_params(gn_dataset_common_params, "dataset.");
         shown = 1;
     }
+    if (all || strcmp(what, "model") == 0) {
+        printf("model:\n");
+        print_params(gn_model_params, "model.");
+        shown = 1;
+    }
     if (all || strcmp(what, "losses") == 0) {
         printf("losses:\n");
         for (int i = 0; gn_losses[i].name; i++)
@@ -143,6 +150,7 @@ int gn_cmd_list(int argc, char **argv)
     }
     if (!shown)
         return gn_cli_usage_error(
-            "list: unknown category \"%s\" (optimizers|datasets|losses|activations|columns)", what);
+            "list: unknown category \"%s\" (optimizers|datasets|model|losses|activations|columns)",
+            what);
     return 0;
 }

@@ -15,7 +15,7 @@
 
 /* Each command's synopsis, written once: the global synopsis is made of
  * them, and `gnbench CMD --help` prints its own with its options. */
-#define LIST_SYNOPSIS "  gnbench list [optimizers|datasets|losses|activations|columns]\n"
+#define LIST_SYNOPSIS "  gnbench list [optimizers|datasets|model|losses|activations|columns]\n"
 #define RUN_SYNOPSIS                                                                               \
     "  gnbench run EXPERIMENT.yaml [--out DIR] [--plots DIR] [--quick] [--jobs N]\n"               \
     "              [--threads N] [--only PATTERN] [--fresh] [--no-plot] [--dry-run]\n"             \
@@ -55,7 +55,8 @@ static const command commands[] = {
     {"list", gn_cmd_list,
      "usage:\n" LIST_SYNOPSIS
      "\nPrints the registered optimizers (every hyperparameter with its default, range and\n"
-     "meaning), datasets (every option), losses and activations; one category when named.\n"
+     "meaning), datasets (every option), the model settings, losses and activations; one\n"
+     "category when named.\n"
      "`columns` prints every runs.csv, trace and manifest column with its unit and meaning\n"
      "(markdown; docs/RESULTS.md is this output).\n"},
     {"run", gn_cmd_run_launched,

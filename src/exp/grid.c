@@ -114,6 +114,24 @@ static void losses_text(const gn_optim_ops *ops, char *buf, size_t len)
             o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "|" : "", gn_loss_name(k));
 }
 
+/* The model settings that must agree with each other (gn_model_check),
+ * checked per run since hidden, depth and activations may each be swept. A
+ * setting that does not bind is left for bind_run to report. */
+static int check_model(ctx *c, const gn_settings *s, const spec *sp, const int *gidx)
+{
+    char why[256];
+    gn_model_hparams m;
+    if (gn_params_bind(gn_model_params, s, "model.", &m, why, sizeof why) != 0 ||
+        gn_model_check(&m, why, sizeof why) == 0)
+        return 0;
+    for (int i = 0; i < sp->global.n; i++)
+        if (strcmp(sp->global.it[i].key, "model.activations") == 0) {
+            const val *v = &sp->global.it[i].v[gidx[i]];
+            return gn_exp_fail(c, v->line, v->quick, "model.activations", "%s", why);
+        }
+    return gn_exp_fail(c, 0, 0, "model.activations", "%s", why);
+}
+
 int gn_exp_resolve(ctx *c, gn_settings *s, const spec *sp, const int *gidx, const entry *e,
                    const int *eidx)
 {
@@ -124,7 +142,9 @@ int gn_exp_resolve(ctx *c, gn_settings *s, const spec *sp, const int *gidx, cons
     if (set_table(c, s, "dataset", kind->params, sp, gidx, NULL, NULL) != 0 ||
         set_table(c, s, "dataset", gn_dataset_common_params, sp, gidx, NULL, NULL) != 0)
         return -1;
-    if (set_table(c, s, "model", gn_model_params, sp, gidx, NULL, NULL) != 0) return -1;
+    if (set_table(c, s, "model", gn_model_params, sp, gidx, NULL, NULL) != 0 ||
+        check_model(c, s, sp, gidx) != 0)
+        return -1;
     if (set_table(c, s, "train", gn_train_params, sp, gidx, e, eidx) != 0) return -1;
     const char *loss = value_at(&sp->global, gidx, "loss");
     if (!loss) loss = c->loss_param.def;

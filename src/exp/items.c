@@ -36,8 +36,8 @@ static void what_expected(const gn_param *p, char *buf, size_t len)
     if (gn_param_check(p, "", buf, len) == 0) snprintf(buf, len, "text");
 }
 
-/* One value checked against p (and, for model.hidden, against its own
- * grammar). */
+/* One value checked against p (and, for model.hidden and
+ * model.activations, against its own grammar). */
 static int check_value(ctx *c, const item *it, const gn_param *p, const ynode *n)
 {
     char why[512], got[80];
@@ -55,6 +55,11 @@ static int check_value(ctx *c, const item *it, const gn_param *p, const ynode *n
                            gn_param_find(gn_model_params, "depth")->max,
                            gn_param_find(gn_model_params, "width")->min,
                            gn_param_find(gn_model_params, "width")->max,
+                           gn_exp_shown(n, got, sizeof got));
+    gn_act acts[GN_MAX_LAYERS];
+    if (p == gn_param_find(gn_model_params, "activations") &&
+        gn_model_acts_parse(text, acts, GN_MAX_LAYERS, why, sizeof why) < 0)
+        return gn_exp_fail(c, n->line, n->quick, it->path, "%s (one per hidden layer), got %s", why,
                            gn_exp_shown(n, got, sizeof got));
     return 0;
 }

@@ -224,6 +224,10 @@ static int parse_section(ctx *c, spec *sp, const ynode *n, const char *sect, con
         if (hi >= 0 && (wi >= 0 || di >= 0))
             return gn_exp_fail(c, n->kline[hi], n->v[hi]->quick, "model.hidden",
                                "replaces depth and width; give either hidden or depth/width");
+        int ai = gn_exp_map_index(n, "activations"), a1 = gn_exp_map_index(n, "activation");
+        if (ai >= 0 && a1 >= 0)
+            return gn_exp_fail(c, n->kline[ai], n->v[ai]->quick, "model.activations",
+                               "replaces activation; give either activations or activation");
     }
     return 0;
 }

@@ -35,6 +35,11 @@ int gn_act_parse(const char *name, gn_act *out)
     return -1;
 }
 
+gn_act gn_mlp_layer_act(const gn_mlp_config *cfg, int l)
+{
+    return cfg->layer_acts ? cfg->acts[l] : cfg->act;
+}
+
 static double sigmoid(double x)
 {
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
@@ -198,6 +203,12 @@ int gn_mlp_init_ex(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, int max
             snprintf(err, errlen, "layer %d has width %d", l, cfg->sizes[l]);
             return -1;
         }
+    for (int l = 1; l < cfg->n_layers; l++)
+        if ((unsigned)gn_mlp_layer_act(cfg, l) >= GN_ACT_COUNT) {
+            snprintf(err, errlen, "hidden layer %d has no activation (%d)", l,
+                     (int)gn_mlp_layer_act(cfg, l));
+            return -1;
+        }
     net->cfg = *cfg;
     net->L = cfg->n_layers;
     net->c = cfg->sizes[net->L];
@@ -246,8 +257,27 @@ void gn_mlp_free(gn_mlp *net)
     memset(net, 0, sizeof *net);
 }
 
+/* GN_INIT_UNIFORM (see mlp.h): every parameter in theta order. */
+static void init_uniform(gn_mlp *net, gn_rng *rng)
+{
+    for (int l = 1; l <= net->L; l++) {
+        size_t nw = (size_t)net->cfg.sizes[l] * net->cfg.sizes[l - 1];
+        double r = 1.0 / sqrt((double)net->cfg.sizes[l - 1]), rw = net->cfg.ntk ? 1.0 : r;
+        double *W = net->theta + net->w_off[l], *b = net->theta + net->b_off[l];
+        for (size_t j = 0; j < nw; j++)
+            W[j] = rw * (2.0 * gn_rng_uniform(rng) - 1.0);
+        for (int j = 0; net->cfg.bias && j < net->cfg.sizes[l]; j++)
+            b[j] = r * (2.0 * gn_rng_uniform(rng) - 1.0);
+    }
+}
+
 void gn_mlp_init_params(gn_mlp *net, gn_rng *rng)
 {
+    if (net->cfg.init == GN_INIT_UNIFORM) {
+        init_uniform(net, rng);
+        net->D_ready = 0;
+        return;
+    }
     for (int l = 1; l <= net->L; l++) {
         size_t nw = (size_t)net->cfg.sizes[l] * net->cfg.sizes[l - 1];
         double sd = net->cfg.ntk ? 1.0 : 1.0 / sqrt((double)net->cfg.sizes[l - 1]);
@@ -283,7 +313,8 @@ static void bias_act_rows(size_t lo, size_t hi, void *ctx, double *sums)
         if (bl)
             for (int j = 0; j < nl; j++)
                 zi[j] += bl[j];
-        if (l < net->L) apply_act(net->cfg.act, net->A[l] + i * nl, zi, (size_t)nl);
+        if (l < net->L)
+            apply_act(gn_mlp_layer_act(&net->cfg, l), net->A[l] + i * nl, zi, (size_t)nl);
     }
 }
 
@@ -358,7 +389,7 @@ void gn_mlp_vjp(gn_mlp *net, const double *cot, double *grad)
                 n[l - 1], 0.0, H, n[l - 1]);
         const double *Z = net->Z[l - 1], *A = net->A[l - 1];
         size_t k = (size_t)b * n[l - 1];
-        mul_deriv(net->cfg.act, H, Z, A, k);
+        mul_deriv(gn_mlp_layer_act(&net->cfg, l - 1), H, Z, A, k);
         double *t = G;
         G = H;
         H = t;
@@ -386,7 +417,7 @@ void gn_mlp_jvp(gn_mlp *net, const double *u, double *out)
         if (l < net->L) {
             const double *Z = net->Z[l], *A = net->A[l];
             size_t k = (size_t)b * n[l];
-            mul_deriv(net->cfg.act, Tcur, Z, A, k);
+            mul_deriv(gn_mlp_layer_act(&net->cfg, l), Tcur, Z, A, k);
         }
         Tprev = Tcur;
         Tcur = Tnext;
@@ -418,7 +449,7 @@ void gn_mlp_backprop_outputs(gn_mlp *net)
             const double *zi = Z + (size_t)i * n[l - 1], *ai = A + (size_t)i * n[l - 1];
             for (int j = 0; j < n[l - 1]; j++)
                 dv[j] = 1.0;
-            mul_deriv(net->cfg.act, dv, zi, ai, (size_t)n[l - 1]);
+            mul_deriv(gn_mlp_layer_act(&net->cfg, l - 1), dv, zi, ai, (size_t)n[l - 1]);
             for (int k = 0; k < c; k++) {
                 double *row = Dp + ((size_t)i * c + k) * n[l - 1];
                 for (int j = 0; j < n[l - 1]; j++)

@@ -31,6 +31,9 @@ extern const char *const gn_act_names[GN_ACT_COUNT];
 extern const char *const gn_act_summaries[GN_ACT_COUNT];
 int gn_act_parse(const char *name, gn_act *out); /* 0 or -1 */
 
+/* Distribution of the initial parameters (gn_mlp_init_params). */
+typedef enum { GN_INIT_NORMAL, GN_INIT_UNIFORM } gn_init;
+
 typedef struct gn_mlp_config {
     int n_layers;                 /* L: weight layers = hidden layers + 1 */
     int sizes[GN_MAX_LAYERS + 1]; /* n_0 (inputs) .. n_L (outputs c) */
@@ -38,7 +41,16 @@ typedef struct gn_mlp_config {
     int ntk;             /* 1: NTK parameterization, 0: standard */
     int bias;            /* 1: layers have biases */
     double output_scale; /* alpha */
+    /* Optional; zero means "as before" (act on every hidden layer, normal
+     * init), so configurations written without them keep their meaning. */
+    int layer_acts;                 /* 1: hidden layer l applies acts[l], not act */
+    gn_act acts[GN_MAX_LAYERS + 1]; /* acts[l] for hidden layers l = 1..L-1 */
+    gn_init init;
 } gn_mlp_config;
+
+/* The activation of hidden layer l (1..L-1): acts[l] or act. Every pass
+ * that applies an activation or its derivative goes through this. */
+gn_act gn_mlp_layer_act(const gn_mlp_config *cfg, int l);
 
 typedef struct gn_mlp {
     gn_mlp_config cfg;
@@ -75,8 +87,11 @@ void gn_mlp_free(gn_mlp *net);
 /* Bytes gn_mlp_init would allocate (for memory checks before a run). */
 size_t gn_mlp_bytes(const gn_mlp_config *cfg, int max_batch, int max_gram_batch);
 
-/* Random initial parameters: NTK: W ~ N(0, 1); standard: W ~ N(0, 1/n_{l-1});
- * biases 0. */
+/* Random initial parameters. GN_INIT_NORMAL: NTK W ~ N(0, 1), standard
+ * W ~ N(0, 1/n_{l-1}), biases 0. GN_INIT_UNIFORM (PyTorch's nn.Linear):
+ * standard W ~ U(-r, r) with r = 1/sqrt(n_{l-1}), NTK W ~ U(-1, 1), so that
+ * s_l W_l is U(-r, r) in both, as the normal init gives both the same s_l W_l;
+ * biases U(-r, r) in both (the bias is not scaled). Drawn in theta order. */
 void gn_mlp_init_params(gn_mlp *net, gn_rng *rng);
 
 /* Forward pass of X (b, n_0), b <= max_batch. Returns the outputs (b, c),
