@@ -113,7 +113,7 @@ static int oracle_input(const prob *p, int l, int i, double *abar)
             double z = cfg->bias ? net->theta[net->b_off[1] + j] : 0;
             for (int k = 0; k < D; k++)
                 z += s1 * net->theta[net->w_off[1] + j * D + k] * a[k];
-            h[j] = act_of(cfg->act, z);
+            h[j] = act_of(gn_mlp_layer_act(cfg, 1), z);
         }
         memcpy(a, h, sizeof h);
     }
@@ -226,10 +226,15 @@ static double rel_dist(size_t n, const double *a, const double *b)
     return sqrt(d2);
 }
 
-static void check_preact_grads(gn_act act, int bias)
+/* layer_act >= 0: the hidden layer applies it (model.activations) instead of act. */
+static void check_preact_grads(gn_act act, int bias, int layer_act)
 {
     prob p;
     tiny_make(&p, GN_LOSS_XENT, 4, 3, act, bias, 3 + act + 10 * bias);
+    if (layer_act >= 0) {
+        p.net.cfg.layer_acts = 1;
+        p.net.cfg.acts[1] = (gn_act)layer_act;
+    }
     size_t m = p.net.m;
     double *U = malloc(sizeof(double) * p.n * m), *R = malloc(sizeof(double) * p.n * p.c);
     double *G[GN_MAX_LAYERS + 1] = {0}, abar[16], g[16], Ab[64];
@@ -263,9 +268,15 @@ static void check_preact_grads(gn_act act, int bias)
 Test(kfac, preact_cotangents_equal_the_explicit_jacobian_for_every_activation)
 {
     for (int a = 0; a < GN_ACT_COUNT; a++) {
-        check_preact_grads((gn_act)a, 1);
-        check_preact_grads((gn_act)a, 0);
+        check_preact_grads((gn_act)a, 1, -1);
+        check_preact_grads((gn_act)a, 0, -1);
     }
+}
+
+Test(kfac, preact_cotangents_follow_a_per_layer_activation)
+{
+    check_preact_grads(GN_ACT_TANH, 1, GN_ACT_SIGMOID);
+    check_preact_grads(GN_ACT_SIGMOID, 0, GN_ACT_IDENTITY);
 }
 
 /* The targets of the sampled Fisher at step `it` with seed `seed`: the

@@ -87,6 +87,11 @@ static inline double deriv_at(gn_act a, double z, double av)
     }
 }
 
+double gn_mlp_act_derivative(gn_act a, double z, double az)
+{
+    return deriv_at(a, z, az);
+}
+
 /* A[j] = act(Z[j]) for j < n, the transcendental part through vmath.h. */
 static void apply_act(gn_act a, double *A, const double *Z, size_t n)
 {

@@ -51,6 +51,8 @@ typedef struct gn_mlp_config {
 /* The activation of hidden layer l (1..L-1): acts[l] or act. Every pass
  * that applies an activation or its derivative goes through this. */
 gn_act gn_mlp_layer_act(const gn_mlp_config *cfg, int l);
+/* act'(z) given z and az = act(z) (tanh and sigmoid reuse az). */
+double gn_mlp_act_derivative(gn_act a, double z, double az);
 
 typedef struct gn_mlp {
     gn_mlp_config cfg;

@@ -30,25 +30,6 @@ void gn_mlp_kfac_inputs(const gn_mlp *net, int l, double *Abar)
     }
 }
 
-/* act'(z) given z and a = act(z). */
-static double act_derivative(gn_act act, double z, double a)
-{
-    switch (act) {
-    case GN_ACT_RELU:
-        return z > 0 ? 1.0 : 0.0;
-    case GN_ACT_TANH:
-        return 1.0 - a * a;
-    case GN_ACT_SIGMOID:
-        return a * (1.0 - a);
-    case GN_ACT_SOFTPLUS: /* the logistic function */
-        return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
-    case GN_ACT_GELU: /* Phi(z) + z phi(z) */
-        return 0.5 * erfc(-z * M_SQRT1_2) + z * exp(-0.5 * z * z) / sqrt(2 * M_PI);
-    default:
-        return 1.0;
-    }
-}
-
 void gn_mlp_preact_grads(gn_mlp *net, const double *cot, double *const *G)
 {
     const int *n = net->cfg.sizes;
@@ -63,9 +44,9 @@ void gn_mlp_preact_grads(gn_mlp *net, const double *cot, double *const *G)
         const double *Z = net->Z[l - 1], *A = net->A[l - 1];
         double *H = G[l - 1];
         size_t k = (size_t)b * n[l - 1];
-        gn_act act = net->cfg.act;
+        gn_act act = gn_mlp_layer_act(&net->cfg, l - 1);
         if (act == GN_ACT_IDENTITY) continue;
         for (size_t j = 0; j < k; j++)
-            H[j] *= act_derivative(act, Z[j], A[j]);
+            H[j] *= gn_mlp_act_derivative(act, Z[j], A[j]);
     }
 }
