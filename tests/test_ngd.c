@@ -162,3 +162,33 @@ Test(ngd, lm_rule_descends_and_adapts_damping)
     o->ops->destroy(o);
     prob_free(&p);
 }
+
+Test(ngd, damped_gain_ratio_divides_by_half_g_dot_step)
+{
+    prob p;
+    prob_make(&p, GN_LOSS_XENT, 6, 3, 3, 17);
+    int n = p.n, c = p.c;
+    size_t m = p.net.m;
+    double *J = malloc(sizeof(double) * n * c * m), *R = malloc(sizeof(double) * n * c);
+    double *th0 = malloc(sizeof(double) * m);
+    memcpy(th0, p.net.theta, sizeof(double) * m);
+    const double *F = gn_mlp_forward(&p.net, p.X, n);
+    gn_mlp_jacobian(&p.net, J);
+    gn_loss_sample_grad(p.loss, F, p.Y, n, c, R);
+    gn_optim *o = make_opt("ngd", &p, "lr=0.7", "damping=0.3", "rho=damped", NULL);
+    gn_step_info info;
+    do_step(o, &p, 0, &info);
+    double gs = 0; /* gᵀs with g = (1/n) Jᵀ R */
+    for (size_t q = 0; q < m; q++) {
+        double gq = 0;
+        for (int r = 0; r < n * c; r++)
+            gq += J[r * m + q] * R[r] / n;
+        gs += gq * (p.net.theta[q] - th0[q]);
+    }
+    double want = (loss_now(&p) - info.batch_loss) / (0.5 * gs);
+    cr_expect_lt(fabs(info.gain_ratio - want), GN_TOL_EXACT_REL * fabs(want), "%.17g vs %.17g",
+                 info.gain_ratio, want);
+    o->ops->destroy(o);
+    free(J), free(R), free(th0);
+    prob_free(&p);
+}

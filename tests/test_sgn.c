@@ -204,3 +204,75 @@ Test(sgn, records_kernel_spectrum_and_times_at_first_step)
     o->ops->destroy(o);
     prob_free(&p);
 }
+
+/* g (m) = ∇L and G (m, m) = (1/n) Σ_i J_iᵀ H_i J_i over all n samples of p,
+ * from the explicit Jacobian at the current parameters. */
+static void dense_grad_and_gn(prob *p, double *g, double *G)
+{
+    int n = p->n, c = p->c;
+    size_t m = p->net.m;
+    double *J = malloc(sizeof(double) * n * c * m), *R = malloc(sizeof(double) * n * c);
+    double H[64 * 64];
+    const double *F = gn_mlp_forward(&p->net, p->X, n);
+    gn_mlp_jacobian(&p->net, J);
+    gn_loss_sample_grad(p->loss, F, p->Y, n, c, R);
+    memset(G, 0, sizeof(double) * m * m);
+    for (size_t q = 0; q < m; q++) {
+        double s = 0;
+        for (int r = 0; r < n * c; r++)
+            s += J[r * m + q] * R[r];
+        g[q] = s / n;
+    }
+    for (int i = 0; i < n; i++) {
+        dense_hessian(p->loss, F + i * c, p->Y + i * c, c, H);
+        const double *Ji = J + (size_t)i * c * m;
+        for (int a = 0; a < c; a++)
+            for (int e = 0; e < c; e++)
+                for (size_t u = 0; u < m; u++)
+                    for (size_t v = 0; v < m; v++)
+                        G[u * m + v] += H[a * c + e] / n * Ji[a * m + u] * Ji[e * m + v];
+    }
+    free(J), free(R);
+}
+
+/* rho: model divides the loss change by gᵀs + ½ sᵀGs, rho: damped by ½ gᵀs
+ * (s the step taken), both checked against the dense g and G. */
+static void check_rho(const char *rho, const char *lr)
+{
+    prob p;
+    prob_make(&p, GN_LOSS_XENT, 6, 3, 3, 21);
+    size_t m = p.net.m;
+    double *g = malloc(sizeof(double) * m), *G = malloc(sizeof(double) * m * m);
+    double *th0 = malloc(sizeof(double) * m);
+    memcpy(th0, p.net.theta, sizeof(double) * m);
+    dense_grad_and_gn(&p, g, G);
+    char l[32], r[32];
+    snprintf(l, sizeof l, "lr=%s", lr);
+    snprintf(r, sizeof r, "rho=%s", rho);
+    gn_optim *o = make_opt("sgn", &p, l, "damping=0.2", *rho ? r : NULL, NULL);
+    gn_step_info info;
+    do_step(o, &p, 0, &info);
+    double gs = 0, sGs = 0;
+    for (size_t u = 0; u < m; u++) {
+        double su = p.net.theta[u] - th0[u];
+        gs += g[u] * su;
+        for (size_t v = 0; v < m; v++)
+            sGs += su * G[u * m + v] * (p.net.theta[v] - th0[v]);
+    }
+    double pred = strcmp(rho, "damped") == 0 ? 0.5 * gs : gs + 0.5 * sGs;
+    double want = (loss_now(&p) - info.batch_loss) / pred;
+    cr_expect_lt(fabs(info.gain_ratio - want), GN_TOL_EXACT_REL * fabs(want),
+                 "rho %s, lr %s: %.17g, by hand %.17g", rho, lr, info.gain_ratio, want);
+    o->ops->destroy(o);
+    free(g), free(G), free(th0);
+    prob_free(&p);
+}
+
+Test(sgn, gain_ratio_denominator_model_or_damped_equals_hand_computation)
+{
+    check_rho("", "1"); /* unset: the model's */
+    check_rho("model", "1");
+    check_rho("model", "0.6");
+    check_rho("damped", "1");
+    check_rho("damped", "0.6");
+}

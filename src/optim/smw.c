@@ -12,6 +12,9 @@
  *   extra forward pass and one JVP and is recorded under both damping rules.
  *   For η <= 2 the denominator is negative; when it is not (or the new
  *   loss is not finite) ρ is recorded as NaN and rule lm raises λ.
+ *   `rho: damped` divides by ½ gᵀs instead, the damped model
+ *   gᵀs + ½ sᵀ(G + λI)s at its minimizer s = d (exact for η = 1; for other
+ *   η still ½ gᵀs with the step taken), as Ren & Goldfarb's code does.
  * - When Cholesky fails, the raised λ is used for the whole direction (the
  *   1/λ of the SMW formula included); rule lm continues from the raised
  *   value, rule fixed returns to the configured λ next step. */
@@ -266,6 +269,7 @@ int gn_smw_step_init(gn_smw_step *st, gn_smw_curvature kind, const gn_smw_hparam
     st->lambda_min = hp->damping_min;
     st->lambda_max = hp->damping_max;
     st->b2_setting = (int)hp->curvature_batch;
+    st->rho_damped = hp->rho == GN_SMW_RHO_DAMPED;
     st->seed = (uint64_t)hp->seed;
     if (!(st->lambda > 0)) {
         snprintf(err, errlen, "damping must be > 0 (the SMW formula divides by it)");
@@ -382,7 +386,8 @@ int gn_smw_step_run(gn_smw_step *st, const gn_step_ctx *ctx, gn_step_info *info)
     double eta = st->lr;
     gn_smw_apply_u(s, net, st->dir, st->us);
     double us2 = gn_dot(n, st->us, st->us);
-    double pred = eta * gn_dot(m, st->g, st->dir) + 0.5 * eta * eta * us2 / b2;
+    double gs = eta * gn_dot(m, st->g, st->dir);
+    double pred = st->rho_damped ? 0.5 * gs : gs + 0.5 * eta * eta * us2 / b2;
     gn_axpy(m, eta, st->dir, net->theta);
     info->step_norm = eta * gn_nrm2(m, st->dir);
     double t5 = gn_now();

@@ -97,10 +97,16 @@ typedef struct gn_smw_hparams {
     double lr, damping, boost, drop, rho_low, rho_high, damping_min, damping_max;
     int damping_rule; /* GN_SMW_RULE_* */
     int fisher;       /* 0 empirical, 1 true */
+    int rho;          /* GN_SMW_RHO_*; -1 (unset) means model */
     long curvature_batch, seed;
 } gn_smw_hparams;
 
 enum { GN_SMW_RULE_FIXED, GN_SMW_RULE_LM }; /* "fixed|lm" */
+/* The gain-ratio denominator, "model|damped": the decrease predicted by the
+ * undamped quadratic model, −(gᵀs + ½ sᵀGs), or by the damped one at its
+ * minimizer, −½ gᵀs (Ren & Goldfarb's code). The entry has no default, so
+ * runs that leave it unset keep their run ids; unset means model. */
+enum { GN_SMW_RHO_MODEL, GN_SMW_RHO_DAMPED };
 
 /* The damping entries both tables share. */
 // clang-format off
@@ -113,7 +119,11 @@ enum { GN_SMW_RULE_FIXED, GN_SMW_RULE_LM }; /* "fixed|lm" */
     GN_P_REAL(gn_smw_hparams, boost, "1.01", 1, 1e6,                                               \
      "lm: lambda <- lambda * boost when rho < rho_low (the authors' code: 1.01)"),                 \
     GN_P_REAL(gn_smw_hparams, drop, "0.99", GN_PARAM_POSITIVE, 1,                                  \
-     "lm: lambda <- lambda * drop when rho > rho_high (the authors' code: 0.99)"),                 \
+     "lm: lambda <- lambda * drop when rho > rho_high (the authors' code: 1/1.01)"),               \
+    GN_P_CHOICE(gn_smw_hparams, rho, NULL, "model|damped",                                         \
+     "gain-ratio denominator; model (unset): the undamped quadratic model's predicted decrease "   \
+     "-(g's + s'Gs/2); damped: the damped model's, -g's/2 (the authors' code; lambda runs "        \
+     "lower)"),                                                                                    \
     GN_P_REAL(gn_smw_hparams, rho_low, "0.25", -1e6, 1, "lm: gain ratio below which lambda rises"), \
     GN_P_REAL(gn_smw_hparams, rho_high, "0.75", 0, 1e6, "lm: gain ratio above which lambda falls"), \
     GN_P_REAL(gn_smw_hparams, damping_min, "1e-8", GN_PARAM_POSITIVE, 1e12,                        \
@@ -134,6 +144,7 @@ typedef struct gn_smw_step {
     double lr, lr0; /* lr: this step's (lr0 scaled by the schedule) */
     double lambda, boost, drop, rho_low, rho_high, lambda_min, lambda_max;
     int lm, b2_setting;
+    int rho_damped; /* the gain ratio's denominator is −½ gᵀs */
     uint64_t seed;
     int max_batch, d_in;
     gn_smw smw;      /* its buffers are in ws too */
