@@ -16,7 +16,10 @@
  * with one (b₂p)-sized Cholesky factorization. When every W_i is diagonal
  * (the Gauss-Newton factor of bxent, whose output Hessian is diagonal) the
  * block products are scalings, U Uᵀ = diag(w) K diag(w): (b₂c)² work
- * instead of 2 b₂ (b₂c) c² for the two block transforms. */
+ * instead of 2 b₂ (b₂c) c² for the two block transforms. With one vector
+ * per sample (p = 1, the Fisher) U Uᵀ is (b₂, b₂) and comes straight from
+ * the per-sample backpropagated cotangents (gn_mlp_cot_gram, mlp_gram2.h),
+ * never through the (b₂c)² Gram over all outputs. */
 #ifndef GN_SMW_H
 #define GN_SMW_H
 
@@ -36,8 +39,9 @@ typedef struct gn_smw {
     int diagonal; /* every W_i diagonal (p = c; bxent): the transforms are scalings */
     double *wd;   /* (max_b2 c) the diagonals of W_i when diagonal */
     double *W;    /* (max_b2, c, p_max) factors, rows (i, k), filled by the caller */
-    double *K;    /* (max_b2 c, max_b2 c) Gram of the curvature batch */
-    double *T;    /* (max_b2 c, max_b2 p_max) K blockdiag(W) */
+    double *K;    /* (max_b2 c, max_b2 c) Gram of the curvature batch; (max_b2, max_b2)
+                     scratch when p_max = 1 */
+    double *T;    /* (max_b2 c, max_b2 p_max) K blockdiag(W); NULL when p_max = 1 */
     double *S;    /* (max_b2 p_max, max_b2 p_max) U Uᵀ */
     double *Lf;   /* (max_b2 p_max, max_b2 p_max) Cholesky factor of S + b₂λ I */
     double *jv;   /* (max_b2 c) J v */
@@ -65,6 +69,10 @@ void gn_smw_gram(gn_smw *s, gn_mlp *net, int p, int identity);
 void gn_smw_apply_u(gn_smw *s, gn_mlp *net, const double *v, double *out);
 /* out (m) = Uᵀ x for x (b₂p). */
 void gn_smw_apply_ut(gn_smw *s, gn_mlp *net, const double *x, double *out);
+/* The block transforms alone: out (b₂p) = blockdiag(W_iᵀ) v for v (b₂c),
+ * and out (b₂c) = blockdiag(W_i) x for x (b₂p), after gn_smw_gram. */
+void gn_smw_wt(const gn_smw *s, const double *v, double *out);
+void gn_smw_w(const gn_smw *s, const double *x, double *out);
 /* d (m) = −(λ I + UᵀU/b₂)⁻¹ g (g (m)) after gn_smw_gram. When the
  * factorization of S + b₂λ I fails, λ is raised (gn_chol_factor_damped) and
  * the raised value is used throughout: *used gets it, *raises the count.
