@@ -91,6 +91,9 @@ static void check_direction(gn_loss_kind loss, int c, const char *fisher, int b2
     cr_expect_lt(e, GN_TOL_EXACT_REL, "%s, %s Fisher, b2=%d: relative direction error %.3g",
                  gn_loss_name(loss), fisher, b2, e);
     cr_expect_eq(info.damping, 0.2);
+    double sn = 0.6 * gn_nrm2((int)m, want); /* the recorded step norm η ‖d‖ */
+    cr_expect_lt(fabs(info.step_norm - sn), GN_TOL_EXACT_REL * sn, "step norm %.17g, dense %.17g",
+                 info.step_norm, sn);
     o->ops->destroy(o);
     free(want), free(th0), free(got), free(Yc), free(Fc);
     prob_free(&p);
@@ -178,13 +181,15 @@ Test(ngd, damped_gain_ratio_divides_by_half_g_dot_step)
     gn_optim *o = make_opt("ngd", &p, "lr=0.7", "damping=0.3", "rho=damped", NULL);
     gn_step_info info;
     do_step(o, &p, 0, &info);
-    double gs = 0; /* gᵀs with g = (1/n) Jᵀ R */
+    double gs = 0, gg = 0; /* gᵀs and ‖g‖² with g = (1/n) Jᵀ R */
     for (size_t q = 0; q < m; q++) {
         double gq = 0;
         for (int r = 0; r < n * c; r++)
             gq += J[r * m + q] * R[r] / n;
         gs += gq * (p.net.theta[q] - th0[q]);
+        gg += gq * gq;
     }
+    cr_expect_lt(fabs(info.grad_norm - sqrt(gg)), GN_TOL_EXACT_REL * sqrt(gg));
     double want = (loss_now(&p) - info.batch_loss) / (0.5 * gs);
     cr_expect_lt(fabs(info.gain_ratio - want), GN_TOL_EXACT_REL * fabs(want), "%.17g vs %.17g",
                  info.gain_ratio, want);

@@ -77,6 +77,9 @@ static void check_direction(gn_loss_kind loss, int c, const char *curv_batch, lo
                  gn_loss_name(loss), c, b2, e);
     cr_expect_eq(info.damping, 0.3);
     cr_expect(isfinite(info.gain_ratio));
+    double sn = 0.7 * gn_nrm2((int)m, want); /* the recorded step norm η ‖d‖ */
+    cr_expect_lt(fabs(info.step_norm - sn), GN_TOL_EXACT_REL * sn, "step norm %.17g, dense %.17g",
+                 info.step_norm, sn);
     o->ops->destroy(o);
     free(want), free(th0), free(got);
     prob_free(&p);
@@ -260,7 +263,9 @@ static void check_rho(const char *rho, const char *lr)
             sGs += su * G[u * m + v] * (p.net.theta[v] - th0[v]);
     }
     double pred = strcmp(rho, "damped") == 0 ? 0.5 * gs : gs + 0.5 * sGs;
-    double want = (loss_now(&p) - info.batch_loss) / pred;
+    double want = (loss_now(&p) - info.batch_loss) / pred, gn = gn_nrm2((int)m, g);
+    cr_expect_lt(fabs(info.grad_norm - gn), GN_TOL_EXACT_REL * gn, "gradient norm %.17g vs %.17g",
+                 info.grad_norm, gn);
     cr_expect_lt(fabs(info.gain_ratio - want), GN_TOL_EXACT_REL * fabs(want),
                  "rho %s, lr %s: %.17g, by hand %.17g", rho, lr, info.gain_ratio, want);
     o->ops->destroy(o);

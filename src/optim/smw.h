@@ -158,10 +158,11 @@ typedef struct gn_smw_step {
     gn_smw smw;      /* its buffers are in ws too */
     gn_ws ws;        /* holds every buffer of the step */
     double *R;       /* (max_batch, c) per-sample loss gradients of the step batch */
-    double *g, *dir; /* (m) gradient, direction */
+    double *g, *dir; /* (m) gradient, direction; only when b₂ < the batch can happen */
     double *Xc, *Yc; /* (max_b2, d), (max_b2, c) the curvature batch when it is a subset */
     double *Rc; /* (max_b2, c) per-sample gradients at (sampled) targets of the curvature batch */
-    double *us; /* (max_b2 c) U s */
+    double *us; /* (max_b2 c) U d */
+    double *ug; /* (max_b2 c) U g (whole-batch step) */
     int *idx;   /* (max_batch) curvature subset */
 } gn_smw_step;
 
