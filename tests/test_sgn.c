@@ -208,9 +208,9 @@ Test(sgn, records_kernel_spectrum_and_times_at_first_step)
     prob_free(&p);
 }
 
-/* g (m) = ∇L and G (m, m) = (1/n) Σ_i J_iᵀ H_i J_i over all n samples of p,
- * from the explicit Jacobian at the current parameters. */
-static void dense_grad_and_gn(prob *p, double *g, double *G)
+/* g (m) = ∇L over all n samples of p and G (m, m) = (1/b₂) Σ_{i∈idx}
+ * J_iᵀ H_i J_i, from the explicit Jacobian at the current parameters. */
+static void dense_grad_and_gn(prob *p, const int *idx, int b2, double *g, double *G)
 {
     int n = p->n, c = p->c;
     size_t m = p->net.m;
@@ -226,21 +226,22 @@ static void dense_grad_and_gn(prob *p, double *g, double *G)
             s += J[r * m + q] * R[r];
         g[q] = s / n;
     }
-    for (int i = 0; i < n; i++) {
+    for (int t = 0; t < b2; t++) {
+        int i = idx[t];
         dense_hessian(p->loss, F + i * c, p->Y + i * c, c, H);
         const double *Ji = J + (size_t)i * c * m;
         for (int a = 0; a < c; a++)
             for (int e = 0; e < c; e++)
                 for (size_t u = 0; u < m; u++)
                     for (size_t v = 0; v < m; v++)
-                        G[u * m + v] += H[a * c + e] / n * Ji[a * m + u] * Ji[e * m + v];
+                        G[u * m + v] += H[a * c + e] / b2 * Ji[a * m + u] * Ji[e * m + v];
     }
     free(J), free(R);
 }
 
 /* rho: model divides the loss change by gᵀs + ½ sᵀGs, rho: damped by ½ gᵀs
  * (s the step taken), both checked against the dense g and G. */
-static void check_rho(const char *rho, const char *lr)
+static void check_rho(const char *rho, const char *lr, int b2)
 {
     prob p;
     prob_make(&p, GN_LOSS_XENT, 6, 3, 3, 21);
@@ -248,13 +249,16 @@ static void check_rho(const char *rho, const char *lr)
     double *g = malloc(sizeof(double) * m), *G = malloc(sizeof(double) * m * m);
     double *th0 = malloc(sizeof(double) * m);
     memcpy(th0, p.net.theta, sizeof(double) * m);
-    dense_grad_and_gn(&p, g, G);
-    char l[32], r[32];
+    int idx[6];
+    gn_smw_subset(0, 2, p.n, b2, idx);
+    dense_grad_and_gn(&p, idx, b2, g, G);
+    char l[32], r[32], cb[32];
     snprintf(l, sizeof l, "lr=%s", lr);
     snprintf(r, sizeof r, "rho=%s", rho);
-    gn_optim *o = make_opt("sgn", &p, l, "damping=0.2", *rho ? r : NULL, NULL);
+    snprintf(cb, sizeof cb, "curvature_batch=%d", b2 < p.n ? b2 : 0);
+    gn_optim *o = make_opt("sgn", &p, l, "damping=0.2", cb, *rho ? r : NULL, NULL);
     gn_step_info info;
-    do_step(o, &p, 0, &info);
+    do_step(o, &p, 2, &info);
     double gs = 0, sGs = 0;
     for (size_t u = 0; u < m; u++) {
         double su = p.net.theta[u] - th0[u];
@@ -275,9 +279,11 @@ static void check_rho(const char *rho, const char *lr)
 
 Test(sgn, gain_ratio_denominator_model_or_damped_equals_hand_computation)
 {
-    check_rho("", "1"); /* unset: the model's */
-    check_rho("model", "1");
-    check_rho("model", "0.6");
-    check_rho("damped", "1");
-    check_rho("damped", "0.6");
+    check_rho("", "1", 6); /* unset: the model's */
+    check_rho("model", "1", 6);
+    check_rho("model", "0.6", 6);
+    check_rho("damped", "1", 6);
+    check_rho("damped", "0.6", 6);
+    check_rho("model", "0.6", 4); /* a curvature subset */
+    check_rho("damped", "0.6", 4);
 }

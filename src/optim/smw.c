@@ -23,6 +23,7 @@ void gn_smw_layout(gn_smw *s, gn_ws *ws, int max_b2, int c, int p_max, size_t m)
     s->jv = gn_ws_doubles(ws, rc);
     s->wx = gn_ws_doubles(ws, rc);
     s->y = gn_ws_doubles(ws, rp);
+    s->ug = gn_ws_doubles(ws, rp);
     s->eig = gn_ws_doubles(ws, rp);
     s->wd = gn_ws_doubles(ws, rc);
 }
@@ -44,7 +45,7 @@ int gn_smw_init(gn_smw *s, const gn_mlp *net, int max_b2, int p_max, char *err, 
 void gn_smw_free(gn_smw *s)
 {
     gn_ws_free(&s->ws);
-    s->W = s->K = s->T = s->S = s->Lf = s->jv = s->wx = s->y = s->eig = s->wd = NULL;
+    s->W = s->K = s->T = s->S = s->Lf = s->jv = s->wx = s->y = s->ug = s->eig = s->wd = NULL;
 }
 
 /* 1 when every W_i (c, c) is diagonal; its diagonals then go to wd. */
@@ -180,7 +181,8 @@ int gn_smw_direction(gn_smw *s, gn_mlp *net, const double *g, double lambda, dou
     }
     double lam = *raises ? shift / s->b2 : lambda; /* exactly λ unless raised */
     *used = lam;
-    gn_smw_apply_u(s, net, g, s->y);
+    gn_smw_apply_u(s, net, g, s->ug);
+    memcpy(s->y, s->ug, sizeof(double) * n);
     gn_chol_solve(n, s->Lf, 1, s->y); /* y = (b₂λ I + U Uᵀ)⁻¹ U g */
     gn_smw_apply_ut(s, net, s->y, d);
     /* d = −(1/λ) (g − Uᵀ y) */

@@ -46,7 +46,8 @@ typedef struct gn_smw {
     double *Lf;   /* (max_b2 p_max, max_b2 p_max) Cholesky factor of S + b₂λ I */
     double *jv;   /* (max_b2 c) J v */
     double *wx;   /* (max_b2 c) blockdiag(W) x */
-    double *y;    /* (max_b2 p_max) U g, then the solution */
+    double *y;    /* (max_b2 p_max) the solution (b₂λ I + U Uᵀ)⁻¹ U g */
+    double *ug;   /* (max_b2 p_max) U g */
     double *eig;  /* (max_b2 p_max) eigenvalues for the spectrum */
     gn_ws ws;     /* holds the buffers when gn_smw_init allocated them */
 } gn_smw;
@@ -73,7 +74,8 @@ void gn_smw_apply_ut(gn_smw *s, gn_mlp *net, const double *x, double *out);
  * and out (b₂c) = blockdiag(W_i) x for x (b₂p), after gn_smw_gram. */
 void gn_smw_wt(const gn_smw *s, const double *v, double *out);
 void gn_smw_w(const gn_smw *s, const double *x, double *out);
-/* d (m) = −(λ I + UᵀU/b₂)⁻¹ g (g (m)) after gn_smw_gram. When the
+/* d (m) = −(λ I + UᵀU/b₂)⁻¹ g (g (m)) after gn_smw_gram; s->ug keeps U g
+ * and s->y the solution y, so that d = (Uᵀy − g)/λ. When the
  * factorization of S + b₂λ I fails, λ is raised (gn_chol_factor_damped) and
  * the raised value is used throughout: *used gets it, *raises the count.
  * Returns 0, or -1 when no damping up to the bound worked (d untouched). */
@@ -162,7 +164,6 @@ typedef struct gn_smw_step {
     double *Xc, *Yc; /* (max_b2, d), (max_b2, c) the curvature batch when it is a subset */
     double *Rc; /* (max_b2, c) per-sample gradients at (sampled) targets of the curvature batch */
     double *us; /* (max_b2 c) U d */
-    double *ug; /* (max_b2 c) U g (whole-batch step) */
     int *idx;   /* (max_batch) curvature subset */
 } gn_smw_step;
 

@@ -47,7 +47,6 @@ static void step_layout(gn_smw_step *st, gn_ws *ws, gn_smw_curvature kind, const
     int subset = max_b2 < sh->batch;
     st->g = subset ? gn_ws_doubles(ws, sh->m) : NULL;
     st->dir = subset ? gn_ws_doubles(ws, sh->m) : NULL;
-    st->ug = gn_ws_doubles(ws, (size_t)max_b2 * c);
     st->Xc = gn_ws_doubles(ws, (size_t)max_b2 * sh->d);
     st->Yc = gn_ws_doubles(ws, (size_t)max_b2 * c);
     st->Rc = gn_ws_doubles(ws, (size_t)max_b2 * c);
@@ -205,17 +204,21 @@ static int subset_step(gn_smw_step *st, const gn_step_ctx *ctx, int b2, step_out
     if (gn_smw_direction(s, net, st->g, st->lambda, st->dir, &o->used, &o->raises) != 0)
         return factor_failed(info, o->raises);
     o->t[2] = gn_now();
-    double eta = st->lr;
-    gn_smw_apply_u(s, net, st->dir, st->us);
-    o->gs = eta * gn_dot(m, st->g, st->dir);
-    o->sgs = eta * eta * gn_dot(b2 * s->p, st->us, st->us) / b2;
-    gn_axpy(m, eta, st->dir, net->theta);
-    info->step_norm = eta * gn_nrm2(m, st->dir);
+    /* d = (Uᵀy − g)/λ, so U d = (S y − U g)/λ and gᵀd = ((Ug)ᵀy − ‖g‖²)/λ:
+     * no JVP and no pass over θ-sized vectors beyond the update */
+    int n = b2 * s->p;
+    double eta = st->lr, lam = o->used, gg = info->grad_norm * info->grad_norm;
+    gn_gemm(0, 0, n, 1, n, 1.0, s->S, n, s->y, 1, 0.0, s->jv, 1); /* S y */
+    for (int r = 0; r < n; r++)
+        st->us[r] = (s->jv[r] - s->ug[r]) / lam;
+    o->gs = eta * (gn_dot(n, s->ug, s->y) - gg) / lam;
+    o->sgs = eta * eta * gn_dot(n, st->us, st->us) / b2;
+    info->step_norm = eta * gn_axpy_nrm2(m, eta, st->dir, net->theta);
     o->t[3] = gn_now();
     return 0;
 }
 
-/* b₂ = b, with g = (1/b) Jᵀ R: U g (into st->ug) and ‖g‖² from the Gram
+/* b₂ = b, with g = (1/b) Jᵀ R: U g (into s->ug) and ‖g‖² from the Gram
  * matrices of the step batch, no pass over θ:
  *   Gauss-Newton: J g = K R / b, U g = blockdiag(Wᵀ) J g, ‖g‖² = Rᵀ K R / b²;
  *   Fisher: (U g)_i = Σ_j u_i·(J_jᵀ R_j) / b, ‖g‖² = Σ_ij (J_iᵀR_i)·(J_jᵀR_j) / b²,
@@ -227,7 +230,7 @@ static double batch_projections(gn_smw_step *st, gn_mlp *net, int b)
     if (st->kind == GN_SMW_GAUSS_NEWTON) {
         const double *K = s->identity ? s->S : s->K;
         gn_gemm(0, 0, rc, 1, rc, 1.0 / b, K, rc, st->R, 1, 0.0, s->jv, 1);
-        gn_smw_wt(s, s->jv, st->ug);
+        gn_smw_wt(s, s->jv, s->ug);
         return gn_dot(rc, st->R, s->jv) / b;
     }
     const double *C = s->S;
@@ -239,7 +242,7 @@ static double batch_projections(gn_smw_step *st, gn_mlp *net, int b)
         double t = 0;
         for (int j = 0; j < b; j++)
             t += C[(size_t)i * b + j];
-        st->ug[i] = t / b;
+        s->ug[i] = t / b;
     }
     if (st->kind == GN_SMW_FISHER_TRUE) gn_mlp_cot_gram(net, st->R, NULL, s->K);
     double t = 0;
@@ -261,7 +264,7 @@ static double direction_norm2(gn_smw_step *st, int b, double gg, double uy, doub
         return fmax(gn_dot(rc, st->R, s->jv), 0.0);
     }
     if (st->kind == GN_SMW_FISHER_EMPIRICAL) {
-        double *a = st->ug;
+        double *a = s->ug;
         for (int i = 0; i < b; i++)
             a[i] = (s->y[i] - 1.0 / b) / lam;
         gn_gemm(0, 0, b, 1, b, 1.0, s->S, b, a, 1, 0.0, s->jv, 1);
@@ -293,12 +296,12 @@ static int batch_step(gn_smw_step *st, const gn_step_ctx *ctx, const double *F, 
     }
     double lam = o->raises ? shift / b : st->lambda; /* exactly λ unless raised */
     o->used = lam;
-    memcpy(s->y, st->ug, sizeof(double) * n);
+    memcpy(s->y, s->ug, sizeof(double) * n);
     gn_chol_solve(n, s->Lf, 1, s->y);
     gn_gemm(0, 0, n, 1, n, 1.0, s->S, n, s->y, 1, 0.0, s->jv, 1); /* S y */
-    double uy = gn_dot(n, st->ug, s->y), ysy = gn_dot(n, s->y, s->jv);
+    double uy = gn_dot(n, s->ug, s->y), ysy = gn_dot(n, s->y, s->jv);
     for (int r = 0; r < n; r++)
-        st->us[r] = (s->jv[r] - st->ug[r]) / lam;
+        st->us[r] = (s->jv[r] - s->ug[r]) / lam;
     double eta = st->lr;
     o->gs = eta * (uy - gg) / lam;
     o->sgs = eta * eta * gn_dot(n, st->us, st->us) / b;
@@ -375,6 +378,6 @@ void gn_smw_step_free(gn_smw_step *st)
 {
     gn_smw_free(&st->smw); /* its buffers live in st->ws */
     gn_ws_free(&st->ws);
-    st->R = st->g = st->dir = st->Xc = st->Yc = st->Rc = st->us = st->ug = NULL;
+    st->R = st->g = st->dir = st->Xc = st->Yc = st->Rc = st->us = NULL;
     st->idx = NULL;
 }
