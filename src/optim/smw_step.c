@@ -9,12 +9,19 @@
  *     ρ = (L_B(θ + s) − L_B(θ)) / (gᵀs + ½ sᵀ G s),  sᵀ G s = ‖U s‖² / b₂,
  *   on the step batch, with the undamped model (as in Levenberg-Marquardt
  *   codes); with η = 1 this is the formula of ALGORITHMS.md. It costs one
- *   extra forward pass and one JVP and is recorded under both damping rules.
+ *   extra forward pass (the loss at the new point cannot be predicted: the
+ *   prediction is what ρ tests) and is recorded under both damping rules;
+ *   gᵀs and sᵀGs come from the b₂-sized products (see the two paths).
  *   For η <= 2 the denominator is negative; when it is not (or the new
  *   loss is not finite) ρ is recorded as NaN and rule lm raises λ.
  *   `rho: damped` divides by ½ gᵀs instead, the damped model
  *   gᵀs + ½ sᵀ(G + λI)s at its minimizer s = d (exact for η = 1; for other
  *   η still ½ gᵀs with the step taken), as Ren & Goldfarb's code does.
+ * - Two paths, equal in exact arithmetic: when the curvature batch is the
+ *   whole step batch (b₂ = b, the default) everything follows from the Gram
+ *   matrices of the batch and the update is one weighted backward pass into
+ *   θ (batch_step); with a proper subset g needs its VJP over the step batch
+ *   and U g a JVP over the subset (subset_step).
  * - When Cholesky fails, the raised λ is used for the whole direction (the
  *   1/λ of the SMW formula included); rule lm continues from the raised
  *   value, rule fixed returns to the configured λ next step. */
