@@ -18,9 +18,9 @@
 #include "oracle.h"
 
 /* d (m) = −(λ I + (1/b₂) Σ_{t<b₂} u_t u_tᵀ)⁻¹ g with u_t = J_iᵀ ∇ℓ(f_i, Yc_t),
- * i = idx[t]; g = ∇L over all n samples with the data targets. */
+ * i = idx[t]; g = ∇L over all n samples with the data targets; *gn = ‖g‖. */
 static void dense_ngd_direction(prob *p, const int *idx, int b2, const double *Yc, double lam,
-                                double *d)
+                                double *d, double *gn)
 {
     int n = p->n, c = p->c;
     size_t m = p->net.m;
@@ -49,6 +49,7 @@ static void dense_ngd_direction(prob *p, const int *idx, int b2, const double *Y
     }
     for (size_t a = 0; a < m; a++)
         G[a * m + a] += lam;
+    *gn = gn_nrm2((int)m, d);
     dense_solve((int)m, G, d);
     free(J), free(G), free(R), free(u);
 }
@@ -76,7 +77,8 @@ static void check_direction(gn_loss_kind loss, int c, const char *fisher, int b2
     double *want = malloc(sizeof(double) * m), *th0 = malloc(sizeof(double) * m);
     double *got = malloc(sizeof(double) * m);
     memcpy(th0, p.net.theta, sizeof(double) * m);
-    dense_ngd_direction(&p, idx, b2, Yc, 0.2, want);
+    double gn;
+    dense_ngd_direction(&p, idx, b2, Yc, 0.2, want, &gn);
     char f[64], cb[64], sd[64];
     snprintf(f, sizeof f, "fisher=%s", fisher);
     snprintf(cb, sizeof cb, "curvature_batch=%d", b2 == n ? 0 : b2);
@@ -94,6 +96,8 @@ static void check_direction(gn_loss_kind loss, int c, const char *fisher, int b2
     double sn = 0.6 * gn_nrm2((int)m, want); /* the recorded step norm η ‖d‖ */
     cr_expect_lt(fabs(info.step_norm - sn), GN_TOL_EXACT_REL * sn, "step norm %.17g, dense %.17g",
                  info.step_norm, sn);
+    cr_expect_lt(fabs(info.grad_norm - gn), GN_TOL_EXACT_REL * gn,
+                 "gradient norm %.17g, dense %.17g", info.grad_norm, gn);
     o->ops->destroy(o);
     free(want), free(th0), free(got), free(Yc), free(Fc);
     prob_free(&p);
