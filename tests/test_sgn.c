@@ -1,6 +1,7 @@
 /* test_sgn.c: the subsampled Gauss-Newton step (`sgn`) against a dense m×m
  * solve, its equivalence with `ggn-mb`, and the Levenberg-Marquardt rule. */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -286,4 +287,42 @@ Test(sgn, gain_ratio_denominator_model_or_damped_equals_hand_computation)
     check_rho("damped", "0.6", 6);
     check_rho("model", "0.6", 4); /* a curvature subset */
     check_rho("damped", "0.6", 4);
+}
+
+Test(sgn, failed_factorization_raises_damping_and_the_step_uses_it)
+{
+    /* xent: every A_i has the null vector 1, so U Uᵀ is singular and a
+     * damping of 1e-300 cannot be factored; the whole-batch step must use
+     * the raised λ throughout (with 1e-300 in the 1/λ of the SMW formula
+     * the step would be off by ~1e288). The raised λ is tiny, so the system
+     * is ill-conditioned: κ <= (trace G + λ) / λ bounds the agreement. */
+    prob p;
+    prob_make(&p, GN_LOSS_XENT, 6, 3, 3, 7);
+    size_t m = p.net.m;
+    int idx[6];
+    gn_smw_subset(0, 1, p.n, p.n, idx);
+    double *g = malloc(sizeof(double) * m), *G = malloc(sizeof(double) * m * m);
+    double *th0 = malloc(sizeof(double) * m), *want = malloc(sizeof(double) * m);
+    double *got = malloc(sizeof(double) * m);
+    memcpy(th0, p.net.theta, sizeof(double) * m);
+    dense_grad_and_gn(&p, idx, p.n, g, G);
+    gn_optim *o = make_opt("sgn", &p, "lr=1", "damping=1e-300", "damping_rule=fixed", NULL);
+    gn_step_info info;
+    do_step(o, &p, 1, &info);
+    cr_expect_gt(info.damping_raises, 0);
+    cr_expect_gt(info.damping, 1e-300);
+    double tr = 0, used = info.damping;
+    for (size_t u = 0; u < m; u++) {
+        tr += G[u * m + u];
+        G[u * m + u] += used;
+        want[u] = -g[u];
+        got[u] = p.net.theta[u] - th0[u];
+    }
+    dense_solve((int)m, G, want);
+    double kappa = (tr + used) / used, e = rel_err(m, got, want);
+    cr_expect_lt(e, GN_TOL_COND_FACTOR * DBL_EPSILON * kappa,
+                 "error %.3g at lambda %.3g (condition <= %.3g)", e, used, kappa);
+    o->ops->destroy(o);
+    free(g), free(G), free(th0), free(want), free(got);
+    prob_free(&p);
 }
