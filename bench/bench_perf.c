@@ -146,8 +146,6 @@ static double step_flops(const char *name, const gn_mlp_config *cfg, int b)
     /* backward (VJP): dW_l = s_l Gᵀ A_{l-1} every layer (2 b S) and
      * dA_{l-1} = s_l G W_l for l >= 2 (2 b S2) */
     double vjp = 2.0 * b * S + 2.0 * b * S2;
-    /* JVP: A_{l-1} U_lᵀ every layer (2 b S) and T_{l-1} W_lᵀ for l >= 2 (2 b S2) */
-    double jvp = 2.0 * b * S + 2.0 * b * S2;
     /* per-output backprop vectors: D_{l-1} = s_l D_l W_l, (R, n_l) x (n_l, n_{l-1}), l >= 2 */
     double bpo = 2.0 * R * S2;
     /* Gram trick: syrk of A_{l-1} (b, n_{l-1}) costs b² n_{l-1} (half of
@@ -168,19 +166,22 @@ static double step_flops(const char *name, const gn_mlp_config *cfg, int b)
     /* lm (nielsen, trial accepted): the ggn step plus K α for the predicted
      * decrease and one trial forward */
     if (!strcmp(name, "lm")) return fwd + bpo + gram + chol + trsv + jtv + gemv + fwd;
-    /* dgn (square, cholesky, base sgd): gradient (forward + VJP), Gram,
-     * Cholesky, solve, K x for the dual gap, Jᵀ x */
-    if (!strcmp(name, "dgn")) return fwd + vjp + bpo + gram + chol + trsv + gemv + jtv;
-    /* sgn (square: U = J, system R): gradient, Gram, Cholesky, U g (JVP),
-     * solve, Uᵀ y (Jᵀ v), U d (JVP) for the prediction, trial forward */
-    if (!strcmp(name, "sgn")) return fwd + vjp + bpo + gram + chol + trsv + jvp + jtv + jvp + fwd;
-    /* ngd (empirical Fisher: system b): as sgn, plus the reduction of K to
-     * U Uᵀ: T = K blockdiag(r_i) (2 R b c) and Wᵀ T (2 b R), and a b-sized
-     * Cholesky instead of the R-sized one */
+    /* dgn (square, cholesky, base sgd, no momentum): forward, Gram, K α₀ for
+     * ‖g‖, Cholesky, solve, K x for the dual gap, Jᵀ x into θ, K x for ‖d‖ */
+    if (!strcmp(name, "dgn")) return fwd + bpo + gram + 3 * gemv + chol + trsv + jtv;
+    /* sgn (square: U = J, system R, curvature batch = step batch): forward,
+     * Gram, K r for U g and ‖g‖, Cholesky, solve, S y for U d, K w for ‖d‖,
+     * Jᵀ w into θ, trial forward */
+    if (!strcmp(name, "sgn")) return fwd + bpo + gram + 3 * gemv + chol + trsv + jtv + fwd;
+    /* ngd (empirical Fisher: system b, curvature batch = step batch): the
+     * Fisher Gram at sample size (per layer syrk of A (b² n_{l-1}) and of the
+     * per-sample cotangents (b² n_l), formed from D (2 R n_l), Hadamard
+     * 2 b²), a b-sized Cholesky, solve, S y and S α (2 gemv of b), Jᵀ w into
+     * θ, trial forward */
     if (!strcmp(name, "ngd")) {
         double bb = b;
-        return fwd + vjp + bpo + gram + 2.0 * R * bb * c + 2.0 * bb * R + bb * bb * bb / 3.0 +
-               2.0 * bb * bb + jvp + jtv + jvp + fwd;
+        return fwd + bpo + bb * bb * (N_in + N_out) + 2.0 * R * N_out + 2.0 * bb * bb * L +
+               bb * bb * bb / 3.0 + 2.0 * bb * bb + 4.0 * bb * bb + jtv + fwd;
     }
     /* kfac (empirical Fisher, a step that does not refresh the inverses:
      * the median one at inverse_every 10): forward, the backward

@@ -164,6 +164,12 @@ static void check_against_dense(gn_loss_kind loss, int c, const char *form, cons
                  solver, e);
     if (strcmp(form, "dual") == 0)
         cr_expect_lt(fabs(info.extra[1]), GN_TOL_DUAL_ABS, "dual gap %.3g", info.extra[1]);
+    /* the recorded norms: of the step taken and of the dense gradient */
+    double sn = gn_nrm2((int)m, got), gn = gn_nrm2((int)m, D.g);
+    cr_expect_lt(fabs(info.step_norm - sn), GN_TOL_EXACT_REL * sn, "step norm %.17g vs %.17g",
+                 info.step_norm, sn);
+    cr_expect_lt(fabs(info.grad_norm - gn), GN_TOL_EXACT_REL * gn, "grad norm %.17g vs %.17g",
+                 info.grad_norm, gn);
     free(want), free(got);
     dense_free(&D);
     prob_free(&p);

@@ -18,9 +18,9 @@
 #include "oracle.h"
 
 /* d (m) = −(λ I + (1/b₂) Σ_{t<b₂} u_t u_tᵀ)⁻¹ g with u_t = J_iᵀ ∇ℓ(f_i, Yc_t),
- * i = idx[t]; g = ∇L over all n samples with the data targets. */
+ * i = idx[t]; g = ∇L over all n samples with the data targets; *gn = ‖g‖. */
 static void dense_ngd_direction(prob *p, const int *idx, int b2, const double *Yc, double lam,
-                                double *d)
+                                double *d, double *gn)
 {
     int n = p->n, c = p->c;
     size_t m = p->net.m;
@@ -49,6 +49,7 @@ static void dense_ngd_direction(prob *p, const int *idx, int b2, const double *Y
     }
     for (size_t a = 0; a < m; a++)
         G[a * m + a] += lam;
+    *gn = gn_nrm2((int)m, d);
     dense_solve((int)m, G, d);
     free(J), free(G), free(R), free(u);
 }
@@ -76,7 +77,8 @@ static void check_direction(gn_loss_kind loss, int c, const char *fisher, int b2
     double *want = malloc(sizeof(double) * m), *th0 = malloc(sizeof(double) * m);
     double *got = malloc(sizeof(double) * m);
     memcpy(th0, p.net.theta, sizeof(double) * m);
-    dense_ngd_direction(&p, idx, b2, Yc, 0.2, want);
+    double gn;
+    dense_ngd_direction(&p, idx, b2, Yc, 0.2, want, &gn);
     char f[64], cb[64], sd[64];
     snprintf(f, sizeof f, "fisher=%s", fisher);
     snprintf(cb, sizeof cb, "curvature_batch=%d", b2 == n ? 0 : b2);
@@ -91,6 +93,11 @@ static void check_direction(gn_loss_kind loss, int c, const char *fisher, int b2
     cr_expect_lt(e, GN_TOL_EXACT_REL, "%s, %s Fisher, b2=%d: relative direction error %.3g",
                  gn_loss_name(loss), fisher, b2, e);
     cr_expect_eq(info.damping, 0.2);
+    double sn = 0.6 * gn_nrm2((int)m, want); /* the recorded step norm η ‖d‖ */
+    cr_expect_lt(fabs(info.step_norm - sn), GN_TOL_EXACT_REL * sn, "step norm %.17g, dense %.17g",
+                 info.step_norm, sn);
+    cr_expect_lt(fabs(info.grad_norm - gn), GN_TOL_EXACT_REL * gn,
+                 "gradient norm %.17g, dense %.17g", info.grad_norm, gn);
     o->ops->destroy(o);
     free(want), free(th0), free(got), free(Yc), free(Fc);
     prob_free(&p);
@@ -160,5 +167,37 @@ Test(ngd, lm_rule_descends_and_adapts_damping)
     }
     cr_expect_lt(info.damping, 1.0, "a sequence of good steps should lower the damping");
     o->ops->destroy(o);
+    prob_free(&p);
+}
+
+Test(ngd, damped_gain_ratio_divides_by_half_g_dot_step)
+{
+    prob p;
+    prob_make(&p, GN_LOSS_XENT, 6, 3, 3, 17);
+    int n = p.n, c = p.c;
+    size_t m = p.net.m;
+    double *J = malloc(sizeof(double) * n * c * m), *R = malloc(sizeof(double) * n * c);
+    double *th0 = malloc(sizeof(double) * m);
+    memcpy(th0, p.net.theta, sizeof(double) * m);
+    const double *F = gn_mlp_forward(&p.net, p.X, n);
+    gn_mlp_jacobian(&p.net, J);
+    gn_loss_sample_grad(p.loss, F, p.Y, n, c, R);
+    gn_optim *o = make_opt("ngd", &p, "lr=0.7", "damping=0.3", "rho=damped", NULL);
+    gn_step_info info;
+    do_step(o, &p, 0, &info);
+    double gs = 0, gg = 0; /* gᵀs and ‖g‖² with g = (1/n) Jᵀ R */
+    for (size_t q = 0; q < m; q++) {
+        double gq = 0;
+        for (int r = 0; r < n * c; r++)
+            gq += J[r * m + q] * R[r] / n;
+        gs += gq * (p.net.theta[q] - th0[q]);
+        gg += gq * gq;
+    }
+    cr_expect_lt(fabs(info.grad_norm - sqrt(gg)), GN_TOL_EXACT_REL * sqrt(gg));
+    double want = (loss_now(&p) - info.batch_loss) / (0.5 * gs);
+    cr_expect_lt(fabs(info.gain_ratio - want), GN_TOL_EXACT_REL * fabs(want), "%.17g vs %.17g",
+                 info.gain_ratio, want);
+    o->ops->destroy(o);
+    free(J), free(R), free(th0);
     prob_free(&p);
 }

@@ -1,6 +1,7 @@
 /* test_sgn.c: the subsampled Gauss-Newton step (`sgn`) against a dense m×m
  * solve, its equivalence with `ggn-mb`, and the Levenberg-Marquardt rule. */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,6 +78,9 @@ static void check_direction(gn_loss_kind loss, int c, const char *curv_batch, lo
                  gn_loss_name(loss), c, b2, e);
     cr_expect_eq(info.damping, 0.3);
     cr_expect(isfinite(info.gain_ratio));
+    double sn = 0.7 * gn_nrm2((int)m, want); /* the recorded step norm η ‖d‖ */
+    cr_expect_lt(fabs(info.step_norm - sn), GN_TOL_EXACT_REL * sn, "step norm %.17g, dense %.17g",
+                 info.step_norm, sn);
     o->ops->destroy(o);
     free(want), free(th0), free(got);
     prob_free(&p);
@@ -202,5 +206,123 @@ Test(sgn, records_kernel_spectrum_and_times_at_first_step)
     cr_expect_gt(info.step_norm, 0);
     cr_expect_gt(info.grad_norm, 0);
     o->ops->destroy(o);
+    prob_free(&p);
+}
+
+/* g (m) = ∇L over all n samples of p and G (m, m) = (1/b₂) Σ_{i∈idx}
+ * J_iᵀ H_i J_i, from the explicit Jacobian at the current parameters. */
+static void dense_grad_and_gn(prob *p, const int *idx, int b2, double *g, double *G)
+{
+    int n = p->n, c = p->c;
+    size_t m = p->net.m;
+    double *J = malloc(sizeof(double) * n * c * m), *R = malloc(sizeof(double) * n * c);
+    double H[64 * 64];
+    const double *F = gn_mlp_forward(&p->net, p->X, n);
+    gn_mlp_jacobian(&p->net, J);
+    gn_loss_sample_grad(p->loss, F, p->Y, n, c, R);
+    memset(G, 0, sizeof(double) * m * m);
+    for (size_t q = 0; q < m; q++) {
+        double s = 0;
+        for (int r = 0; r < n * c; r++)
+            s += J[r * m + q] * R[r];
+        g[q] = s / n;
+    }
+    for (int t = 0; t < b2; t++) {
+        int i = idx[t];
+        dense_hessian(p->loss, F + i * c, p->Y + i * c, c, H);
+        const double *Ji = J + (size_t)i * c * m;
+        for (int a = 0; a < c; a++)
+            for (int e = 0; e < c; e++)
+                for (size_t u = 0; u < m; u++)
+                    for (size_t v = 0; v < m; v++)
+                        G[u * m + v] += H[a * c + e] / b2 * Ji[a * m + u] * Ji[e * m + v];
+    }
+    free(J), free(R);
+}
+
+/* rho: model divides the loss change by gᵀs + ½ sᵀGs, rho: damped by ½ gᵀs
+ * (s the step taken), both checked against the dense g and G. */
+static void check_rho(const char *rho, const char *lr, int b2)
+{
+    prob p;
+    prob_make(&p, GN_LOSS_XENT, 6, 3, 3, 21);
+    size_t m = p.net.m;
+    double *g = malloc(sizeof(double) * m), *G = malloc(sizeof(double) * m * m);
+    double *th0 = malloc(sizeof(double) * m);
+    memcpy(th0, p.net.theta, sizeof(double) * m);
+    int idx[6];
+    gn_smw_subset(0, 2, p.n, b2, idx);
+    dense_grad_and_gn(&p, idx, b2, g, G);
+    char l[32], r[32], cb[32];
+    snprintf(l, sizeof l, "lr=%s", lr);
+    snprintf(r, sizeof r, "rho=%s", rho);
+    snprintf(cb, sizeof cb, "curvature_batch=%d", b2 < p.n ? b2 : 0);
+    gn_optim *o = make_opt("sgn", &p, l, "damping=0.2", cb, *rho ? r : NULL, NULL);
+    gn_step_info info;
+    do_step(o, &p, 2, &info);
+    double gs = 0, sGs = 0;
+    for (size_t u = 0; u < m; u++) {
+        double su = p.net.theta[u] - th0[u];
+        gs += g[u] * su;
+        for (size_t v = 0; v < m; v++)
+            sGs += su * G[u * m + v] * (p.net.theta[v] - th0[v]);
+    }
+    double pred = strcmp(rho, "damped") == 0 ? 0.5 * gs : gs + 0.5 * sGs;
+    double want = (loss_now(&p) - info.batch_loss) / pred, gn = gn_nrm2((int)m, g);
+    cr_expect_lt(fabs(info.grad_norm - gn), GN_TOL_EXACT_REL * gn, "gradient norm %.17g vs %.17g",
+                 info.grad_norm, gn);
+    cr_expect_lt(fabs(info.gain_ratio - want), GN_TOL_EXACT_REL * fabs(want),
+                 "rho %s, lr %s: %.17g, by hand %.17g", rho, lr, info.gain_ratio, want);
+    o->ops->destroy(o);
+    free(g), free(G), free(th0);
+    prob_free(&p);
+}
+
+Test(sgn, gain_ratio_denominator_model_or_damped_equals_hand_computation)
+{
+    check_rho("", "1", 6); /* unset: the model's */
+    check_rho("model", "1", 6);
+    check_rho("model", "0.6", 6);
+    check_rho("damped", "1", 6);
+    check_rho("damped", "0.6", 6);
+    check_rho("model", "0.6", 4); /* a curvature subset */
+    check_rho("damped", "0.6", 4);
+}
+
+Test(sgn, failed_factorization_raises_damping_and_the_step_uses_it)
+{
+    /* xent: every A_i has the null vector 1, so U Uᵀ is singular and a
+     * damping of 1e-300 cannot be factored; the whole-batch step must use
+     * the raised λ throughout (with 1e-300 in the 1/λ of the SMW formula
+     * the step would be off by ~1e288). The raised λ is tiny, so the system
+     * is ill-conditioned: κ <= (trace G + λ) / λ bounds the agreement. */
+    prob p;
+    prob_make(&p, GN_LOSS_XENT, 6, 3, 3, 7);
+    size_t m = p.net.m;
+    int idx[6];
+    gn_smw_subset(0, 1, p.n, p.n, idx);
+    double *g = malloc(sizeof(double) * m), *G = malloc(sizeof(double) * m * m);
+    double *th0 = malloc(sizeof(double) * m), *want = malloc(sizeof(double) * m);
+    double *got = malloc(sizeof(double) * m);
+    memcpy(th0, p.net.theta, sizeof(double) * m);
+    dense_grad_and_gn(&p, idx, p.n, g, G);
+    gn_optim *o = make_opt("sgn", &p, "lr=1", "damping=1e-300", "damping_rule=fixed", NULL);
+    gn_step_info info;
+    do_step(o, &p, 1, &info);
+    cr_expect_gt(info.damping_raises, 0);
+    cr_expect_gt(info.damping, 1e-300);
+    double tr = 0, used = info.damping;
+    for (size_t u = 0; u < m; u++) {
+        tr += G[u * m + u];
+        G[u * m + u] += used;
+        want[u] = -g[u];
+        got[u] = p.net.theta[u] - th0[u];
+    }
+    dense_solve((int)m, G, want);
+    double kappa = (tr + used) / used, e = rel_err(m, got, want);
+    cr_expect_lt(e, GN_TOL_COND_FACTOR * DBL_EPSILON * kappa,
+                 "error %.3g at lambda %.3g (condition <= %.3g)", e, used, kappa);
+    o->ops->destroy(o);
+    free(g), free(G), free(th0), free(want), free(got);
     prob_free(&p);
 }

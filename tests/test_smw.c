@@ -12,6 +12,7 @@
 #include "la/blas.h"
 #include "model/loss.h"
 #include "model/mlp.h"
+#include "model/mlp_gram2.h"
 #include "optim/optim.h"
 #include "core/params.h"
 #include "core/rng.h"
@@ -222,4 +223,64 @@ Test(smw, subsets_are_sorted_distinct_and_reproducible)
     gn_smw_subset(3, 7, 5, 9, a);
     for (int j = 0; j < 5; j++)
         cr_expect_eq(a[j], j);
+}
+
+/* M_ij = (J_iᵀ P_i)·(J_jᵀ Q_j) from the explicit Jacobian, against
+ * gn_mlp_cot_gram, for P = Q and P ≠ Q. */
+static void check_cot_gram(int bias, int ntk, gn_act act)
+{
+    int n = 5, d = 3, c = 3;
+    gn_mlp net;
+    gn_mlp_config cfg = {.n_layers = 3,
+                         .sizes = {d, 6, 4, c},
+                         .act = act,
+                         .ntk = ntk,
+                         .bias = bias,
+                         .output_scale = 0.7};
+    char err[128];
+    gn_blas_init(1);
+    cr_assert_eq(gn_mlp_init(&net, &cfg, n, err, sizeof err), 0, "%s", err);
+    gn_rng r;
+    gn_rng_seed(&r, 11 + bias, "cot-gram");
+    gn_mlp_init_params(&net, &r);
+    size_t m = net.m;
+    double X[5 * 3], P[5 * 3], Q[5 * 3], M1[25], M2[25];
+    for (int j = 0; j < n * d; j++)
+        X[j] = gn_rng_normal(&r);
+    for (int j = 0; j < n * c; j++)
+        P[j] = gn_rng_normal(&r), Q[j] = gn_rng_normal(&r);
+    double *J = malloc(sizeof(double) * n * c * m), *up = malloc(sizeof(double) * n * m);
+    double *uq = malloc(sizeof(double) * n * m);
+    gn_mlp_forward(&net, X, n);
+    gn_mlp_jacobian(&net, J);
+    for (int i = 0; i < n; i++)
+        for (size_t q = 0; q < m; q++) {
+            double a = 0, e = 0;
+            for (int k = 0; k < c; k++) {
+                a += P[i * c + k] * J[((size_t)i * c + k) * m + q];
+                e += Q[i * c + k] * J[((size_t)i * c + k) * m + q];
+            }
+            up[i * m + q] = a, uq[i * m + q] = e;
+        }
+    gn_mlp_cot_gram(&net, P, NULL, M1);
+    gn_mlp_cot_gram(&net, P, Q, M2);
+    double w1[25], w2[25];
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            w1[i * n + j] = w2[i * n + j] = 0;
+            for (size_t q = 0; q < m; q++) {
+                w1[i * n + j] += up[i * m + q] * up[j * m + q];
+                w2[i * n + j] += up[i * m + q] * uq[j * m + q];
+            }
+        }
+    cr_expect_lt(rel_err(25, M1, w1), GN_TOL_EXACT_REL, "bias %d: P = Q", bias);
+    cr_expect_lt(rel_err(25, M2, w2), GN_TOL_EXACT_REL, "bias %d: P != Q", bias);
+    free(J), free(up), free(uq);
+    gn_mlp_free(&net);
+}
+
+Test(smw, sample_gram_equals_explicit_per_sample_gradients)
+{
+    check_cot_gram(1, 1, GN_ACT_TANH);
+    check_cot_gram(0, 0, GN_ACT_SOFTPLUS);
 }

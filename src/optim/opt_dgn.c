@@ -44,6 +44,8 @@
  * - base sgd: θ ← θ + d (with momentum μ: v ← μ v + d, θ ← θ + v); the
  *   learning rate η is inside d. base adam: Adam (adam_lr, beta1, beta2,
  *   eps) fed ĝ = −d/η as its gradient, so inner_iters = 0 is plain Adam.
+ * - Dual form with cholesky: g is never formed (‖g‖² = α₀ᵀKα₀/b²); with base
+ *   sgd and no momentum θ += d inside the weight-gradient gemms, ‖d‖ from K.
  * - Losses: square and xent (bxent is not implemented). */
 #include <math.h>
 #include <stdio.h>
@@ -435,6 +437,41 @@ static int solve_primal(dgn *o, gn_mlp *net, gn_loss_kind loss, int b, int c, co
     return it;
 }
 
+/* √(vᵀKv) = ‖Jᵀv‖ from the formed Gram matrix (o->q: scratch). */
+static double knorm(dgn *o, int n, const double *v)
+{
+    gn_gemm(0, 0, n, 1, n, 1.0, o->K, n, v, 1, 0.0, o->q, 1);
+    return sqrt(fmax(gn_dot(n, v, o->q), 0.0));
+}
+
+/* Feeds the direction o->d to the base optimizer (θ, its step norm). */
+static void feed_base(dgn *o, const gn_step_ctx *ctx, int m, gn_step_info *info)
+{
+    double *th = ctx->model->theta;
+    if (o->adam) {
+        o->t++;
+        double c1 = 1.0 - pow(o->beta1, (double)o->t), c2 = 1.0 - pow(o->beta2, (double)o->t);
+        double s2 = 0, alr = gn_step_lr(ctx, o->adam_lr);
+        for (int j = 0; j < m; j++) {
+            double gh = -o->d[j] / o->eta;
+            o->v1[j] = o->beta1 * o->v1[j] + (1.0 - o->beta1) * gh;
+            o->v2[j] = o->beta2 * o->v2[j] + (1.0 - o->beta2) * gh * gh;
+            double st = -alr * (o->v1[j] / c1) / (sqrt(o->v2[j] / c2) + o->eps);
+            th[j] += st;
+            s2 += st * st;
+        }
+        info->step_norm = sqrt(s2);
+    } else if (o->mom > 0) {
+        for (int j = 0; j < m; j++)
+            o->v1[j] = o->mom * o->v1[j] + o->d[j];
+        gn_axpy(m, 1.0, o->v1, th);
+        info->step_norm = gn_nrm2(m, o->v1);
+    } else {
+        gn_axpy(m, 1.0, o->d, th);
+        info->step_norm = gn_nrm2(m, o->d);
+    }
+}
+
 static int dgn_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
 {
     dgn *o = (dgn *)opt;
@@ -458,17 +495,21 @@ static int dgn_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
     info->batch_loss = gn_loss_value(loss, F, ctx->Y, b, c);
     gn_loss_sample_grad(loss, F, ctx->Y, b, c, o->a0); /* α₀ = ∇ℓ(f) (b, c) */
     double t1 = gn_now();
-    gn_mlp_vjp(net, o->a0, o->g);
-    gn_scal(m, 1.0 / b, o->g); /* g = (1/b) Jᵀ α₀ */
-    info->grad_norm = gn_nrm2(m, o->g);
-    double t2 = gn_now();
-
     int dual_form = o->form == FORM_DUAL || (o->form == FORM_AUTO && (size_t)n < o->m);
+    /* with K formed no gradient vector, maybe no direction (file header) */
+    int gram = dual_form && o->chol, into_theta = gram && !o->adam && !(o->mom > 0);
+    if (!gram) {
+        gn_mlp_vjp(net, o->a0, o->g);
+        gn_scal(m, 1.0 / b, o->g); /* g = (1/b) Jᵀ α₀ */
+        info->grad_norm = gn_nrm2(m, o->g);
+    }
+    double t2 = gn_now();
     int iters = 0;
     double dual = NAN, gap = NAN, t3, t4;
     if (dual_form) {
         if (o->chol) {
             gn_mlp_gram(net, o->K);
+            info->grad_norm = knorm(o, n, o->a0) / b;
             if (ctx->iteration == 0 && n <= 4096)
                 gn_kernel_spectrum(n, o->K, o->Lf, o->eig, &info->kernel_lambda_min,
                                    &info->kernel_cond);
@@ -481,21 +522,23 @@ static int dgn_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
             square_dual(n, b, b / mu, o->a0, o->x, o->kx, &dual, &gap);
             info->damping = mu;
             t4 = gn_now();
-            /* d = −Jᵀ x */
-            if (o->chol)
-                gn_mlp_jt_vec(net, o->x, o->d);
-            else
-                gn_mlp_vjp(net, o->x, o->d);
-            gn_scal(m, -1.0, o->d);
         } else {
             iters = solve_xent(o, net, b, c, F, ctx->Y, &dual, &gap);
             t4 = gn_now();
-            /* d = −(η/b) Jᵀ α */
+        }
+        /* d = sc Jᵀ v: −Jᵀ x (square), −(η/b) Jᵀ α (xent); ‖d‖ = |sc| √(vᵀKv) */
+        int sq = loss == GN_LOSS_SQUARE;
+        const double *v = sq ? o->x : o->al;
+        double sc = sq ? -1.0 : -o->eta / b;
+        if (into_theta) {
+            gn_mlp_jt_vec_add(net, v, sc, net->theta);
+            info->step_norm = -sc * knorm(o, n, v);
+        } else {
             if (o->chol)
-                gn_mlp_jt_vec(net, o->al, o->d);
+                gn_mlp_jt_vec(net, v, o->d);
             else
-                gn_mlp_vjp(net, o->al, o->d);
-            gn_scal(m, -o->eta / b, o->d);
+                gn_mlp_vjp(net, v, o->d);
+            gn_scal(m, sc, o->d);
         }
     } else {
         if (loss == GN_LOSS_XENT)
@@ -512,30 +555,7 @@ static int dgn_step(gn_optim *opt, const gn_step_ctx *ctx, gn_step_info *info)
         snprintf(info->note, sizeof info->note,
                  "inner iterate %d was not a descent direction; kept iterate %d", iters + 1, iters);
 
-    /* feed the direction to the base optimizer */
-    double *th = net->theta;
-    if (o->adam) {
-        o->t++;
-        double c1 = 1.0 - pow(o->beta1, (double)o->t), c2 = 1.0 - pow(o->beta2, (double)o->t);
-        double s2 = 0, alr = gn_step_lr(ctx, o->adam_lr);
-        for (int j = 0; j < m; j++) {
-            double gh = -o->d[j] / o->eta;
-            o->v1[j] = o->beta1 * o->v1[j] + (1.0 - o->beta1) * gh;
-            o->v2[j] = o->beta2 * o->v2[j] + (1.0 - o->beta2) * gh * gh;
-            double st = -alr * (o->v1[j] / c1) / (sqrt(o->v2[j] / c2) + o->eps);
-            th[j] += st;
-            s2 += st * st;
-        }
-        info->step_norm = sqrt(s2);
-    } else if (o->mom > 0) {
-        for (int j = 0; j < m; j++)
-            o->v1[j] = o->mom * o->v1[j] + o->d[j];
-        gn_axpy(m, 1.0, o->v1, th);
-        info->step_norm = gn_nrm2(m, o->v1);
-    } else {
-        gn_axpy(m, 1.0, o->d, th);
-        info->step_norm = gn_nrm2(m, o->d);
-    }
+    if (!into_theta) feed_base(o, ctx, m, info);
     double t5 = gn_now();
 
     info->lr = o->eta;

@@ -16,7 +16,10 @@
  * with one (b₂p)-sized Cholesky factorization. When every W_i is diagonal
  * (the Gauss-Newton factor of bxent, whose output Hessian is diagonal) the
  * block products are scalings, U Uᵀ = diag(w) K diag(w): (b₂c)² work
- * instead of 2 b₂ (b₂c) c² for the two block transforms. */
+ * instead of 2 b₂ (b₂c) c² for the two block transforms. With one vector
+ * per sample (p = 1, the Fisher) U Uᵀ is (b₂, b₂) and comes straight from
+ * the per-sample backpropagated cotangents (gn_mlp_cot_gram, mlp_gram2.h),
+ * never through the (b₂c)² Gram over all outputs. */
 #ifndef GN_SMW_H
 #define GN_SMW_H
 
@@ -36,13 +39,15 @@ typedef struct gn_smw {
     int diagonal; /* every W_i diagonal (p = c; bxent): the transforms are scalings */
     double *wd;   /* (max_b2 c) the diagonals of W_i when diagonal */
     double *W;    /* (max_b2, c, p_max) factors, rows (i, k), filled by the caller */
-    double *K;    /* (max_b2 c, max_b2 c) Gram of the curvature batch */
-    double *T;    /* (max_b2 c, max_b2 p_max) K blockdiag(W) */
+    double *K;    /* (max_b2 c, max_b2 c) Gram of the curvature batch; (max_b2, max_b2)
+                     scratch when p_max = 1 */
+    double *T;    /* (max_b2 c, max_b2 p_max) K blockdiag(W); NULL when p_max = 1 */
     double *S;    /* (max_b2 p_max, max_b2 p_max) U Uᵀ */
     double *Lf;   /* (max_b2 p_max, max_b2 p_max) Cholesky factor of S + b₂λ I */
     double *jv;   /* (max_b2 c) J v */
     double *wx;   /* (max_b2 c) blockdiag(W) x */
-    double *y;    /* (max_b2 p_max) U g, then the solution */
+    double *y;    /* (max_b2 p_max) the solution (b₂λ I + U Uᵀ)⁻¹ U g */
+    double *ug;   /* (max_b2 p_max) U g */
     double *eig;  /* (max_b2 p_max) eigenvalues for the spectrum */
     gn_ws ws;     /* holds the buffers when gn_smw_init allocated them */
 } gn_smw;
@@ -65,7 +70,12 @@ void gn_smw_gram(gn_smw *s, gn_mlp *net, int p, int identity);
 void gn_smw_apply_u(gn_smw *s, gn_mlp *net, const double *v, double *out);
 /* out (m) = Uᵀ x for x (b₂p). */
 void gn_smw_apply_ut(gn_smw *s, gn_mlp *net, const double *x, double *out);
-/* d (m) = −(λ I + UᵀU/b₂)⁻¹ g (g (m)) after gn_smw_gram. When the
+/* The block transforms alone: out (b₂p) = blockdiag(W_iᵀ) v for v (b₂c),
+ * and out (b₂c) = blockdiag(W_i) x for x (b₂p), after gn_smw_gram. */
+void gn_smw_wt(const gn_smw *s, const double *v, double *out);
+void gn_smw_w(const gn_smw *s, const double *x, double *out);
+/* d (m) = −(λ I + UᵀU/b₂)⁻¹ g (g (m)) after gn_smw_gram; s->ug keeps U g
+ * and s->y the solution y, so that d = (Uᵀy − g)/λ. When the
  * factorization of S + b₂λ I fails, λ is raised (gn_chol_factor_damped) and
  * the raised value is used throughout: *used gets it, *raises the count.
  * Returns 0, or -1 when no damping up to the bound worked (d untouched). */
@@ -97,10 +107,16 @@ typedef struct gn_smw_hparams {
     double lr, damping, boost, drop, rho_low, rho_high, damping_min, damping_max;
     int damping_rule; /* GN_SMW_RULE_* */
     int fisher;       /* 0 empirical, 1 true */
+    int rho;          /* GN_SMW_RHO_*; -1 (unset) means model */
     long curvature_batch, seed;
 } gn_smw_hparams;
 
 enum { GN_SMW_RULE_FIXED, GN_SMW_RULE_LM }; /* "fixed|lm" */
+/* The gain-ratio denominator, "model|damped": the decrease predicted by the
+ * undamped quadratic model, −(gᵀs + ½ sᵀGs), or by the damped one at its
+ * minimizer, −½ gᵀs (Ren & Goldfarb's code). The entry has no default, so
+ * runs that leave it unset keep their run ids; unset means model. */
+enum { GN_SMW_RHO_MODEL, GN_SMW_RHO_DAMPED };
 
 /* The damping entries both tables share. */
 // clang-format off
@@ -113,7 +129,11 @@ enum { GN_SMW_RULE_FIXED, GN_SMW_RULE_LM }; /* "fixed|lm" */
     GN_P_REAL(gn_smw_hparams, boost, "1.01", 1, 1e6,                                               \
      "lm: lambda <- lambda * boost when rho < rho_low (the authors' code: 1.01)"),                 \
     GN_P_REAL(gn_smw_hparams, drop, "0.99", GN_PARAM_POSITIVE, 1,                                  \
-     "lm: lambda <- lambda * drop when rho > rho_high (the authors' code: 0.99)"),                 \
+     "lm: lambda <- lambda * drop when rho > rho_high (the authors' code: 1/1.01)"),               \
+    GN_P_CHOICE(gn_smw_hparams, rho, NULL, "model|damped",                                         \
+     "gain-ratio denominator; model (unset): the undamped quadratic model's predicted decrease "   \
+     "-(g's + s'Gs/2); damped: the damped model's, -g's/2 (the authors' code; lambda runs "        \
+     "lower)"),                                                                                    \
     GN_P_REAL(gn_smw_hparams, rho_low, "0.25", -1e6, 1, "lm: gain ratio below which lambda rises"), \
     GN_P_REAL(gn_smw_hparams, rho_high, "0.75", 0, 1e6, "lm: gain ratio above which lambda falls"), \
     GN_P_REAL(gn_smw_hparams, damping_min, "1e-8", GN_PARAM_POSITIVE, 1e12,                        \
@@ -134,15 +154,16 @@ typedef struct gn_smw_step {
     double lr, lr0; /* lr: this step's (lr0 scaled by the schedule) */
     double lambda, boost, drop, rho_low, rho_high, lambda_min, lambda_max;
     int lm, b2_setting;
+    int rho_damped; /* the gain ratio's denominator is −½ gᵀs */
     uint64_t seed;
     int max_batch, d_in;
     gn_smw smw;      /* its buffers are in ws too */
     gn_ws ws;        /* holds every buffer of the step */
     double *R;       /* (max_batch, c) per-sample loss gradients of the step batch */
-    double *g, *dir; /* (m) gradient, direction */
+    double *g, *dir; /* (m) gradient, direction; only when b₂ < the batch can happen */
     double *Xc, *Yc; /* (max_b2, d), (max_b2, c) the curvature batch when it is a subset */
     double *Rc; /* (max_b2, c) per-sample gradients at (sampled) targets of the curvature batch */
-    double *us; /* (max_b2 c) U s */
+    double *us; /* (max_b2 c) U d */
     int *idx;   /* (max_batch) curvature subset */
 } gn_smw_step;
 
