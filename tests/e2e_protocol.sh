@@ -76,6 +76,24 @@ sys.exit(1 if fail else 0)
 PY
 check "runs.csv and the traces agree on validation, target and schedule" '[ $? -eq 0 ]'
 
+python3 - r <<'PY'
+import csv, math, sys
+res = sys.argv[1]
+bad = 0
+for r in csv.DictReader(open(f"{res}/runs.csv")):
+    tr = list(csv.DictReader(open(f"{res}/traces/{r['run_id']}.csv")))
+    x = [float(t["iteration"]) for t in tr]
+    y = [math.log(float(t["train_loss"])) for t in tr]
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    b = sum((a - mx) * (c - my) for a, c in zip(x, y)) / sum((a - mx) ** 2 for a in x)
+    q = float(r["loss_contraction"])
+    if abs(q - math.exp(b)) > 1e-12 * q:
+        print(f"# {r['run_id']}: loss_contraction {q}, fit of the trace {math.exp(b)}")
+        bad += 1
+sys.exit(1 if bad else 0)
+PY
+check "loss_contraction is exp of the slope of log train_loss over the trace" '[ $? -eq 0 ]'
+
 # classification: val_accuracy, and a target on it
 cat > c.yaml <<'EOF'
 name: c

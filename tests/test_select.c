@@ -160,6 +160,24 @@ Test(stats, bootstrap_is_deterministic_and_handles_inf)
     cr_assert(isnan(lo) && isnan(hi));
 }
 
+Test(stats, contraction_is_the_rate_of_a_geometric_loss)
+{
+    double step[8], loss[8];
+    for (int k = 0; k < 8; k++)
+        step[k] = 5.0 * k, loss[k] = 2.0 * pow(0.9, step[k]); /* q = 0.9 per step */
+    cr_expect_lt(fabs(gn_stats_contraction(step, loss, 8, 0) - 0.9), GN_TOL_EXACT_REL);
+    /* points from the first one at or below the floor on are left out, a
+     * non-finite one is skipped */
+    loss[6] = 1e-30, loss[7] = 5.0, loss[2] = NAN;
+    cr_expect_lt(fabs(gn_stats_contraction(step, loss, 8, 1e-25) - 0.9), GN_TOL_EXACT_REL);
+    /* a flat curve contracts by 1; fewer than two points: NaN */
+    double flat[3] = {0.5, 0.5, 0.5};
+    cr_expect_lt(fabs(gn_stats_contraction(step, flat, 3, 0) - 1.0), GN_TOL_EXACT_REL);
+    cr_expect(isnan(gn_stats_contraction(step, flat, 1, 0)));
+    loss[0] = 0;
+    cr_expect(isnan(gn_stats_contraction(step, loss, 8, 0))); /* stops at once */
+}
+
 Test(profile, fractions_of_problems_within_tau)
 {
     /* Two problems, three solvers: ratios (1, 2, inf) and (1.5, 1, inf). */

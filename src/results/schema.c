@@ -44,7 +44,7 @@ void gn_run_result_init(gn_run_result *res)
     res->final_train = res->final_test = res->best_train = res->step_s_median = NAN;
     res->final_test_acc = res->final_val = res->final_val_acc = res->best_val = NAN;
     res->time_to_target = res->iters_to_target = res->target_value = NAN;
-    res->kernel_lambda_min = res->kernel_cond = NAN;
+    res->kernel_lambda_min = res->kernel_cond = res->loss_contraction = NAN;
     res->reached = -1;
 }
 
@@ -70,6 +70,7 @@ const gn_column gn_runs_result_columns[] = {
     {"final_test_loss", "final test loss", GN_COL_REAL, R(final_test), 0},
     {"final_test_accuracy", "final test accuracy", GN_COL_REAL, R(final_test_acc), 0},
     {"best_train_loss", "best training loss", GN_COL_REAL_NAN, R(best_train), 0},
+    {"loss_contraction", "training-loss contraction per step", GN_COL_REAL, R(loss_contraction), 0},
     {"final_val_loss", "final validation loss", GN_COL_REAL, R(final_val), 0},
     {"final_val_accuracy", "final validation accuracy", GN_COL_REAL, R(final_val_acc), 0},
     {"best_val_loss", "best validation loss", GN_COL_REAL, R(best_val), 0},

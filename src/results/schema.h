@@ -44,6 +44,7 @@ typedef struct gn_run_result {
     double time_to_target, iters_to_target;
     double final_val, final_val_acc, best_val; /* NaN without a validation set */
     double eval_s;                             /* evaluation time (not in wall_s) */
+    double loss_contraction;                   /* per-step factor of the training loss */
     int reached;                               /* the target: 1, 0, -1 when there is none */
     char target_metric[24];                    /* its metric's name, "" without one */
     double target_value;

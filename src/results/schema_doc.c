@@ -59,6 +59,11 @@ const gn_column_doc gn_runs_docs[] = {
      "Fraction of the test set classified correctly at the last evaluation; empty for "
      "regression losses or without a test set."},
     {"best_train_loss", "loss", "Lowest training loss over the run's evaluations."},
+    {"loss_contraction", "per step",
+     "The training loss's contraction per step: exp of the least-squares slope of "
+     "log(train_loss) against iteration over the evaluations, up to the first whose loss is "
+     "below 1e-20 times the initial one (rounding level); q for a loss falling like q^k, 1 for "
+     "a flat one; empty with fewer than two such evaluations."},
     {"final_val_loss", "loss",
      "Loss on the validation set (dataset.validation) at the last evaluation; empty without "
      "one."},

@@ -108,3 +108,29 @@ int gn_stats_bootstrap_median(const double *x, int n, int B, double level, uint6
     free(res);
     return 0;
 }
+
+/* The points gn_stats_contraction fits: up to the first loss at or below
+ * floor, finite losses above it. */
+static int fit_point(const double *loss, int i, double floor, int *stop)
+{
+    if (loss[i] <= floor) *stop = 1;
+    return !*stop && isfinite(loss[i]) && loss[i] > floor;
+}
+
+double gn_stats_contraction(const double *step, const double *loss, int n, double floor)
+{
+    double mx = 0, my = 0;
+    int m = 0, stop = 0;
+    for (int i = 0; i < n; i++)
+        if (fit_point(loss, i, floor, &stop)) mx += step[i], my += log(loss[i]), m++;
+    if (m < 2) return NAN;
+    mx /= m, my /= m;
+    double sxx = 0, sxy = 0;
+    stop = 0;
+    for (int i = 0; i < n; i++)
+        if (fit_point(loss, i, floor, &stop)) {
+            double dx = step[i] - mx;
+            sxx += dx * dx, sxy += dx * (log(loss[i]) - my);
+        }
+    return sxx > 0 ? exp(sxy / sxx) : NAN;
+}

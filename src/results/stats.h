@@ -35,4 +35,11 @@ double gn_stats_std(const double *x, int n);
 int gn_stats_bootstrap_median(const double *x, int n, int B, double level, uint64_t seed,
                               double *lo, double *hi);
 
+/* The per-step contraction of a loss curve: exp(b) for the least-squares
+ * line log(loss) = a + b step over the points (step[i], loss[i]) with a
+ * finite loss above floor (the points after the first one at or below floor
+ * are left out: the loss has reached rounding level). NaN with fewer than
+ * two such points. A run converging linearly at rate q gives q. */
+double gn_stats_contraction(const double *step, const double *loss, int n, double floor);
+
 #endif

@@ -12,6 +12,7 @@
 #include "core/rng.h"
 #include "la/blas.h"
 #include "model/loss.h"
+#include "results/stats.h"
 #include "run/run_internal.h"
 
 typedef gn_trace_row trace_row;
@@ -308,6 +309,24 @@ static int train_loop(train *t, run_result *res)
     }
 }
 
+/* The contraction of the training loss over the trace rows (results/stats.h). */
+static double loss_contraction(const train *t)
+{
+    double *x = malloc(sizeof(double) * (size_t)(t->n_rows + 1));
+    double *y = malloc(sizeof(double) * (size_t)(t->n_rows + 1));
+    double q = NAN;
+    if (x && y) {
+        for (long i = 0; i < t->n_rows; i++) {
+            x[i] = t->rows[i].v[GN_TC_ITERATION];
+            y[i] = t->rows[i].v[GN_TC_TRAIN_LOSS];
+        }
+        q = gn_stats_contraction(x, y, (int)t->n_rows, 1e-20 * t->loss0);
+    }
+    free(x);
+    free(y);
+    return q;
+}
+
 /* The summary of a run that ended with status, and its trace. */
 static void train_finish(train *t, gn_run_status status, run_result *res)
 {
@@ -316,6 +335,7 @@ static void train_finish(train *t, gn_run_status status, run_result *res)
     res->wall_s = t->wall;
     res->eval_s = t->eval_s;
     res->best_train = t->best;
+    res->loss_contraction = loss_contraction(t);
     if (it > 0) {
         qsort(t->step_times, (size_t)it, sizeof(double), cmp_double);
         res->step_s_median = it % 2 ? t->step_times[it / 2]
