@@ -26,6 +26,7 @@ pick=(
   cayci-clustered/gd-loss-vs-iteration
   cai-census/ggn-batch-damping
   cayci-clustered/lambda-min
+  cayci-clustered/contraction-vs-spread
   protocol-regression/best-vs-time
   protocol-regression/tuning-lr
 )
