@@ -9,6 +9,8 @@
 #include "cli/cli.h"
 #include "core/params.h"
 #include "data/dataset.h"
+#include "exp/experiment.h"
+#include "exp/train.h"
 #include "model/loss.h"
 #include "model/mlp.h"
 #include "model/model_spec.h"
@@ -132,6 +134,16 @@ int gn_cmd_list(int argc, char **argv)
         print_params(gn_model_params, "model.");
         shown = 1;
     }
+    if (all || strcmp(what, "train") == 0) {
+        printf("train:\n");
+        print_params(gn_train_params, "train.");
+        shown = 1;
+    }
+    if (all || strcmp(what, "protocol") == 0) {
+        printf("protocol: (and an optimizer entry's tune: space and trials:, README)\n");
+        print_params(gn_protocol_params, "protocol.");
+        shown = 1;
+    }
     if (all || strcmp(what, "losses") == 0) {
         printf("losses:\n");
         for (int i = 0; gn_losses[i].name; i++)
@@ -150,7 +162,8 @@ int gn_cmd_list(int argc, char **argv)
     }
     if (!shown)
         return gn_cli_usage_error(
-            "list: unknown category \"%s\" (optimizers|datasets|model|losses|activations|columns)",
+            "list: unknown category \"%s\" "
+            "(optimizers|datasets|model|train|protocol|losses|activations|columns)",
             what);
     return 0;
 }

@@ -15,7 +15,8 @@
 
 /* Each command's synopsis, written once: the global synopsis is made of
  * them, and `gnbench CMD --help` prints its own with its options. */
-#define LIST_SYNOPSIS "  gnbench list [optimizers|datasets|model|losses|activations|columns]\n"
+#define LIST_SYNOPSIS                                                                              \
+    "  gnbench list [optimizers|datasets|model|train|protocol|losses|activations|columns]\n"
 #define RUN_SYNOPSIS                                                                               \
     "  gnbench run EXPERIMENT.yaml [--out DIR] [--plots DIR] [--quick] [--jobs N]\n"               \
     "              [--threads N] [--only PATTERN] [--fresh] [--no-plot] [--dry-run]\n"             \

@@ -130,6 +130,8 @@ typedef struct gn_figure {
  * seed GN_PROTOCOL_TUNE_SEED + s, the same for every optimizer; confirmation
  * runs on seeds 1 .. confirm_seeds. */
 #define GN_PROTOCOL_TUNE_SEED 1000
+/* The protocol: section's keys (`gnbench list protocol`). */
+extern const gn_param gn_protocol_params[];
 typedef struct gn_protocol {
     int on;              /* the file has a protocol: section */
     long trials;         /* the default trial budget of every entry */

@@ -20,7 +20,7 @@ typedef struct proto_cfg {
     const char *baselines;
 } proto_cfg;
 
-static const gn_param proto_params[] = {
+const gn_param gn_protocol_params[] = {
     GN_P_INT(proto_cfg, trials, "16", 1, 1000,
              "trials per study of every optimizer entry: the tuning budget (an entry's own "
              "trials: overrides it, and the override is recorded)"),
@@ -58,11 +58,11 @@ int gn_exp_parse_protocol(ctx *c, spec *sp, const ynode *n, int line)
     gn_settings s;
     gn_settings_init(&s);
     for (int i = 0; n->kind == Y_MAP && i < n->n; i++) {
-        const gn_param *p = gn_param_find(proto_params, n->k[i]);
+        const gn_param *p = gn_param_find(gn_protocol_params, n->k[i]);
         char *path = gn_exp_printf(c, "protocol.%s", n->k[i]);
         if (!path) goto fail;
         if (!p) {
-            join_names(proto_params, list, sizeof list);
+            join_names(gn_protocol_params, list, sizeof list);
             gn_exp_fail(c, n->kline[i], n->v[i]->quick, path, "unknown key; expected one of %s",
                         list);
             goto fail;
@@ -80,7 +80,7 @@ int gn_exp_parse_protocol(ctx *c, spec *sp, const ynode *n, int line)
     }
     proto_cfg cfg;
     char why[256];
-    if (gn_params_bind(proto_params, &s, "", &cfg, why, sizeof why) != 0) {
+    if (gn_params_bind(gn_protocol_params, &s, "", &cfg, why, sizeof why) != 0) {
         gn_exp_fail(c, line, n->quick, "protocol", "%s", why);
         goto fail;
     }
