@@ -27,6 +27,7 @@ pick=(
   cai-census/ggn-batch-damping
   cayci-clustered/lambda-min
   cayci-clustered/contraction-vs-spread
+  protocol-cai-census/best-vs-time
   protocol-regression/best-vs-time
   protocol-regression/tuning-lr
 )
