@@ -226,30 +226,8 @@ check "sharded then merged: the same choices and runs as straight through" '[ "$
 # Slurm: a third job (after the merge) runs the confirmation; with a
 # stand-in sbatch that runs each job at once, the folder equals the
 # straight-through one
-mkdir -p bin
-cat >bin/sbatch <<'SH'
-#!/usr/bin/env bash
-array="" chdir=.
-for a in "$@"; do
-  case $a in
-    --array=*) array=${a#--array=} ;;
-    --chdir=*) chdir=${a#--chdir=} ;;
-  esac
-done
-echo "$*" >>"$SBATCH_LOG"
-script=$(mktemp); cat >"$script"
-id=$((1000 + $(wc -l < "$SBATCH_LOG")))
-if [ -n "$array" ]; then
-  for ((t = ${array%-*}; t <= ${array#*-}; t++)); do
-    (cd "$chdir" && SLURM_ARRAY_TASK_ID=$t bash "$script") >>"$SBATCH_LOG.out" 2>&1
-  done
-else
-  (cd "$chdir" && bash "$script") >>"$SBATCH_LOG.out" 2>&1
-fi
-rm -f "$script"
-echo "$id;cluster"
-SH
-chmod +x bin/sbatch
+. "$(dirname "$0")/sbatch.sh"
+sbatch_standin bin
 "$gnbench" slurm t.yaml --array-size 2 --threads 1 --out "$work/slurm" --plots "$work/slurm-plots" \
   >submit.sh 2>/dev/null
 check "the Slurm script of a protocol is valid bash with a confirmation job" \

@@ -143,30 +143,8 @@ check "slurm --output writes an executable file" '[ $rc -eq 0 -a -x submit2.sh ]
 check "slurm of a missing file exits 2" '[ $rc -eq 2 ]'
 
 # a stand-in sbatch: runs an array's tasks one after another, then the rest
-mkdir bin
-cat >bin/sbatch <<'SH'
-#!/usr/bin/env bash
-array="" chdir=.
-for a in "$@"; do
-  case $a in
-    --array=*) array=${a#--array=} ;;
-    --chdir=*) chdir=${a#--chdir=} ;;
-  esac
-done
-echo "$*" >>"$SBATCH_LOG"
-script=$(mktemp); cat >"$script"
-id=$((1000 + $(wc -l < "$SBATCH_LOG")))
-if [ -n "$array" ]; then
-  for ((t = ${array%-*}; t <= ${array#*-}; t++)); do
-    (cd "$chdir" && SLURM_ARRAY_TASK_ID=$t bash "$script") >>"$SBATCH_LOG.out" 2>&1
-  done
-else
-  (cd "$chdir" && bash "$script") >>"$SBATCH_LOG.out" 2>&1
-fi
-rm -f "$script"
-echo "$id;cluster"
-SH
-chmod +x bin/sbatch
+. "$(dirname "$0")/sbatch.sh"
+sbatch_standin bin
 SBATCH_LOG=$work/sbatch.log PATH=$work/bin:$PATH bash submit.sh >submit.out 2>&1; rc=$?
 check "the script submits two jobs and reports them (exit $rc)" '[ $rc -eq 0 ] && [ $(wc -l < sbatch.log) -eq 2 ] && grep -q "merge job 1002 (afterany:1001)" submit.out'
 check "the merge job was given the array's id" 'sed -n 2p sbatch.log | grep -q -- "--dependency=afterany:1001"'

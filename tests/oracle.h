@@ -31,8 +31,31 @@ typedef struct prob {
     gn_loss_kind loss;
 } prob;
 
-/* A tiny tanh network with n samples: square targets are smooth functions
- * plus noise, xent targets one-hot classes, bxent targets values in [0, 1]. */
+/* n samples of d inputs drawn from r into p, with targets for loss:
+ * square targets are smooth functions plus noise, xent targets one-hot
+ * classes, bxent targets values in [0, 1]. */
+static inline void prob_data(prob *p, gn_loss_kind loss, int n, int d, int c, gn_rng *r)
+{
+    p->n = n, p->d = d, p->c = c, p->loss = loss;
+    p->X = malloc(sizeof(double) * n * d);
+    p->Y = malloc(sizeof(double) * n * c);
+    for (int j = 0; j < n * d; j++)
+        p->X[j] = gn_rng_normal(r);
+    for (int i = 0; i < n; i++) {
+        int cls = (int)gn_rng_below(r, (uint64_t)c);
+        for (int k = 0; k < c; k++) {
+            double *y = &p->Y[i * c + k];
+            if (loss == GN_LOSS_XENT)
+                *y = k == cls;
+            else if (loss == GN_LOSS_BXENT)
+                *y = gn_rng_uniform(r);
+            else
+                *y = sin(2.0 * p->X[i * d + k % d]) + 0.3 * gn_rng_normal(r);
+        }
+    }
+}
+
+/* A tiny tanh network with n samples (prob_data). */
 static inline void prob_make(prob *p, gn_loss_kind loss, int n, int d, int c, uint64_t seed)
 {
     gn_blas_init(1);
@@ -47,23 +70,7 @@ static inline void prob_make(prob *p, gn_loss_kind loss, int n, int d, int c, ui
     gn_rng r;
     gn_rng_seed(&r, seed, "problem");
     gn_mlp_init_params(&p->net, &r);
-    p->n = n, p->d = d, p->c = c, p->loss = loss;
-    p->X = malloc(sizeof(double) * n * d);
-    p->Y = malloc(sizeof(double) * n * c);
-    for (int j = 0; j < n * d; j++)
-        p->X[j] = gn_rng_normal(&r);
-    for (int i = 0; i < n; i++) {
-        int cls = (int)gn_rng_below(&r, (uint64_t)c);
-        for (int k = 0; k < c; k++) {
-            double *y = &p->Y[i * c + k];
-            if (loss == GN_LOSS_XENT)
-                *y = k == cls;
-            else if (loss == GN_LOSS_BXENT)
-                *y = gn_rng_uniform(&r);
-            else
-                *y = sin(2.0 * p->X[i * d + k % d]) + 0.3 * gn_rng_normal(&r);
-        }
-    }
+    prob_data(p, loss, n, d, c, &r);
 }
 
 static inline void prob_free(prob *p)

@@ -41,23 +41,7 @@ static void tiny_make(prob *p, gn_loss_kind loss, int n, int c, gn_act act, int 
         for (int l = 1; l <= 2; l++)
             for (int j = 0; j < cfg.sizes[l]; j++)
                 p->net.theta[p->net.b_off[l] + j] = 0.3 * gn_rng_normal(&r);
-    p->n = n, p->d = D, p->c = c, p->loss = loss;
-    p->X = malloc(sizeof(double) * n * D);
-    p->Y = malloc(sizeof(double) * n * c);
-    for (int j = 0; j < n * D; j++)
-        p->X[j] = gn_rng_normal(&r);
-    for (int i = 0; i < n; i++) {
-        int cls = (int)gn_rng_below(&r, (uint64_t)c);
-        for (int k = 0; k < c; k++) {
-            double *y = &p->Y[i * c + k];
-            if (loss == GN_LOSS_XENT)
-                *y = k == cls;
-            else if (loss == GN_LOSS_BXENT)
-                *y = gn_rng_uniform(&r);
-            else
-                *y = sin(2.0 * p->X[i * D + k % D]) + 0.3 * gn_rng_normal(&r);
-        }
-    }
+    prob_data(p, loss, n, D, c, &r);
 }
 
 /* U (n, m): row i = J_iᵀ ∇ℓ(f_i, T_i), the per-sample loss gradients at

@@ -385,25 +385,35 @@ static void put_shard_job(FILE *f, const slurm_args *a, const char *name, int sh
     fprintf(f, "\nGNBENCH_SHARD\n)\narray_job=${array_job%%%%;*}\n\n");
 }
 
+/* The start of a single job, up to its script's "exec PROGRAM": the
+ * variable var gets the job id of `sbatch --job-name NAME-var` started
+ * after `dependency`, logging to OUT/slurm-logs/var.%j.out, with the
+ * request array `request` and the here-document tag. */
+static void put_job_start(FILE *f, const char *var, const char *name, const char *dependency,
+                          const char *request, const char *tag, const slurm_paths *p)
+{
+    char buf[PATH_MAX + 64];
+    fprintf(f, "%s_job=$(sbatch --parsable --job-name=", var);
+    put_quoted(f, name);
+    fprintf(f, "-%s --dependency=%s --chdir=", var, dependency);
+    put_quoted(f, p->cwd);
+    fprintf(f, " \\\n  --output=");
+    snprintf(buf, sizeof buf, "%s/slurm-logs/%s.%%j.out", p->out, var);
+    put_quoted(f, buf);
+    fprintf(f, " \"${%s[@]}\" ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" <<'%s'\n",
+            request, tag);
+    fprintf(f, "#!/usr/bin/env bash\nset -eu\nexec ");
+    put_quoted(f, p->self);
+}
+
 /* Part 2: the merge job, after every task of the array (also failed ones),
  * which merges the shard tables and draws the figures; then the line that
  * reports both job ids. */
 static void put_merge_job(FILE *f, const slurm_args *a, const gn_experiment *ex, const char *name,
                           int shards, const slurm_paths *p)
 {
-    char buf[PATH_MAX + 64];
     fprintf(f, "# 2. the merge and the figures, after every task of the array\n");
-    fprintf(f, "merge_job=$(sbatch --parsable --job-name=");
-    put_quoted(f, name);
-    fprintf(f, "-merge --dependency=afterany:\"$array_job\" --chdir=");
-    put_quoted(f, p->cwd);
-    fprintf(f, " \\\n  --output=");
-    snprintf(buf, sizeof buf, "%s/slurm-logs/merge.%%j.out", p->out);
-    put_quoted(f, buf);
-    fprintf(f, " \"${merge_request[@]}\" ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" "
-               "<<'GNBENCH_MERGE'\n");
-    fprintf(f, "#!/usr/bin/env bash\nset -eu\nexec ");
-    put_quoted(f, p->self);
+    put_job_start(f, "merge", name, "afterany:\"$array_job\"", "merge_request", "GNBENCH_MERGE", p);
     fprintf(f, " merge ");
     put_quoted(f, p->out);
     fprintf(f, "%s --plots ", a->quick ? " --quick" : "");
@@ -421,20 +431,10 @@ static void put_merge_job(FILE *f, const slurm_args *a, const gn_experiment *ex,
 static void put_confirm_job(FILE *f, const slurm_args *a, const gn_experiment *ex, const char *name,
                             const slurm_paths *p)
 {
-    char buf[PATH_MAX + 64];
     fprintf(f, "\n# 3. the protocol's confirmation runs (each study's chosen configuration on\n"
                "# its confirmation seeds), after the merge has every trial\n");
-    fprintf(f, "confirm_job=$(sbatch --parsable --job-name=");
-    put_quoted(f, name);
-    fprintf(f, "-confirm --dependency=afterok:\"$merge_job\" --chdir=");
-    put_quoted(f, p->cwd);
-    fprintf(f, " \\\n  --output=");
-    snprintf(buf, sizeof buf, "%s/slurm-logs/confirm.%%j.out", p->out);
-    put_quoted(f, buf);
-    fprintf(f, " \"${shard_request[@]}\" ${sbatch_options[@]+\"${sbatch_options[@]}\"} \"$@\" "
-               "<<'GNBENCH_CONFIRM'\n");
-    fprintf(f, "#!/usr/bin/env bash\nset -eu\nexec ");
-    put_quoted(f, p->self);
+    put_job_start(f, "confirm", name, "afterok:\"$merge_job\"", "shard_request", "GNBENCH_CONFIRM",
+                  p);
     fprintf(f, " run ");
     put_quoted(f, p->exp);
     fprintf(f, "%s --out ", a->quick ? " --quick" : "");
