@@ -32,11 +32,12 @@ torch float64 and `gnbench run` (float64) for ngd, then the same for sgd;
 the ratios gnbench / torch are taken within each round.
 
 usage: /usr/bin/python3 torch_ngd.py --gnbench build/src/gnbench
-           [--exporter build/bench/export_ngd] [--out DIR] [--rounds R]
-           [--threads T] [--check-steps K] [--lr E] [--damping L]
-           [--rho damped|model] [--methods ngd,sgd]
+           [--exporter build/bench/export_ngd] [--bench-smw build/bench/bench_smw]
+           [--out DIR] [--rounds R] [--threads T] [--check-steps K] [--lr E]
+           [--damping L] [--rho damped|model] [--methods ngd,sgd]
 Writes DIR/epoch.yaml (the gnbench experiment), DIR/torch_ngd_check.csv,
-DIR/torch_ngd_rounds.csv, DIR/torch_ngd_summary.txt.
+DIR/torch_ngd_rounds.csv, DIR/torch_ngd_summary.txt (with bench_smw's split
+of gnbench's step when --bench-smw is given). Exit 77 without Fashion-MNIST.
 """
 import argparse
 import csv
