@@ -7,8 +7,12 @@
  *
  * usage: bench_smw [--depth D] [--width W] [--input N0] [--batch B]
  *                  [--outputs C] [--loss square|xent] [--gram G] [--reps R]
- *                  [--threads T] NAME[:key=value,...] ...
+ *                  [--threads T] [--activation A] [--standard] [--no-bias]
+ *                  NAME[:key=value,...] ...
  *   --gram G  the model's curvature batch bound (default: the batch)
+ *   --activation A, --standard, --no-bias  the model (default: tanh, NTK,
+ *             biases); e.g. Ren & Goldfarb's 784-500-10: --depth 1 --width 500
+ *             --outputs 10 --activation relu --standard --no-bias --loss xent
  *   NAME:...  an optimizer and its settings, e.g. ngd:curvature_batch=100
  * Every optimizer gets lr = 1e-6 and damping = 1 unless set (tiny steps
  * keep the parameters put), parameters are reset before every step, and
@@ -71,6 +75,8 @@ int main(int argc, char **argv)
 {
     int depth = 2, width = 1024, d = 784, batch = 128, c = 1, gram = 0, reps = 20, threads = 1;
     gn_loss_kind loss = GN_LOSS_SQUARE;
+    gn_act act = GN_ACT_TANH;
+    int ntk = 1, bias = 1;
     const char *specs[MAX_OPT] = {"sgd"};
     int nopt = 1;
     for (int i = 1; i < argc; i++) {
@@ -88,12 +94,22 @@ int main(int argc, char **argv)
             *iv = atoi(v), i++;
         else if (!strcmp(a, "--loss"))
             loss = !strcmp(v, "xent") ? GN_LOSS_XENT : GN_LOSS_SQUARE, i++;
+        else if (!strcmp(a, "--activation")) {
+            if (gn_act_parse(v, &act) != 0) {
+                fprintf(stderr, "bench_smw: no activation %s\n", v);
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--standard"))
+            ntk = 0;
+        else if (!strcmp(a, "--no-bias"))
+            bias = 0;
         else if (nopt < MAX_OPT)
             specs[nopt++] = a;
     }
     gn_blas_init(threads);
     gn_mlp_config cfg = {
-        .n_layers = depth + 1, .act = GN_ACT_TANH, .ntk = 1, .bias = 1, .output_scale = 1};
+        .n_layers = depth + 1, .act = act, .ntk = ntk, .bias = bias, .output_scale = 1};
     cfg.sizes[0] = d;
     for (int l = 1; l <= depth; l++)
         cfg.sizes[l] = width;
@@ -141,8 +157,9 @@ int main(int argc, char **argv)
             sp[2 * reps] = info.t_curvature, sp[3 * reps] = info.t_solve;
         }
     printf("blis_arch=%s threads=%d depth=%d width=%d input=%d batch=%d outputs=%d loss=%s "
-           "params=%zu reps=%d\n",
-           gn_blas_arch(), threads, depth, width, d, batch, c, gn_loss_name(loss), net.m, reps);
+           "activation=%s %s bias=%d params=%zu reps=%d\n",
+           gn_blas_arch(), threads, depth, width, d, batch, c, gn_loss_name(loss),
+           gn_act_names[act], ntk ? "ntk" : "standard", bias, net.m, reps);
     printf("%-36s %10s %8s %8s %8s %8s %8s\n", "optimizer", "median ms", "/ sgd", "fwd", "bwd",
            "curv", "solve");
     for (int k = 0; k < nopt; k++) {
