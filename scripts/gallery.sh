@@ -30,6 +30,13 @@ pick=(
   protocol-cai-census/best-vs-time
   protocol-regression/best-vs-time
   protocol-regression/tuning-lr
+  protocol-ren-fmnist/best-loss-vs-epoch
+  protocol-ren-fmnist/best-accuracy-vs-time
+  protocol-ren-autoencoder/best-loss-vs-epoch
+  protocol-ren-curves/best-loss-vs-epoch
+  protocol-cai-rotation/best-vs-time
+  protocol-roulet-adam/best-vs-epoch
+  protocol-roulet-sgd/best-vs-epoch
 )
 for p in "${pick[@]}"; do
   src=$from/$p.png
