@@ -16,7 +16,6 @@ pick=(
   ggn-width/iterations-to-target
   ggn-order/local-order
   cai-census/train-loss-vs-epoch
-  cai-rotation/train-loss-vs-epoch
   ren-fmnist/train-loss-vs-epoch
   ren-fmnist/test-accuracy-vs-epoch
   roulet-cost/direction-cost
