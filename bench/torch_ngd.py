@@ -51,23 +51,8 @@ import tempfile
 import time
 
 
-def blis_arch_for_cpu():
-    """BLIS_ARCH_TYPE as src/la/blas.c (and torch_peer.py) choose it: 0 = skx
-    with AVX-512 F, DQ, BW, VL; 3 = haswell with AVX2 and FMA; None otherwise."""
-    flags = set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    break
-    except OSError:
-        return None
-    if {"avx512f", "avx512dq", "avx512bw", "avx512vl"} <= flags:
-        return "0"
-    if {"avx2", "fma"} <= flags:
-        return "3"
-    return None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blis_arch import blis_arch_for_cpu  # noqa: E402
 
 
 def parse_args():
