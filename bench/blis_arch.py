@@ -20,3 +20,16 @@ def blis_arch_for_cpu():
     if {"avx2", "fma"} <= flags:
         return "3"
     return None
+
+
+def set_blis_env(threads):
+    """Before torch loads BLIS: the kernels gnbench uses (unless
+    BLIS_ARCH_TYPE is already set) and the given thread count."""
+    import os
+
+    if not os.environ.get("BLIS_ARCH_TYPE"):
+        a = blis_arch_for_cpu()
+        if a is not None:
+            os.environ["BLIS_ARCH_TYPE"] = a
+    os.environ["BLIS_NUM_THREADS"] = str(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)

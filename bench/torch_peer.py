@@ -37,7 +37,7 @@ import time
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from blis_arch import blis_arch_for_cpu  # noqa: E402
+from blis_arch import set_blis_env  # noqa: E402
 
 
 def parse_args():
@@ -56,13 +56,7 @@ def parse_args():
 
 
 args = parse_args()
-# Before torch loads BLIS: the same kernels and threads as gnbench.
-if not os.environ.get("BLIS_ARCH_TYPE"):
-    a = blis_arch_for_cpu()
-    if a is not None:
-        os.environ["BLIS_ARCH_TYPE"] = a
-os.environ["BLIS_NUM_THREADS"] = str(args.threads)
-os.environ["OMP_NUM_THREADS"] = str(args.threads)
+set_blis_env(args.threads)  # before torch loads BLIS: gnbench's kernels and threads
 
 import ctypes  # noqa: E402
 
