@@ -10,6 +10,7 @@
 
 #include "la/blas.h"
 #include "model/mlp.h"
+#include "model/mlp_gram2.h"
 #include "model/model_spec.h"
 #include "core/rng.h"
 #include "tolerances.h"
@@ -549,4 +550,75 @@ Test(model_spec, activations_are_checked)
     const char *ok[] = {"model.depth", "2", "model.activations", "tanh-identity", NULL};
     cr_expect_eq(bind_model(&s, &hp, ok, why, sizeof why), 0, "%s", why);
     gn_settings_free(&s);
+}
+
+/* The trial point of a damped step: after θ += α Jᵀv into the model's own
+ * parameters, gn_mlp_forward_stepped equals a fresh forward at the new θ.
+ * X is overwritten with NaN after the step, so a result that matches shows
+ * the shortcut was taken (it reads only Z_1, the kept X Xᵀ and G_1); the
+ * cases where it must not apply show NaN, i.e. they forwarded X again. */
+static void stepped_case(gn_act act, int ntk, int bias, int fisher, int b, int gram,
+                         int expect_short)
+{
+    gn_blas_init(1);
+    int c = 3;
+    gn_mlp_config cfg = {.n_layers = 3,
+                         .sizes = {9, 7, 6, c},
+                         .act = act,
+                         .ntk = ntk,
+                         .bias = bias,
+                         .output_scale = 1.3};
+    gn_mlp net, ref;
+    char err[128];
+    cr_assert_eq(gn_mlp_init(&net, &cfg, 12, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(gn_mlp_init(&ref, &cfg, 12, err, sizeof err), 0, "%s", err);
+    gn_rng rng;
+    gn_rng_seed(&rng, 7, "stepped");
+    gn_mlp_init_params(&net, &rng);
+    for (int l = 1; bias && l <= net.L; l++)
+        for (int j = 0; j < cfg.sizes[l]; j++)
+            net.theta[net.b_off[l] + j] = 0.3 * gn_rng_normal(&rng);
+    double *X = malloc(sizeof(double) * b * 9), *X2 = malloc(sizeof(double) * b * 9);
+    double *v = malloc(sizeof(double) * b * c), *M = malloc(sizeof(double) * b * c * b * c);
+    for (int j = 0; j < b * 9; j++)
+        X[j] = X2[j] = gn_rng_normal(&rng);
+    for (int j = 0; j < b * c; j++)
+        v[j] = gn_rng_normal(&rng);
+    gn_mlp_forward(&net, X, b);
+    if (gram && fisher) gn_mlp_cot_gram(&net, v, NULL, M);
+    if (gram && !fisher) gn_mlp_gram(&net, M);
+    double alpha = -0.37;
+    gn_mlp_jt_vec_add(&net, v, alpha, net.theta);
+    for (int j = 0; j < b * 9; j++)
+        X[j] = NAN;
+    const double *F = gn_mlp_forward_stepped(&net, X, b);
+    memcpy(ref.theta, net.theta, net.m * sizeof(double));
+    const double *Fr = gn_mlp_forward(&ref, X2, b);
+    if (expect_short) {
+        double e = rel_err(F, Fr, (size_t)b * c);
+        cr_expect_lt(e, GN_TOL_EXACT_REL, "%s ntk=%d bias=%d fisher=%d b=%d: error %.3g",
+                     gn_act_names[act], ntk, bias, fisher, b, e);
+    } else {
+        cr_expect(isnan(F[0]), "%s b=%d gram=%d: the shortcut was taken where it must not be",
+                  gn_act_names[act], b, gram);
+    }
+    free(X), free(X2), free(v), free(M);
+    gn_mlp_free(&net);
+    gn_mlp_free(&ref);
+}
+
+Test(mlp, forward_stepped_equals_a_fresh_forward_at_the_new_parameters)
+{
+    for (int a = 0; a < GN_ACT_COUNT; a++)
+        for (int ntk = 0; ntk < 2; ntk++)
+            for (int bias = 0; bias < 2; bias++)
+                for (int fisher = 0; fisher < 2; fisher++)
+                    stepped_case((gn_act)a, ntk, bias, fisher, 5, 1, 1);
+}
+
+Test(mlp, forward_stepped_forwards_again_without_the_gram_or_for_large_batches)
+{
+    stepped_case(GN_ACT_TANH, 1, 1, 0, 5, 0, 0);     /* no X Xᵀ at hand */
+    stepped_case(GN_ACT_TANH, 1, 1, 0, 9, 1, 0);     /* b = n_0: the gemm is cheaper */
+    stepped_case(GN_ACT_SIGMOID, 0, 0, 1, 12, 1, 0); /* b > n_0 */
 }

@@ -183,8 +183,8 @@ size_t gn_mlp_bytes(const gn_mlp_config *cfg, int max_batch, int max_gram_batch)
     for (int l = 1; l <= cfg->n_layers; l++)
         sum += (size_t)cfg->sizes[l];
     size_t w = (size_t)max_width(cfg);
-    size_t doubles =
-        count_params(cfg) + 2 * B * sum + B * c + G * c * sum + 4 * B * w + G * G + G * c * G * c;
+    size_t doubles = count_params(cfg) + 2 * B * sum + B * c + G * c * sum + 4 * B * w + 2 * G * G +
+                     G * c * G * c + G * (size_t)cfg->sizes[1];
     return doubles * sizeof(double);
 }
 
@@ -242,7 +242,9 @@ int gn_mlp_init_ex(gn_mlp *net, const gn_mlp_config *cfg, int max_batch, int max
          (net->t0 = malloc(B * w * sizeof(double))) && (net->t1 = malloc(B * w * sizeof(double)));
     if (ok && G > 0)
         ok = (net->gram_a = malloc(G * G * sizeof(double))) &&
-             (net->gram_d = malloc(G * c * G * c * sizeof(double)));
+             (net->gram_d = malloc(G * c * G * c * sizeof(double))) &&
+             (net->gram_x = malloc(G * G * sizeof(double))) &&
+             (net->G1 = malloc(G * (size_t)cfg->sizes[1] * sizeof(double)));
     if (!ok) {
         gn_mlp_free(net);
         snprintf(err, errlen, "out of memory: the model needs %.1f MiB for batch %d",
@@ -258,7 +260,7 @@ void gn_mlp_free(gn_mlp *net)
     for (int l = 0; l <= GN_MAX_LAYERS; l++)
         free(net->Z[l]), free(net->A[l]), free(net->D[l]);
     free(net->F), free(net->g0), free(net->g1), free(net->t0), free(net->t1);
-    free(net->gram_a), free(net->gram_d);
+    free(net->gram_a), free(net->gram_d), free(net->gram_x), free(net->G1);
     memset(net, 0, sizeof *net);
 }
 
@@ -303,16 +305,17 @@ static const double *layer_input(const gn_mlp *net, int l)
 typedef struct {
     gn_mlp *net;
     int l;
+    const double *add; /* added to every row: the bias, or NULL */
 } bias_act_args;
 
-/* Rows [lo, hi) of layer l: Z += 1 bᵀ, then A = act(Z) (hidden layers). */
+/* Rows [lo, hi) of layer l: Z += 1 addᵀ, then A = act(Z) (hidden layers). */
 static void bias_act_rows(size_t lo, size_t hi, void *ctx, double *sums)
 {
     (void)sums;
     const bias_act_args *p = ctx;
     gn_mlp *net = p->net;
     int l = p->l, nl = net->cfg.sizes[l];
-    const double *bl = net->cfg.bias ? net->theta + net->b_off[l] : NULL;
+    const double *bl = p->add;
     for (size_t i = lo; i < hi; i++) {
         double *zi = net->Z[l] + i * nl;
         if (bl)
@@ -323,29 +326,66 @@ static void bias_act_rows(size_t lo, size_t hi, void *ctx, double *sums)
     }
 }
 
-const double *gn_mlp_forward(gn_mlp *net, const double *X, int b)
+/* Adds 1 addᵀ to Z_l's rows and applies the activation, one pass over each
+ * row while it is in cache; rows shared among the BLAS threads. */
+static void finish_layer(gn_mlp *net, int l, const double *add)
 {
-    GN_ASSERT(b >= 1 && b <= net->max_batch); /* activation workspace too small */
+    bias_act_args ba = {net, l, add};
+    double unused[2];
+    gn_par_sums_cost((size_t)net->b, (size_t)net->cfg.sizes[l] * 8, bias_act_rows, &ba, unused);
+}
+
+/* Layers first..L of the current batch, then F. */
+static const double *forward_from(gn_mlp *net, int first)
+{
     const int *n = net->cfg.sizes;
-    net->X = X;
-    net->b = b;
-    net->D_ready = 0;
-    for (int l = 1; l <= net->L; l++) {
-        double *Z = net->Z[l];
+    int b = net->b;
+    for (int l = first; l <= net->L; l++) {
         /* Z_l (b, n_l) = s_l A_{l-1} (b, n_{l-1}) W_lᵀ + 1 b_lᵀ */
         gn_gemm(0, 1, b, n[l], n[l - 1], net->scale[l], layer_input(net, l), n[l - 1],
-                net->theta + net->w_off[l], n[l - 1], 0.0, Z, n[l]);
-        /* bias and activation in one pass over each row while it is in
-         * cache; rows shared among the BLAS threads */
-        bias_act_args ba = {net, l};
-        double unused[2];
-        gn_par_sums_cost((size_t)b, (size_t)n[l] * 8, bias_act_rows, &ba, unused);
+                net->theta + net->w_off[l], n[l - 1], 0.0, net->Z[l], n[l]);
+        finish_layer(net, l, net->cfg.bias ? net->theta + net->b_off[l] : NULL);
     }
     size_t cnt = (size_t)b * net->c;
     double alpha = net->cfg.output_scale;
     for (size_t j = 0; j < cnt; j++)
         net->F[j] = alpha * net->Z[net->L][j];
     return net->F;
+}
+
+const double *gn_mlp_forward(gn_mlp *net, const double *X, int b)
+{
+    GN_ASSERT(b >= 1 && b <= net->max_batch); /* activation workspace too small */
+    net->X = X;
+    net->b = b;
+    net->D_ready = 0;
+    net->gram_x_ready = 0;
+    net->stepped = 0;
+    return forward_from(net, 1);
+}
+
+const double *gn_mlp_forward_stepped(gn_mlp *net, const double *X, int b)
+{
+    const int *n = net->cfg.sizes;
+    if (X != net->X || b != net->b || !net->stepped || !net->gram_x_ready || b >= n[0])
+        return gn_mlp_forward(net, X, b);
+    net->D_ready = 0;
+    net->stepped = 0;
+    /* Z_1 += alpha (s_1² X Xᵀ) G_1, then the bias' move alpha 1ᵀ G_1 with
+     * the activation */
+    double alpha = net->step_alpha, *db = NULL;
+    gn_gemm(0, 0, b, n[1], b, alpha, net->gram_x, b, net->G1, n[1], 1.0, net->Z[1], n[1]);
+    if (net->cfg.bias) {
+        db = net->t1;
+        memset(db, 0, n[1] * sizeof(double));
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < n[1]; j++)
+                db[j] += net->G1[(size_t)i * n[1] + j];
+        for (int j = 0; j < n[1]; j++)
+            db[j] *= alpha;
+    }
+    finish_layer(net, 1, db);
+    return forward_from(net, 2);
 }
 
 /* Weight and bias gradients of layer l from G (b, n_l) = dL/dz_l:
@@ -465,6 +505,12 @@ void gn_mlp_backprop_outputs(gn_mlp *net)
     net->D_ready = 1;
 }
 
+void gn_mlp_keep_gram_x(gn_mlp *net, const double *XX)
+{
+    memcpy(net->gram_x, XX, (size_t)net->b * net->b * sizeof(double));
+    net->gram_x_ready = 1;
+}
+
 void gn_mlp_gram(gn_mlp *net, double *K)
 {
     const int *n = net->cfg.sizes;
@@ -477,6 +523,7 @@ void gn_mlp_gram(gn_mlp *net, double *K)
          * gram_d (bc, bc) = D_l D_lᵀ */
         gn_syrk_full_pair(b, n[l - 1], s2, layer_input(net, l), n[l - 1], net->gram_a, b, rows,
                           n[l], 1.0, net->D[l], n[l], net->gram_d, rows);
+        if (l == 1) gn_mlp_keep_gram_x(net, net->gram_a);
         if (net->cfg.bias)
             for (size_t j = 0; j < (size_t)b * b; j++)
                 net->gram_a[j] += 1.0;
@@ -504,8 +551,9 @@ static void jt_vec_ab(gn_mlp *net, const double *v, double alpha, double beta, d
     int b = net->b, c = net->c;
     if (!net->D_ready) gn_mlp_backprop_outputs(net);
     for (int l = 1; l <= net->L; l++) {
-        /* G (b, n_l): row i = sum_k v_{i,k} D_l row (i, k) */
-        double *G = net->g0;
+        /* G (b, n_l): row i = sum_k v_{i,k} D_l row (i, k); layer 1's kept
+         * for gn_mlp_forward_stepped */
+        double *G = l == 1 ? net->G1 : net->g0;
         const double *D = net->D[l];
         for (int i = 0; i < b; i++) {
             double *gi = G + (size_t)i * n[l];
@@ -522,6 +570,8 @@ static void jt_vec_ab(gn_mlp *net, const double *v, double alpha, double beta, d
         }
         layer_grads_ab(net, l, G, alpha, beta, out);
     }
+    net->stepped = beta == 1.0 && out == net->theta;
+    net->step_alpha = alpha;
 }
 
 void gn_mlp_jt_vec(gn_mlp *net, const double *v, double *out)
@@ -532,19 +582,6 @@ void gn_mlp_jt_vec(gn_mlp *net, const double *v, double *out)
 void gn_mlp_jt_vec_add(gn_mlp *net, const double *v, double alpha, double *out)
 {
     jt_vec_ab(net, v, alpha, 1.0, out);
-}
-
-void gn_mlp_jacobian(gn_mlp *net, double *J)
-{
-    int rows = net->b * net->c;
-    double *e = calloc((size_t)rows, sizeof(double));
-    if (!e) return;
-    for (int r = 0; r < rows; r++) {
-        e[r] = 1.0;
-        gn_mlp_vjp(net, e, J + (size_t)r * net->m);
-        e[r] = 0.0;
-    }
-    free(e);
 }
 
 double gn_mlp_flops_forward(const gn_mlp_config *cfg, int b)

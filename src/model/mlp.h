@@ -73,6 +73,14 @@ typedef struct gn_mlp {
     double *t0, *t1;           /* (max_batch, max n_l) tangent buffers */
     double *gram_a;            /* (max_gram_batch, max_gram_batch) Gram of layer inputs */
     double *gram_d;            /* (max_gram_batch c, max_gram_batch c) Gram of backprop vectors */
+    /* For gn_mlp_forward_stepped: s_1² X Xᵀ of the current batch, kept by
+     * the Gram products (gn_mlp_gram, gn_mlp_cot_gram) when they form it,
+     * and layer 1's cotangents of the last gn_mlp_jt_vec_add into theta. */
+    double *gram_x;   /* (max_gram_batch, max_gram_batch) */
+    double *G1;       /* (max_gram_batch, n_1) */
+    int gram_x_ready; /* gram_x holds the current batch's */
+    int stepped;      /* theta moved by step_alpha Jᵀv since the forward, G1 holds v's */
+    double step_alpha;
 } gn_mlp;
 
 /* Allocates the model and all workspace for batches up to max_batch.
@@ -123,6 +131,22 @@ void gn_mlp_jt_vec(gn_mlp *net, const double *v, double *out);
  * out). out may be the model's own parameters: the products read only the
  * stored activations and backprop vectors. */
 void gn_mlp_jt_vec_add(gn_mlp *net, const double *v, double alpha, double *out);
+
+/* gn_mlp_forward(net, X, b); when X and b are the current batch, the pass
+ * at the parameters that the last
+ * gn_mlp_jt_vec_add(net, v, alpha, net->theta) produced, when nothing else
+ * changed theta since the batch was forwarded (the trial point of a damped
+ * step). Layer 1's pre-activations then follow without the b n_0 n_1
+ * product: W_1 moved by alpha s_1 G_1ᵀ X and b_1 by alpha 1ᵀ G_1, so
+ *   Z_1' = Z_1 + alpha (s_1² X Xᵀ) G_1 + 1 (alpha 1ᵀ G_1)ᵀ,
+ * b² n_1 multiply-adds from the X Xᵀ the Gram products kept; the layers
+ * above are forwarded as usual. Falls back to gn_mlp_forward when the
+ * shortcut does not apply (no step recorded, X Xᵀ not at hand) or costs
+ * more (b >= n_0). Equal to gn_mlp_forward(net, X, b) up to rounding. */
+const double *gn_mlp_forward_stepped(gn_mlp *net, const double *X, int b);
+/* Keeps XX (b, b) = s_1² X Xᵀ of the current batch for it (the Gram
+ * products call this when they form the product). */
+void gn_mlp_keep_gram_x(gn_mlp *net, const double *XX);
 
 /* Explicit Jacobian (bc, m), row by row through the VJP. For tests and tiny
  * problems only. */

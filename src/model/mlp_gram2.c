@@ -45,6 +45,7 @@ void gn_mlp_cot_gram(gn_mlp *net, const double *P, const double *Q, double *M)
             gn_syrk_full(b, n[l - 1], s2, in, n[l - 1], 0.0, AA, b);
             gn_gemm(0, 1, b, b, n[l], 1.0, GP, n[l], GQ, n[l], 0.0, GG, b);
         }
+        if (l == 1) gn_mlp_keep_gram_x(net, AA);
         double bias = net->cfg.bias ? 1.0 : 0.0;
         for (size_t j = 0; j < bb; j++)
             M[j] += GG[j] * (AA[j] + bias);

@@ -10,7 +10,9 @@
  *   on the step batch, with the undamped model (as in Levenberg-Marquardt
  *   codes); with η = 1 this is the formula of ALGORITHMS.md. It costs one
  *   extra forward pass (the loss at the new point cannot be predicted: the
- *   prediction is what ρ tests) and is recorded under both damping rules;
+ *   prediction is what ρ tests; on the whole-batch path its first layer
+ *   comes from the Gram's X Xᵀ, gn_mlp_forward_stepped, when b < n_0) and
+ *   is recorded under both damping rules;
  *   gᵀs and sᵀGs come from the b₂-sized products (see the two paths).
  *   For η <= 2 the denominator is negative; when it is not (or the new
  *   loss is not finite) ρ is recorded as NaN and rule lm raises λ.
@@ -347,7 +349,7 @@ int gn_smw_step_run(gn_smw_step *st, const gn_step_ctx *ctx, gn_step_info *info)
         return -1;
 
     /* the gain ratio on the step batch, and the damping rule */
-    const double *F1 = gn_mlp_forward(net, ctx->X, b);
+    const double *F1 = gn_mlp_forward_stepped(net, ctx->X, b);
     double L1 = gn_loss_value(ctx->loss, F1, ctx->Y, b, c);
     double pred = st->rho_damped ? 0.5 * o.gs : o.gs + 0.5 * o.sgs;
     /* ρ is undefined when the model predicts no decrease (possible for
