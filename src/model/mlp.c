@@ -326,6 +326,15 @@ static void bias_act_rows(size_t lo, size_t hi, void *ctx, double *sums)
     }
 }
 
+/* sum (n) = 1ᵀ G for G (b, n): a bias' gradient or move. */
+static void column_sums(const double *G, int b, int n, double *sum)
+{
+    memset(sum, 0, n * sizeof(double));
+    for (int i = 0; i < b; i++)
+        for (int j = 0; j < n; j++)
+            sum[j] += G[(size_t)i * n + j];
+}
+
 /* Adds 1 addᵀ to Z_l's rows and applies the activation, one pass over each
  * row while it is in cache; rows shared among the BLAS threads. */
 static void finish_layer(gn_mlp *net, int l, const double *add)
@@ -377,10 +386,7 @@ const double *gn_mlp_forward_stepped(gn_mlp *net, const double *X, int b)
     gn_gemm(0, 0, b, n[1], b, alpha, net->gram_x, b, net->G1, n[1], 1.0, net->Z[1], n[1]);
     if (net->cfg.bias) {
         db = net->t1;
-        memset(db, 0, n[1] * sizeof(double));
-        for (int i = 0; i < b; i++)
-            for (int j = 0; j < n[1]; j++)
-                db[j] += net->G1[(size_t)i * n[1] + j];
+        column_sums(net->G1, b, n[1], db);
         for (int j = 0; j < n[1]; j++)
             db[j] *= alpha;
     }
@@ -400,10 +406,7 @@ static void layer_grads_ab(const gn_mlp *net, int l, const double *G, double alp
             beta, grad + net->w_off[l], n[l - 1]);
     if (net->cfg.bias) {
         double *gb = grad + net->b_off[l], *sum = net->t1;
-        memset(sum, 0, n[l] * sizeof(double));
-        for (int i = 0; i < b; i++)
-            for (int j = 0; j < n[l]; j++)
-                sum[j] += G[(size_t)i * n[l] + j];
+        column_sums(G, b, n[l], sum);
         if (beta == 0)
             for (int j = 0; j < n[l]; j++)
                 gb[j] = alpha * sum[j];
