@@ -84,7 +84,7 @@ for d in res-family res-family-xent res-sh; do
   done
   for m in $d/manifest*.csv; do
     for k in $(tail -n +2 "$m" | cut -d, -f1 |
-      sed -E 's/^(dataset_identity|mpi_node)_[0-9]+$/\1_N/; s/^shard_[0-9]+_of_[0-9]+$/shard_K_of_N/; s/^trials_.*/trials_OPTIMIZER/'); do
+      sed -E 's/^(dataset_identity|mpi_node)_[0-9]+$/\1_N/; s/^shard_[0-9]+_of_[0-9]+$/shard_K_of_N/; s/^trials_.*/trials_NAME/'); do
       grep -qxF "$k" doc.manifest || undocumented="$undocumented manifest:$k"
     done
   done

@@ -170,6 +170,53 @@ check "a finished protocol sweep resumes with nothing to do" 'grep -q "16 runs, 
 "$gnbench" summarize straight --format csv >/dev/null 2>&1
 check "summarize writes summary.csv" '[ -f straight/summary.csv ]'
 
+# two labelled entries of one optimizer: two methods, tuned, confirmed and
+# summarized apart (runs.csv's label column, the manifest's trials_<label>)
+cat > lab.yaml <<'EOF'
+name: lab
+dataset: {name: teacher, n_train: 80, n_test: 20, dim: 4, validation: 0.25}
+model: {depth: 1, width: 8}
+train: {iterations: 20, eval_every: 5}
+protocol: {trials: 3, confirm_seeds: 2, select: final_val_loss}
+optimizers:
+  - {name: sgd, label: "SGD, plain", momentum: 0, tune: {lr: {log_uniform: [0.01, 1]}}}
+  - {name: sgd, label: "SGD, heavy ball", momentum: 0.9, trials: 2,
+     tune: {lr: {log_uniform: [0.01, 1]}}}
+EOF
+"$gnbench" run lab.yaml --out lab --no-plot --threads 1 2>lab.log; rc=$?
+check "a protocol of two labelled sgd entries runs (exit $rc)" '[ $rc -eq 0 ]'
+"$gnbench" summarize lab --format csv >/dev/null 2>&1
+python3 - lab <<'PY'
+import csv, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(f"{d}/runs.csv")))
+man = dict(csv.reader(open(f"{d}/manifest.csv")))
+summ = list(csv.DictReader(open(f"{d}/summary.csv")))
+fail = 0
+def check(what, cond):
+    global fail
+    print(("ok - " if cond else "not ok - ") + what)
+    fail += not cond
+lab = lambda l, ph: [r for r in rows if r["label"] == l and r["phase"] == ph]
+best = lambda l: min(lab(l, "tune"), key=lambda r: (float(r["final_val_loss"]), int(r["trial"])))
+check("3 + 2 trials under their labels, all sgd",
+      len(lab("SGD, plain", "tune")) == 3 and len(lab("SGD, heavy ball", "tune")) == 2
+      and all(r["optimizer"] == "sgd" for r in rows))
+check("each label confirms its own best trial on seeds 1 and 2",
+      all(sorted(r["seed"] for r in lab(l, "confirm")) == ["1", "2"]
+          and {r["config_id"] for r in lab(l, "confirm")} == {best(l)["config_id"]}
+          for l in ("SGD, plain", "SGD, heavy ball")))
+check("the momentum of each label's runs is its entry's",
+      all(r["opt.momentum"] == ("0" if r["label"] == "SGD, plain" else "0.9") for r in rows))
+check("the manifest has a budget per label",
+      man.get("trials_SGD, plain") == "3" and man.get("trials_SGD, heavy ball") == "2 (set by the entry)")
+check("summary.csv has a row per label with its budget",
+      [(r["label"], r["trials"], r["trials_budget"], r["runs"]) for r in summ] ==
+      [("SGD, plain", "3", "3", "2"), ("SGD, heavy ball", "2", "2", "2")])
+sys.exit(1 if fail else 0)
+PY
+check "labelled entries are two methods end to end" '[ $? -eq 0 ]'
+
 # the chosen configurations and the runs of a folder (optimizer and
 # config_id of the confirmation runs; every run id; all ok)
 chosen() {

@@ -2,7 +2,9 @@
 # e2e_summarize.sh GNBENCH: gnbench summarize and gnbench profile on the
 # hand-made folders of tests/data/summarize/ (a: one study, four optimizers,
 # lm never reaches the target, an error trial; b: two studies, a
-# higher-is-better target). Their expected-summary.csv files were checked
+# higher-is-better target; c: runs.csv with a label column, two labelled
+# entries of one optimizer that are two methods with their own trial
+# budgets). Their expected-summary.csv files were checked
 # against reference.py, an independent recomputation; expected-profile.csv
 # by hand (ratios 1.8333, 3 and 3.125 against the tau grid).
 set -u
@@ -23,20 +25,31 @@ for c in summarize profile; do
   check "$c --help exits 0 with its usage" '[ $rc -eq 0 ] && printf "%s\n" "$out" | grep -q "^  gnbench $c " && [ ! -s err ]'
 done
 
-for d in a b; do
+for d in a b c; do
   cp -r "$data/$d" $d && rm -f $d/expected-summary.csv
   "$gnbench" summarize $d >out.md 2>err; rc=$?
   check "summarize $d exits 0 (exit $rc)" '[ $rc -eq 0 ] && [ ! -s err ]'
   check "summarize $d writes the expected summary.csv byte for byte" 'cmp -s $d/summary.csv "$data/$d/expected-summary.csv"'
   check "summarize $d prints markdown with a row per summary row" \
-    '[ $(grep -c "^| [a-z]" out.md) -eq $(wc -l <"$data/$d/expected-summary.csv") ]'
+    '[ $(grep -c "^| [A-Za-z]" out.md) -eq $(wc -l <"$data/$d/expected-summary.csv") ]'
   "$gnbench" summarize $d --format csv --out $d-other.csv >out.csv 2>err; rc=$?
   check "summarize $d --format csv --out prints and writes the same table" \
     '[ $rc -eq 0 ] && cmp -s out.csv "$data/$d/expected-summary.csv" && cmp -s $d-other.csv out.csv'
 done
 check "no temporary file is left" '[ -z "$(find . -name "*.tmp.*")" ]'
 check "lm never reached: inf median, speed-up 0 against adam" \
-  'grep -q "^lm,,confirm,time_to_target,2,lm-a2,opt.damping=1,3,3,0,5,0,inf,inf,inf" a/summary.csv && grep -q ",adam,0$" a/summary.csv'
+  'grep -q "^lm,,,confirm,time_to_target,2,lm-a2,opt.damping=1,3,3,0,5,0,inf,inf,inf" a/summary.csv && grep -q ",adam,0$" a/summary.csv'
+"$gnbench" summarize c >out.md 2>err
+check "labelled entries of one optimizer are two methods, each with its own budget" \
+  'grep -q "^ngd,NGD (empirical Fisher),,confirm,time_to_target,0,ngd-e1,.*,2,2,0,3,3," c/summary.csv &&
+   grep -q "^ngd,NGD (true Fisher),,confirm,time_to_target,1,ngd-t2,.*,2,4,1,3,2," c/summary.csv'
+check "the markdown table names a labelled method by its label" \
+  'grep -q "^| NGD (true Fisher) | opt.lr=0.2;opt.damping=0.3 | 2/4 | 2/3 |" out.md && ! grep -q "^| ngd " out.md'
+"$gnbench" profile c --out profc.csv --no-plot >/dev/null 2>err; rc=$?
+check "profile names a labelled method by its label (exit $rc)" \
+  '[ $rc -eq 0 ] && [ "$(head -1 profc.csv)" = "tau,sgd,NGD (empirical Fisher),NGD (true Fisher)" ]'
+check "a folder without a label column reads as unlabelled" \
+  '! head -1 "$data/a/runs.csv" | grep -q label && grep -q "^sgd,,,confirm," a/summary.csv'
 
 # bad input: exit 2, file:line:column, no summary written
 bad_case() { # name, folder setup (run in the folder), expected message pattern
@@ -53,7 +66,7 @@ bad_case "a non-number" 'sed -i "5s/,true,3,30$/,true,fast,30/" runs.csv' 'x/run
 bad_case "a bad status" 'sed -i "3s/^sgd-t2,ok,/sgd-t2,okay,/" runs.csv' 'x/runs.csv:3:2: column status'
 bad_case "a bad reached" 'sed -i "3s/,true,4,38$/,yes,4,38/" runs.csv' 'x/runs.csv:3:28: column reached'
 bad_case "a tune row without trial" 'sed -i "3s/,tune,1,2,/,tune,1,,/" runs.csv' 'x/runs.csv:3:7: column trial'
-bad_case "two configurations confirmed" 'sed -i "15s/,sgd-a2,/,sgd-a1,/" runs.csv' 'x/runs.csv:15:8: confirm rows of optimizer sgd'
+bad_case "two configurations confirmed" 'sed -i "15s/,sgd-a2,/,sgd-a1,/" runs.csv' 'x/runs.csv:15:8: confirm rows of sgd'
 bad_case "a bad protocol_select" 'sed -i "s/^protocol_select,.*/protocol_select,fastest/" manifest.csv' 'x/manifest.csv:3:2: protocol_select'
 "$gnbench" summarize >/dev/null 2>err; rc=$?
 check "summarize without a folder is a usage error (exit $rc)" '[ $rc -eq 2 ]'
@@ -65,7 +78,7 @@ rm -rf g && mkdir g && cp a/manifest.csv g/
 awk -F, 'NR == 1 || $5 == "confirm"' a/runs.csv | cut -d, -f1-4,8- >g/runs.csv
 "$gnbench" summarize g --format csv >g.csv 2>err; rc=$?
 check "a grid folder is summarized per optimizer (exit $rc)" \
-  '[ $rc -eq 0 ] && [ $(wc -l <g.csv) -eq 5 ] && grep -q "^ggn,,grid,final_val_loss,,ggn-a2," g.csv'
+  '[ $rc -eq 0 ] && [ $(wc -l <g.csv) -eq 5 ] && grep -q "^ggn,,,grid,final_val_loss,,ggn-a2," g.csv'
 
 # profile over both folders
 "$gnbench" profile a b --out prof.csv --plots figs >/dev/null 2>err; rc=$?

@@ -150,6 +150,7 @@ static void fabricate(const char *dir, const gn_experiment *ex)
         cell(f, r->run_id, 0);
         cell(f, diverges(ex, i) ? "diverged" : "ok", 0);
         cell(f, r->optim->name, 0);
+        cell(f, gn_experiment_entry_label(ex, r->entry), 0);
         snprintf(buf, sizeof buf, "%ld", r->seed);
         cell(f, buf, 0);
         cell(f, gn_run_phase_name(r->phase), 0);

@@ -348,6 +348,38 @@ Test(protocol, confirmation_runs_reuse_the_chosen_settings_on_paired_seeds)
     gn_experiment_free(&ex);
 }
 
+Test(protocol, labelled_entries_of_one_optimizer_are_tuned_apart)
+{
+    gn_experiment ex;
+    char err[512];
+    const char *text = PROTO_HEAD "protocol: {trials: 3, confirm_seeds: 2}\n"
+                                  "optimizers:\n"
+                                  "  - {name: sgd, label: plain, momentum: 0,\n"
+                                  "     tune: {lr: {log_uniform: [0.01, 1]}}}\n"
+                                  "  - {name: sgd, label: heavy ball, momentum: 0.9, trials: 2,\n"
+                                  "     tune: {lr: {log_uniform: [0.01, 1]}}}\n"
+                                  "  - {name: adam}\n";
+    cr_assert_eq(load(text, &ex, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(ex.protocol.entry_trials[0], 3);
+    cr_expect_eq(ex.protocol.entry_trials[1], 2); /* its own budget */
+    cr_assert_eq(ex.n_runs, 3 + 2 + 1);
+    cr_expect_str_eq(gn_experiment_entry_name(&ex, 0, ex.runs[0].optim), "plain");
+    cr_expect_str_eq(gn_experiment_entry_name(&ex, 1, ex.runs[3].optim), "heavy ball");
+    cr_expect_str_eq(gn_experiment_entry_name(&ex, 2, ex.runs[5].optim), "adam");
+    cr_expect_str_eq(gn_experiment_entry_label(&ex, 2), "");
+    for (int i = 0; i < 5; i++) {
+        cr_expect_str_eq(ex.runs[i].optim->name, "sgd");
+        cr_expect_eq(ex.runs[i].entry, i < 3 ? 0 : 1);
+        cr_expect_str_eq(gn_settings_get(&ex.runs[i].settings, "opt.momentum"),
+                         i < 3 ? "0" : "0.9");
+    }
+    /* a study's choice is confirmed under its own entry */
+    cr_assert_eq(gn_experiment_add_confirm(&ex, 4, err, sizeof err), 2, "%s", err);
+    cr_expect_eq(ex.runs[6].entry, 1);
+    cr_expect_str_eq(ex.runs[6].config_id, ex.runs[4].config_id);
+    gn_experiment_free(&ex);
+}
+
 /* text fails to load with an error holding want. */
 static void refused(const char *text, const char *want)
 {
@@ -378,6 +410,15 @@ Test(protocol, bad_studies_are_refused_with_their_line)
             "with tune:");
     refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n  - {name: sgd}\n  - {name: sgd}\n",
             "sgd has two entries");
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n  - {name: sgd, label: a}\n"
+                       "  - {name: adam, label: a}\n",
+            "p.yaml:7: optimizers: a has two entries (also line 6)");
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n  - {name: sgd, label: adam}\n"
+                       "  - {name: adam}\n",
+            "adam has two entries");
+    refused(PROTO_HEAD "protocol: {trials: 2}\noptimizers:\n  - {name: sgd, label: a}\n"
+                       "  - {name: sgd, label: b}\n",
+            "p.yaml:7: optimizers[1]: repeats the settings of optimizers[0] (line 6)");
     refused(PROTO_HEAD "seeds: [1, 2]\nprotocol: {trials: 2}\noptimizers:\n  - {name: sgd}\n",
             "p.yaml:4: seeds: a protocol experiment runs its trials");
     refused("name: p\ndataset: {name: teacher, n_train: 40}\nprotocol: {trials: 2}\n"

@@ -33,7 +33,7 @@ static int solver_index(prof *p, const char *name)
  * reason on stderr when the folder has no target. */
 static int add_summary(prof *p, const gn_summary *s, const char *dir)
 {
-    int c_opt = gn_table_col(&s->table, "optimizer"), c_study = gn_table_col(&s->table, "study");
+    int c_study = gn_table_col(&s->table, "study");
     int base = p->n_problems, n_st = 0, any_time = 0;
     const char **st = calloc((size_t)s->table.n_rows + 1, sizeof *st); /* studies, in order */
     if (!st) return 1;
@@ -43,7 +43,7 @@ static int add_summary(prof *p, const gn_summary *s, const char *dir)
         while (k < n_st && strcmp(st[k], study))
             k++;
         if (k == n_st) st[n_st++] = study;
-        int sv = solver_index(p, gn_table_cell(&s->table, i, c_opt));
+        int sv = solver_index(p, gn_summary_method(s, i));
         double t = gn_summary_number(s, i, "time_to_target_s_median");
         any_time |= !isnan(t);
         if (sv >= 0) p->times[(size_t)(base + k) * p->max_names + sv] = t;

@@ -199,6 +199,14 @@ int gn_experiment_load_text(const char *name, const char *text, size_t len, cons
                             int quick, gn_experiment *ex, char *err, size_t errlen);
 void gn_experiment_free(gn_experiment *ex);
 
+/* The `label:` of optimizers: entry k, "" when it has none (runs.csv's label
+ * column). */
+const char *gn_experiment_entry_label(const gn_experiment *ex, int k);
+
+/* What a protocol tunes, summaries report and figures name as one method:
+ * entry k's label, else its optimizer's name (ops). */
+const char *gn_experiment_entry_name(const gn_experiment *ex, int k, const gn_optim_ops *ops);
+
 /* Where run r's value of setting key was written: its entry's key when the
  * entry wrote it, else the global one; NULL when key took its default. */
 const gn_key_line *gn_experiment_key_line(const gn_experiment *ex, const gn_run_spec *r,

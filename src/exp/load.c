@@ -235,3 +235,15 @@ const gn_key_line *gn_experiment_key_line(const gn_experiment *ex, const gn_run_
     }
     return global;
 }
+
+const char *gn_experiment_entry_label(const gn_experiment *ex, int k)
+{
+    if (k < 0 || k >= ex->n_entry_labels || !ex->entry_labels[k]) return "";
+    return ex->entry_labels[k];
+}
+
+const char *gn_experiment_entry_name(const gn_experiment *ex, int k, const gn_optim_ops *ops)
+{
+    const char *label = gn_experiment_entry_label(ex, k);
+    return *label ? label : ops->name;
+}

@@ -206,8 +206,15 @@ int gn_exp_parse_tune(ctx *c, entry *e, const ynode *n, int line, const char *ep
 
 /* ---- expansion ---- */
 
+/* An entry's method name: its label, else its optimizer's name (as
+ * gn_experiment_entry_name). */
+static const char *entry_name(const entry *e)
+{
+    return e->label ? e->label : e->ops->name;
+}
+
 /* What a protocol experiment may not have: seeds:, sweeps of global
- * settings or outside tune:, two entries of one optimizer, a validation-free
+ * settings or outside tune:, two entries of one name (label, else optimizer), a validation-free
  * dataset. */
 static int check_protocol(ctx *c, const spec *sp)
 {
@@ -237,11 +244,12 @@ static int check_protocol(ctx *c, const spec *sp)
                                    "in a protocol experiment hyperparameters are searched with "
                                    "tune:, not swept");
         for (int j = 0; j < k; j++)
-            if (sp->entries[j].ops == e->ops)
+            if (!strcmp(entry_name(&sp->entries[j]), entry_name(e)))
                 return gn_exp_fail(c, e->line, e->quick, "optimizers",
                                    "%s has two entries (also line %d); a protocol tunes each "
-                                   "optimizer once: put the alternatives in its tune: space",
-                                   e->ops->name, sp->entries[j].line);
+                                   "method once: put the alternatives in its tune: space, or "
+                                   "give each entry its own label: to tune and report them apart",
+                                   entry_name(e), sp->entries[j].line);
     }
     return 0;
 }
@@ -427,6 +435,8 @@ int gn_exp_expand_protocol(ctx *c, const spec *sp, gn_experiment *ex)
         int has = pr->target_auto || (ex->n_runs && gn_train_target(&ex->runs[0].train, &m, &v));
         pr->select = has ? 0 : 1;
     }
+    /* two labelled entries of one optimizer may still draw one configuration */
+    if (rc == 0) rc = gn_exp_check_duplicates(c, ex, sp, entry_of);
     free(entry_of);
     return rc;
 }

@@ -52,6 +52,7 @@ const gn_column gn_runs_key_columns[] = {
     {"run_id", "run_id", GN_COL_TEXT_PTR, 0, 0},
     {"status", "status", GN_COL_TEXT_PTR, 0, 0},
     {"optimizer", "optimizer", GN_COL_TEXT_PTR, 0, 0},
+    {"label", "label", GN_COL_TEXT_PTR, 0, 0},
     {"seed", "seed", GN_COL_INT, 0, 0},
     {"phase", "phase", GN_COL_TEXT_PTR, 0, 0},
     {"study", "study", GN_COL_INT, 0, 0},

@@ -32,6 +32,11 @@ const gn_column_doc gn_runs_docs[] = {
      "How the run ended: ok, diverged, time_limit or error (an error run is redone "
      "on resume)."},
     {"optimizer", "", "The optimizer's name (`gnbench list optimizers`)."},
+    {"label", "",
+     "The `label:` of the optimizers: entry that made the run; empty when it has none. "
+     "Summaries and protocol selections treat each label (else each optimizer) as one "
+     "method, so two entries of one optimizer (ngd with the empirical and with the true "
+     "Fisher, say) are tuned and reported apart."},
     {"seed", "",
      "The seed of the initial parameters and of the batch order: runs with the same "
      "seed start from the same parameters and see the same batches."},
@@ -194,9 +199,9 @@ const gn_column_doc gn_manifest_docs[] = {
     {"target_source", "",
      "given: the target was written in the experiment file; auto: the tuned baselines set it "
      "(protocol.target: auto; empty target_value until their confirmation runs are done)."},
-    {"trials_OPTIMIZER", "trials",
-     "The trials per study of that optimizer: a grid's size, the entry's own trials: (said so) "
-     "or protocol.trials."},
+    {"trials_NAME", "trials",
+     "The trials per study of the optimizers: entry named NAME (its label, else its "
+     "optimizer): a grid's size, the entry's own trials: (said so) or protocol.trials."},
     {"runs_total", "runs",
      "Runs in the grid (with a protocol: the trials and the confirmation "
      "runs known so far)."},

@@ -16,6 +16,7 @@
 
 const char *const gn_summary_columns[] = {
     "optimizer",
+    "label",
     "study",
     "source",
     "select_rule",
@@ -322,6 +323,7 @@ int gn_summary_build(const char *dir, gn_summary *s, char *err, size_t errlen)
     if (read_tables(&c, dir, runs_path, sizeof runs_path, err, errlen)) goto done;
     if (need_columns(&c, need_always, "every results folder has it", err, errlen)) goto done;
     c.c_optimizer = gn_table_col(&c.runs, "optimizer");
+    c.c_label = gn_table_col(&c.runs, "label");
     c.c_config_id = gn_table_col(&c.runs, "config_id");
     c.r = calloc((size_t)c.runs.n_rows + 1, sizeof *c.r);
     c.set_cols = calloc((size_t)c.runs.n_cols + 1, sizeof *c.set_cols);
@@ -375,4 +377,14 @@ double gn_summary_number(const gn_summary *s, int row, const char *name)
     if (col < 0 || row < 0 || row >= s->table.n_rows) return NAN;
     double v;
     return parse_real(gn_table_cell(&s->table, row, col), 1, &v) ? NAN : v;
+}
+
+const char *gn_summary_method(const gn_summary *s, int row)
+{
+    int cl = gn_table_col(&s->table, "label"), co = gn_table_col(&s->table, "optimizer");
+    if (row < 0 || row >= s->table.n_rows) return "";
+    const char *label = cl >= 0 ? gn_table_cell(&s->table, row, cl) : NULL;
+    if (label && *label) return label;
+    const char *opt = co >= 0 ? gn_table_cell(&s->table, row, co) : NULL;
+    return opt ? opt : "";
 }

@@ -54,4 +54,8 @@ int gn_summary_print_markdown(const gn_summary *s, const char *dir, FILE *f);
  * column or a row out of range). */
 double gn_summary_number(const gn_summary *s, int row, const char *name);
 
+/* The method a row reports: its label, else its optimizer ("" for a row
+ * out of range). */
+const char *gn_summary_method(const gn_summary *s, int row);
+
 #endif

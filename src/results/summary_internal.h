@@ -35,7 +35,8 @@ typedef struct sm_run {
 typedef struct sm_ctx {
     const char *runs_path;
     gn_table runs, manifest;
-    int c_optimizer, c_config_id; /* -1 when missing */
+    int c_optimizer, c_label, c_config_id; /* -1 when missing (label: results written before
+                                              runs.csv had the column) */
     int *set_cols; /* the settings columns (dataset.*, model.*, train.*, loss, opt.*) */
     int n_set;
     sm_run *r;

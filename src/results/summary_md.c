@@ -60,7 +60,7 @@ static int any(const gn_summary *s, const char *name)
 static void md_row(FILE *f, const gn_summary *s, int i, int studies, int acc)
 {
     fputs("| ", f);
-    md_text(f, text(s, i, "optimizer"));
+    md_text(f, gn_summary_method(s, i));
     if (studies) fprintf(f, " | %s", text(s, i, "study"));
     fputs(" | ", f);
     md_text(f, *text(s, i, "config") ? text(s, i, "config") : "-");

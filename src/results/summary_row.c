@@ -1,6 +1,8 @@
 /* summary_row.c: the rows of a summary (summary.h): the runs grouped by
- * optimizer (and study), the configuration each group chose, and the
- * statistics over that configuration's runs. */
+ * method (and study), the configuration each group chose, and the
+ * statistics over that configuration's runs. A method is an optimizers:
+ * entry's label, else its optimizer: two labelled entries of one optimizer
+ * are two rows. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +16,11 @@ enum { N_COLS_MAX = 64 };
 
 /* One summary row while it is built. */
 typedef struct sm_group {
-    const char *optimizer;
-    int study; /* -1: all studies together */
-    int first; /* first row of the optimizer, for the order */
+    const char *name;      /* the method: the runs' label, else their optimizer */
+    const char *optimizer; /* its optimizer (baselines are optimizers) */
+    const char *label;     /* "" when the runs have none */
+    int study;             /* -1: all studies together */
+    int first;             /* first row of the optimizer, for the order */
     char *cell[N_COLS_MAX];
     double t_median; /* time_to_target_s_median (NaN without a target) */
 } sm_group;
@@ -64,6 +68,18 @@ static const char *opt_of(const sm_ctx *c, const sm_run *r)
     return sm_cell(c, r->row, c->c_optimizer);
 }
 
+static const char *label_of(const sm_ctx *c, const sm_run *r)
+{
+    return sm_cell(c, r->row, c->c_label);
+}
+
+/* The method run r belongs to: its label, else its optimizer. */
+static const char *name_of(const sm_ctx *c, const sm_run *r)
+{
+    const char *label = label_of(c, r);
+    return *label ? label : opt_of(c, r);
+}
+
 static int group_study(const sm_ctx *c, const sm_run *r)
 {
     return c->protocol && c->studies > 1 ? r->study : -1;
@@ -72,7 +88,7 @@ static int group_study(const sm_ctx *c, const sm_run *r)
 static int in_group(const sm_ctx *c, const sm_run *r, const sm_group *g)
 {
     if (c->protocol && r->phase == SM_GRID) return 0;
-    return !strcmp(opt_of(c, r), g->optimizer) && group_study(c, r) == g->study;
+    return !strcmp(name_of(c, r), g->name) && group_study(c, r) == g->study;
 }
 
 /* The median, its bootstrap interval and (with mean) the mean and std of
@@ -173,7 +189,7 @@ static int pick(const sm_ctx *c, const sm_group *g, int phase, int finished, sm_
     return m;
 }
 
-/* The confirm rows of g's optimizer that ran configuration cid, whatever
+/* The confirm rows of g's method that ran configuration cid, whatever
  * their study column says (a configuration two studies both chose is run
  * once, under the first); finished as in pick. */
 static int pick_config(const sm_ctx *c, const sm_group *g, const char *cid, int finished,
@@ -182,7 +198,7 @@ static int pick_config(const sm_ctx *c, const sm_group *g, const char *cid, int 
     int m = 0;
     for (int i = 0; i < c->n; i++) {
         sm_run *r = &c->r[i];
-        if (r->phase != SM_CONFIRM || strcmp(opt_of(c, r), g->optimizer) ||
+        if (r->phase != SM_CONFIRM || strcmp(name_of(c, r), g->name) ||
             strcmp(sm_cell(c, r->row, c->c_config_id), cid))
             continue;
         int fin = gn_run_status_finished((gn_run_status)r->status);
@@ -219,12 +235,12 @@ static int in_list(const char *list, const char *name)
     return 0;
 }
 
-/* The optimizer's own trial budget (manifest key trials_<optimizer>, its
- * leading number), else the protocol's. */
-static long budget_of(const sm_ctx *c, const char *optimizer)
+/* The method's own trial budget (manifest key trials_<name>, its leading
+ * number), else the protocol's. */
+static long budget_of(const sm_ctx *c, const char *name)
 {
-    char key[96];
-    snprintf(key, sizeof key, "trials_%s", optimizer);
+    char key[256];
+    snprintf(key, sizeof key, "trials_%s", name);
     int ck = gn_table_col(&c->manifest, "key"), cv = gn_table_col(&c->manifest, "value");
     for (int i = 0; ck >= 0 && cv >= 0 && i < c->manifest.n_rows; i++)
         if (strcmp(gn_table_cell(&c->manifest, i, ck), key) == 0) {
@@ -254,16 +270,16 @@ static int protocol_row(const sm_ctx *c, sm_group *g, sm_run **buf, char *err, s
     free(tr);
     put_int(g, "selected_trial", sel >= 0 ? tune[sel]->trial : -1);
     put_int(g, "trials", n_tune);
-    put_int(g, "trials_budget", budget_of(c, g->optimizer));
+    put_int(g, "trials_budget", budget_of(c, g->name));
     put_real(g, "tuning_compute_s", n_tune ? compute : NAN);
     int n_any = pick(c, g, SM_CONFIRM, -1, conf);
     for (int i = 1; i < n_any; i++)
         if (strcmp(sm_cell(c, conf[i]->row, c->c_config_id),
                    sm_cell(c, conf[0]->row, c->c_config_id))) {
             snprintf(err, errlen,
-                     "%s:%d:%d: confirm rows of optimizer %s%s ran two configurations (config_id "
+                     "%s:%d:%d: confirm rows of %s%s ran two configurations (config_id "
                      "differs from line %d)",
-                     c->runs_path, c->runs.lines[conf[i]->row], c->c_config_id + 1, g->optimizer,
+                     c->runs_path, c->runs.lines[conf[i]->row], c->c_config_id + 1, g->name,
                      g->study >= 0 ? " in one study" : "", c->runs.lines[conf[0]->row]);
             return -1;
         }
@@ -271,9 +287,9 @@ static int protocol_row(const sm_ctx *c, sm_group *g, sm_run **buf, char *err, s
     const char *cid = rep >= 0 ? sm_cell(c, rep, c->c_config_id) : "";
     if (n_any && sel >= 0 && strcmp(cid, sm_cell(c, tune[sel]->row, c->c_config_id)))
         fprintf(stderr,
-                "gnbench: summarize: %s: optimizer %s: the confirm rows ran config_id %s, the %s "
+                "gnbench: summarize: %s: %s: the confirm rows ran config_id %s, the %s "
                 "rule chooses trial %d\n",
-                c->runs_path, g->optimizer, cid, gn_select_rule_name(rule), tune[sel]->trial);
+                c->runs_path, g->name, cid, gn_select_rule_name(rule), tune[sel]->trial);
     put_str(g, "config_id", cid);
     if (rep >= 0) put_config(c, g, all, n_all_tune, rep);
     int n_conf = pick(c, g, SM_CONFIRM, 1, conf);
@@ -343,7 +359,7 @@ static int grid_row(const sm_ctx *c, sm_group *g, sm_run **buf, const char **rul
     return 0;
 }
 
-/* The groups in order: optimizers as they first appear, then studies. */
+/* The groups in order: methods as they first appear, then studies. */
 static int group_cmp(const void *a, const void *b)
 {
     const sm_group *x = a, *y = b;
@@ -359,13 +375,15 @@ static int make_groups(const sm_ctx *c, sm_group *gs)
         if (c->protocol && r->phase == SM_GRID) continue;
         int found = 0, first = i;
         for (int k = 0; k < n && !found; k++) {
-            if (strcmp(gs[k].optimizer, opt_of(c, r))) continue;
+            if (strcmp(gs[k].name, name_of(c, r))) continue;
             first = gs[k].first;
             found = gs[k].study == group_study(c, r);
         }
         if (found) continue;
         memset(&gs[n], 0, sizeof gs[n]);
+        gs[n].name = name_of(c, r);
         gs[n].optimizer = opt_of(c, r);
+        gs[n].label = label_of(c, r);
         gs[n].study = group_study(c, r);
         gs[n].first = first;
         n++;
@@ -387,7 +405,7 @@ static void put_speedups(const sm_ctx *c, sm_group *gs, int n)
                 isfinite(gs[b].t_median) && (best < 0 || gs[b].t_median < gs[best].t_median))
                 best = b;
         if (best < 0 || isnan(gs[k].t_median)) continue;
-        put_str(&gs[k], "baseline", gs[best].optimizer);
+        put_str(&gs[k], "baseline", gs[best].name);
         put_real(&gs[k], "speedup_vs_baseline", gs[best].t_median / gs[k].t_median);
     }
 }
@@ -431,6 +449,7 @@ int sm_build_rows(sm_ctx *c, gn_summary *s, char *err, size_t errlen)
         sm_group *g = &gs[k];
         g->t_median = NAN;
         put_str(g, "optimizer", g->optimizer);
+        put_str(g, "label", g->label);
         put_int(g, "study", g->study);
         put_str(g, "source", c->protocol ? "confirm" : "grid");
         int n_err = pick(c, g, -1, 0, buf);

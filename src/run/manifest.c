@@ -60,7 +60,7 @@ static void protocol_rows(gn_csv_writer *w, const gn_experiment *ex)
 {
     static const char *const rules[] = {"time_to_target", "final_val_loss", "best_val_loss"};
     const gn_protocol *p = &ex->protocol;
-    char buf[64], key[96];
+    char buf[64], key[256];
     kv(w, "protocol_select", p->select >= 0 && p->select < 3 ? rules[p->select] : "");
     snprintf(buf, sizeof buf, "%ld", p->trials);
     kv(w, "protocol_trials", buf);
@@ -92,7 +92,7 @@ static void protocol_rows(gn_csv_writer *w, const gn_experiment *ex)
         for (int i = 0; i < ex->n_runs && !r; i++)
             if (ex->runs[i].entry == k) r = &ex->runs[i];
         if (!r) continue;
-        snprintf(key, sizeof key, "trials_%s", r->optim->name);
+        snprintf(key, sizeof key, "trials_%s", gn_experiment_entry_name(ex, k, r->optim));
         snprintf(buf, sizeof buf, "%ld%s", p->entry_trials[k],
                  p->entry_explicit[k] ? " (set by the entry)" : "");
         kv(w, key, buf);

@@ -119,10 +119,11 @@ int gn_runner_confirm(gn_experiment *ex, const char *out_dir, int flags, char *e
         for (long s = 0; s < p->studies && added >= 0; s++) {
             int n;
             if (!study_rows(ex, k, s, &t, ord, rows, run_of, &n)) continue;
-            const char *name = ex->runs[run_of[0]].optim->name;
+            const gn_run_spec *r0 = &ex->runs[run_of[0]];
+            const char *name = gn_experiment_entry_name(ex, k, r0->optim);
             gn_select_rule rule = (gn_select_rule)p->select;
             if (p->target_auto) { /* baselines are tuned for quality: they set the target */
-                int base = gn_protocol_is_baseline(ex, name);
+                int base = gn_protocol_is_baseline(ex, r0->optim->name);
                 if (!base && isnan(p->target_value)) continue; /* waits for the target */
                 if (base) rule = GN_SELECT_FINAL_VAL_LOSS;
             }

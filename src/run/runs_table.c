@@ -235,6 +235,7 @@ void gn_runs_fill(sweep *sw, int i, const run_result *result, double rss_mib,
     c[k++] = dupstr(r->run_id);
     c[k++] = dupstr(gn_run_status_name(res.status));
     c[k++] = dupstr(r->optim->name);
+    c[k++] = dupstr(gn_experiment_entry_label(sw->ex, r->entry));
     snprintf(buf, sizeof buf, "%ld", r->seed);
     c[k++] = dupstr(buf);
     c[k++] = dupstr(gn_run_phase_name(r->phase));

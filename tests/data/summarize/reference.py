@@ -2,7 +2,8 @@
 """An independent reference for expected-summary.csv: recomputes the
 columns of `gnbench summarize` for a protocol folder from runs.csv with
 the csv and statistics modules, the bootstrap included (the xoshiro256**
-generator of src/core/rng.c written again here).
+generator of src/core/rng.c written again here). A method is a row's label,
+else its optimizer (a folder without a label column has no labels).
 
 usage: reference.py RESULTS_DIR > expected-summary.csv
 """
@@ -103,9 +104,10 @@ def main():
     studies = int(man.get("protocol_studies", "1"))
     baselines = man.get("protocol_baselines", "sgd adam").split()
     fin = lambda r: r["status"] in ("ok", "diverged", "time_limit")
+    name = lambda r: r.get("label") or r["optimizer"]
     keys = []
     for r in rows:
-        k = (r["optimizer"], r["study"] if studies > 1 else "")
+        k = (name(r), r["study"] if studies > 1 else "")
         if k not in keys:
             keys.append(k)
     order = {o: i for i, o in reversed(list(enumerate(k[0] for k in keys)))}
@@ -113,7 +115,7 @@ def main():
     settings = [c for c in rows[0] if c.split(".")[0] in ("dataset", "model", "train", "opt") or c == "loss"]
     out = []
     for opt, study in keys:
-        g = [r for r in rows if r["optimizer"] == opt and (not study or r["study"] == study)]
+        g = [r for r in rows if name(r) == opt and (not study or r["study"] == study)]
         tune = [r for r in g if r["phase"] == "tune"]
         conf = [r for r in g if r["phase"] == "confirm" and fin(r)]
         ftune = [r for r in tune if fin(r)]
@@ -133,10 +135,11 @@ def main():
         col = lambda c: [num(r[c]) for r in conf]
         fin_t = all(math.isfinite(x) for x in t)
         row = {
-            "optimizer": opt, "study": study, "source": "confirm", "select_rule": "time_to_target",
+            "optimizer": g[0]["optimizer"], "label": g[0].get("label", ""), "name": opt,
+            "study": study, "source": "confirm", "select_rule": "time_to_target",
             "selected_trial": sel["trial"], "config_id": rep["config_id"],
             "config": ";".join(f"{c}={rep[c]}" for c in varying), "trials": len(ftune),
-            "trials_budget": man["protocol_trials"],
+            "trials_budget": man.get("trials_" + opt, man["protocol_trials"]).split()[0],
             "error_runs": sum(r["status"] == "error" for r in g), "runs": len(conf),
             "reached": sum(r["reached"] == "true" for r in conf),
             "time_to_target_s_median": median(t), "time_to_target_s_lo": bootstrap(t)[0],
@@ -161,10 +164,10 @@ def main():
                  and math.isfinite(b["time_to_target_s_median"])]
         if cands:
             best = min(cands, key=lambda b: b["time_to_target_s_median"])
-            row["baseline"] = best["optimizer"]
+            row["baseline"] = best["name"]
             row["speedup_vs_baseline"] = best["time_to_target_s_median"] / row["time_to_target_s_median"]
     cols = list(out[0].keys())[:-0 or None]
-    cols = ["optimizer", "study", "source", "select_rule", "selected_trial", "config_id", "config",
+    cols = ["optimizer", "label", "study", "source", "select_rule", "selected_trial", "config_id", "config",
             "trials", "trials_budget", "error_runs", "runs", "reached"] + [
             c for c in out[0] if c.startswith(("time_", "iterations_", "final_", "best_"))] + [
             "step_s_median", "peak_rss_mib_max", "tuning_compute_s", "baseline", "speedup_vs_baseline"]
