@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
 """Prints a results folder's runs.csv grouped by configuration (all settings
-except the seed): run count, statuses, and the median / min / max over seeds
-of the chosen columns. Used to fill REPRODUCING.md.
+except the seed): run count, statuses, and per chosen column the median over
+seeds, its 95 % bootstrap interval (the percentile bootstrap of `gnbench
+summarize`, B = 2000, gnbench's generator: the independent Python version in
+tests/data/summarize/reference.py, which the summarize tests check against
+the C one) and the min and max. Used to fill REPRODUCING.md.
 
 usage: scripts/summarize.py RESULTS_DIR [COLUMN ...]
        (default columns: final_train_loss final_test_loss step_s_median
-        iterations_to_target)
+        iterations_to_target); per column: median [95 % interval] (min..max)
 """
 import csv
-import statistics
+import os
 import sys
 
-METRICS = {"iterations", "wall_s", "step_s_median", "final_train_loss", "final_test_loss",
-           "final_test_accuracy", "best_train_loss", "time_to_target_s", "iterations_to_target",
-           "peak_rss_mib", "kernel_lambda_min_init", "kernel_cond_init", "rejected_steps",
-           "damping_raised_steps", "dataset_identity", "message", "run_id", "status", "seed"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data",
+                                "summarize"))
+from reference import bootstrap, median  # noqa: E402
+
+# the settings columns (as gnbench summarize reads them), plus what names a method
+def is_setting(col):
+    return col.split(".")[0] in ("dataset", "model", "train", "opt") or col in (
+        "loss", "optimizer", "label")
 
 
 def main():
@@ -27,7 +34,7 @@ def main():
     if not rows:
         print("no runs")
         return
-    settings = [k for k in rows[0] if k not in METRICS]
+    settings = [k for k in rows[0] if is_setting(k)]
     varying = [k for k in settings if len({r[k] for r in rows}) > 1]
     groups = {}
     for r in rows:
@@ -43,7 +50,8 @@ def main():
                 except (KeyError, ValueError):
                     pass
             if vals:
-                parts.append(f"{c}={statistics.median(vals):.4g} [{min(vals):.3g}, {max(vals):.3g}]")
+                lo, hi = bootstrap(vals)
+                parts.append(f"{c}={median(vals):.4g} [{lo:.4g}, {hi:.4g}] ({min(vals):.3g}..{max(vals):.3g})")
             else:
                 parts.append(f"{c}=-")
         status = ",".join(sorted({r["status"] for r in rs}))
