@@ -16,6 +16,7 @@
 # usage: e2e_hostile.sh GNBENCH
 set -u
 gnbench=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") # absolute: the tests cd
+tests=$(cd "$(dirname "$0")" && pwd)
 data=${GN_TEST_DATA:-$(dirname "$0")/data}
 data=$(cd "$data" && pwd)
 work=$(mktemp -d)
@@ -112,40 +113,18 @@ check "the paths appear shell-quoted" \
    grep -qF -- "--plots $(quoted "$slplots")" "$work/submit.sh" &&
    grep -qF -- "--chdir=$(quoted "$PWD")" "$work/submit.sh"'
 
-# A stand-in sbatch: records its arguments one per line, runs an array's
-# tasks one after another, then the job itself.
-cat >"$work/bin/sbatch" <<'SH'
-#!/usr/bin/env bash
-n=$(($(cat "$SBATCH_DIR/count" 2>/dev/null || echo 0) + 1))
-echo $n >"$SBATCH_DIR/count"
-printf '%s\n' "$@" >"$SBATCH_DIR/args.$n"
-cat >"$SBATCH_DIR/job.$n"
-array="" chdir=.
-for a in "$@"; do
-  case $a in
-    --array=*) array=${a#--array=} ;;
-    --chdir=*) chdir=${a#--chdir=} ;;
-  esac
-done
-if [ -n "$array" ]; then
-  for ((t = ${array%-*}; t <= ${array#*-}; t++)); do
-    (cd "$chdir" && SLURM_ARRAY_TASK_ID=$t bash "$SBATCH_DIR/job.$n") >>"$SBATCH_DIR/out" 2>&1
-  done
-else
-  (cd "$chdir" && bash "$SBATCH_DIR/job.$n") >>"$SBATCH_DIR/out" 2>&1
-fi
-echo "$((1000 + n));cluster"
-SH
-chmod +x "$work/bin/sbatch"
-mkdir "$work/sbatch"
-SBATCH_DIR=$work/sbatch PATH=$work/bin:$PATH bash "$work/submit.sh" >submit.out 2>&1
+# The stand-in sbatch of tests/sbatch.sh: logs each call's arguments one
+# per line and runs an array's tasks one after another, then the job.
+. "$tests/sbatch.sh"
+sbatch_standin "$work/bin"
+SBATCH_LOG=$work/sbatch.log PATH=$work/bin:$PATH bash "$work/submit.sh" >submit.out 2>&1
 rc=$?
 check "the script submits its two jobs (exit $rc: $(tail -1 submit.out))" \
-  '[ $rc -eq 0 ] && [ "$(cat "$work/sbatch/count")" = 2 ]'
+  '[ $rc -eq 0 ] && [ "$(wc -l <"$work/sbatch.log")" = 2 ]'
 check "sbatch gets the folder and the option intact" \
-  'grep -qxF -- "--chdir=$PWD" "$work/sbatch/args.1" &&
-   grep -qxF -- "--comment=c$H" "$work/sbatch/args.1" &&
-   grep -qxF -- "--comment=c$H" "$work/sbatch/args.2"'
+  'grep -qxF -- "--chdir=$PWD" "$work/sbatch.log.args.1" &&
+   grep -qxF -- "--comment=c$H" "$work/sbatch.log.args.1" &&
+   grep -qxF -- "--comment=c$H" "$work/sbatch.log.args.2"'
 check "the jobs run the sweep and draw the figures" \
   '[ -f "$slout/runs.csv" ] && figures "$slplots"'
 check "the Slurm script runs nothing (PWNED: $(pwned))" '[ -z "$(pwned)" ]'
