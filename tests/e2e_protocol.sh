@@ -17,6 +17,23 @@ ok() { pass=$((pass + 1)); echo "ok - $1"; }
 bad() { fail=$((fail + 1)); echo "not ok - $1"; }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 cd "$work"
+# what the Python checks below share (imported from the working folder)
+cat > pycheck.py <<'PY'
+"""check(what, cond) prints a TAP line; done() exits 1 when a check failed."""
+import sys
+
+failed = 0
+
+
+def check(what, cond):
+    global failed
+    print(("ok - " if cond else "not ok - ") + what)
+    failed += not cond
+
+
+def done():
+    sys.exit(1 if failed else 0)
+PY
 
 # ---- validation, targets, schedules ----
 cat > v.yaml <<'EOF'
@@ -37,12 +54,7 @@ python3 - r <<'PY'
 import csv, glob, math, sys
 res = sys.argv[1]
 rows = list(csv.DictReader(open(f"{res}/runs.csv")))
-ok = fail = 0
-def check(what, cond):
-    global ok, fail
-    print(("ok - " if cond else "not ok - ") + what)
-    if cond: ok += 1
-    else: fail += 1
+from pycheck import check, done
 check("4 runs", len(rows) == 4)
 for r in rows:
     tr = list(csv.DictReader(open(f"{res}/traces/{r['run_id']}.csv")))
@@ -72,7 +84,7 @@ for r in rows:
         check(f"{rid}: lr at step {k} is lr * {f:.4f}", abs(float(t["lr"]) - lr0 * f) <= 1e-12 * lr0)
 reached = [r for r in rows if r["reached"] == "true"]
 check("some runs reach the target and some do not", 0 < len(reached) < len(rows))
-sys.exit(1 if fail else 0)
+done()
 PY
 check "runs.csv and the traces agree on validation, target and schedule" '[ $? -eq 0 ]'
 
@@ -136,11 +148,7 @@ python3 - straight <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(f"{sys.argv[1]}/runs.csv")))
 man = dict(csv.reader(open(f"{sys.argv[1]}/manifest.csv")))
-fail = 0
-def check(what, cond):
-    global fail
-    print(("ok - " if cond else "not ok - ") + what)
-    fail += not cond
+from pycheck import check, done
 tune = [r for r in rows if r["phase"] == "tune"]
 conf = [r for r in rows if r["phase"] == "confirm"]
 check("4 + 4 + 2 trials on seed 1000", len(tune) == 10 and all(r["seed"] == "1000" for r in tune))
@@ -162,7 +170,7 @@ for o in ("sgd", "adam", "ggn"):
 check("the manifest records the protocol",
       man.get("protocol_select") == "final_val_loss" and man.get("protocol_trials") == "4"
       and man.get("trials_ggn") == "2" and man.get("target_metric") == "val_loss")
-sys.exit(1 if fail else 0)
+done()
 PY
 check "trials and confirmation runs are what the protocol says" '[ $? -eq 0 ]'
 "$gnbench" run t.yaml --out straight --no-plot --threads 1 2>again.log
@@ -192,11 +200,7 @@ d = sys.argv[1]
 rows = list(csv.DictReader(open(f"{d}/runs.csv")))
 man = dict(csv.reader(open(f"{d}/manifest.csv")))
 summ = list(csv.DictReader(open(f"{d}/summary.csv")))
-fail = 0
-def check(what, cond):
-    global fail
-    print(("ok - " if cond else "not ok - ") + what)
-    fail += not cond
+from pycheck import check, done
 lab = lambda l, ph: [r for r in rows if r["label"] == l and r["phase"] == ph]
 best = lambda l: min(lab(l, "tune"), key=lambda r: (float(r["final_val_loss"]), int(r["trial"])))
 check("3 + 2 trials under their labels, all sgd",
@@ -213,7 +217,7 @@ check("the manifest has a budget per label",
 check("summary.csv has a row per label with its budget",
       [(r["label"], r["trials"], r["trials_budget"], r["runs"]) for r in summ] ==
       [("SGD, plain", "3", "3", "2"), ("SGD, heavy ball", "2", "2", "2")])
-sys.exit(1 if fail else 0)
+done()
 PY
 check "labelled entries are two methods end to end" '[ $? -eq 0 ]'
 
@@ -324,11 +328,7 @@ import csv, statistics, sys
 d = sys.argv[1]
 rows = list(csv.DictReader(open(f"{d}/runs.csv")))
 man = dict(csv.reader(open(f"{d}/manifest.csv")))
-fail = 0
-def check(what, cond):
-    global fail
-    print(("ok - " if cond else "not ok - ") + what)
-    fail += not cond
+from pycheck import check, done
 conf = lambda o: [r for r in rows if r["phase"] == "confirm" and r["optimizer"] == o]
 tune = lambda o: [r for r in rows if r["phase"] == "tune" and r["optimizer"] == o]
 # the baselines are chosen by final validation loss, then set the target
@@ -360,7 +360,7 @@ pick = (min(reached, key=lambda r: (float(r["time_to_target_s"]), int(r["iterati
         if reached else min(t, key=lambda r: (float(r["final_val_loss"]), int(r["trial"]))))
 check("ggn is confirmed at its fastest trial to the target",
       {r["config_id"] for r in conf("ggn")} == {pick["config_id"]} and len(conf("ggn")) == 3)
-sys.exit(1 if fail else 0)
+done()
 PY
 check "the automatic target follows AlgoPerf's rule" '[ $? -eq 0 ]'
 "$gnbench" run auto.yaml --out auto --no-plot --threads 1 2>auto2.log
