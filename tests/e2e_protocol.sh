@@ -220,6 +220,22 @@ check("summary.csv has a row per label with its budget",
 done()
 PY
 check "labelled entries are two methods end to end" '[ $? -eq 0 ]'
+# a label names the method, not the run: renamed, the finished runs take the
+# new name on resume (nothing is rerun); a table from before the label
+# column gets the labels back
+sed -i 's/"SGD, heavy ball"/"SGD, momentum 0.9"/' lab.yaml
+python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+w = csv.DictWriter(open(sys.argv[1], "w", newline=""), [k for k in rows[0] if k != "label"],
+                   extrasaction="ignore", lineterminator="\n")
+w.writeheader()
+w.writerows(rows)' lab/runs.csv
+"$gnbench" run lab.yaml --out lab --no-plot --threads 1 2>lab2.log; rc=$?
+labels() { python3 -c 'import csv, sys; print(sorted(set((r["label"], r["opt.momentum"]) for r in csv.DictReader(open(sys.argv[1])))))' "$1"; }
+check "renamed labels and a table without the column: resumed with nothing to do, the labels of now (exit $rc)" \
+  '[ $rc -eq 0 ] && grep -q "0 to do" lab2.log &&
+   [ "$(labels lab/runs.csv)" = "[('"'"'SGD, momentum 0.9'"'"', '"'"'0.9'"'"'), ('"'"'SGD, plain'"'"', '"'"'0'"'"')]" ]'
 
 # the chosen configurations and the runs of a folder (optimizer and
 # config_id of the confirmation runs; every run id; all ok)

@@ -402,9 +402,13 @@ void gn_runs_free_row(char **c, int n_cols)
 
 /* The rows of one table t of folder dir (index d) into picks; map[j]: the
  * table's column of header column j (-1: none); cid, cst: its run_id and
- * status columns. */
-static void collect_table(const gn_run_index *ix, const gn_table *t, const int *map, int n_cols,
-                          int cid, int cst, const char *dir, int d, row_pick *picks, int *foreign)
+ * status columns; clabel: the header's label column (-1: none), which is
+ * taken from the experiment, not the table: a label names the method, not
+ * the run, so a table from before the column, or from before a label was
+ * renamed, gets the label the run's entry has now. */
+static void collect_table(const gn_experiment *ex, const gn_run_index *ix, const gn_table *t,
+                          const int *map, int n_cols, int cid, int cst, int clabel, const char *dir,
+                          int d, row_pick *picks, int *foreign)
 {
     for (int row = 0; row < t->n_rows; row++) {
         const char *id = gn_table_cell(t, row, cid);
@@ -423,7 +427,9 @@ static void collect_table(const gn_run_index *ix, const gn_table *t, const int *
         char **c = calloc((size_t)n_cols, sizeof *c);
         if (!c) continue;
         for (int j = 0; j < n_cols; j++)
-            c[j] = dupstr(map[j] >= 0 ? gn_table_cell(t, row, map[j]) : "");
+            c[j] = dupstr(j == clabel   ? gn_experiment_entry_label(ex, ex->runs[i].entry)
+                          : map[j] >= 0 ? gn_table_cell(t, row, map[j])
+                                        : "");
         gn_runs_free_row(picks[i].cells, n_cols);
         picks[i] = (row_pick){c, rank, d};
     }
@@ -460,10 +466,13 @@ int gn_runs_collect(const gn_experiment *ex, char *const *header, int n_cols,
                 gn_table_free(&t);
                 continue;
             }
-            for (int j = 0; j < n_cols; j++)
+            int clabel = -1;
+            for (int j = 0; j < n_cols; j++) {
                 map[j] = gn_table_col(&t, header[j]);
+                if (!strcmp(header[j], "label")) clabel = j;
+            }
             n_read++;
-            collect_table(&ix, &t, map, n_cols, cid, cst, dirs[d], d, picks, foreign);
+            collect_table(ex, &ix, &t, map, n_cols, cid, cst, clabel, dirs[d], d, picks, foreign);
             free(map);
             gn_table_free(&t);
         }
