@@ -14,6 +14,7 @@ import csv
 import os
 import sys
 
+sys.dont_write_bytecode = True  # nothing written beside the sources
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data",
                                 "summarize"))
 from reference import bootstrap, median  # noqa: E402
