@@ -20,7 +20,7 @@ typedef struct sm_group {
     const char *optimizer; /* its optimizer (baselines are optimizers) */
     const char *label;     /* "" when the runs have none */
     int study;             /* -1: all studies together */
-    int first;             /* first row of the optimizer, for the order */
+    int first;             /* first row of the method, for the order */
     char *cell[N_COLS_MAX];
     double t_median; /* time_to_target_s_median (NaN without a target) */
 } sm_group;
