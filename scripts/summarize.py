@@ -4,7 +4,8 @@ except the seed): run count, statuses, and per chosen column the median over
 seeds, its 95 % bootstrap interval (the percentile bootstrap of `gnbench
 summarize`, B = 2000, gnbench's generator: the independent Python version in
 tests/data/summarize/reference.py, which the summarize tests check against
-the C one) and the min and max. Used to fill REPRODUCING.md.
+the C one) and the min and max; a run that did not reach the target counts
+as +inf in *_to_target, as in summarize. Used to fill REPRODUCING.md.
 
 usage: scripts/summarize.py RESULTS_DIR [COLUMN ...]
        (default columns: final_train_loss final_test_loss step_s_median
@@ -46,6 +47,10 @@ def main():
         for c in cols:
             vals = []
             for r in rs:
+                if c.endswith("_to_target") or c == "time_to_target_s":
+                    if r.get("reached") == "false":  # as gnbench summarize: +inf
+                        vals.append(float("inf"))
+                        continue
                 try:
                     vals.append(float(r[c]))
                 except (KeyError, ValueError):
