@@ -33,6 +33,7 @@ pick=(
   protocol-ren-fmnist/best-accuracy-vs-time
   protocol-ren-autoencoder/best-loss-vs-epoch
   protocol-ren-curves/best-loss-vs-epoch
+  protocol-ren-curves/best-loss-vs-epoch-zoom
   protocol-cai-rotation/best-vs-time
   protocol-roulet-adam/best-vs-epoch
   protocol-roulet-sgd/best-vs-epoch

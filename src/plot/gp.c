@@ -12,6 +12,24 @@
 #include "plot/plot_internal.h"
 #include "results/schema.h"
 
+/* A band edge's column of the .dat (col) for `using`, held inside the
+ * figure's given y range: gnuplot clips a filled band whose edge leaves the
+ * plot into a wrong polygon (a band reaching below the axis where no seed
+ * went), so edges beyond a given end are drawn at that end. */
+static void band_column(const gn_figure *f, int col, char *out, size_t len)
+{
+    int lo = (f->range_set & 4) != 0, hi = (f->range_set & 8) != 0;
+    if (lo && hi)
+        snprintf(out, len, "($%d < %.10g ? %.10g : $%d > %.10g ? %.10g : $%d)", col, f->yrange[0],
+                 f->yrange[0], col, f->yrange[1], f->yrange[1], col);
+    else if (lo)
+        snprintf(out, len, "($%d < %.10g ? %.10g : $%d)", col, f->yrange[0], f->yrange[0], col);
+    else if (hi)
+        snprintf(out, len, "($%d > %.10g ? %.10g : $%d)", col, f->yrange[1], f->yrange[1], col);
+    else
+        snprintf(out, len, "%d", col);
+}
+
 /* Axis labels, with units, come from the schema (schema.h). */
 static const char *axis_label(const char *key)
 {
@@ -286,13 +304,16 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, in
             sb_printf(b, "set yrange [%s:%.10g]\n", f->range_set & 4 ? "" : "*", top);
     }
     int style_pts = fc->summary || (n_lines > 0 && n_pts / n_lines <= 30);
+    char lo_col[96], hi_col[96];
+    band_column(f, 4, lo_col, sizeof lo_col);
+    band_column(f, 5, hi_col, sizeof hi_col);
     /* Bands first so that lines are drawn over them. */
     int first = 1;
     for (int k = 0; k < fc->n_g && !fc->summary && f->band != GN_BAND_NONE; k++) {
         const group *g = &fc->g[k];
         if (g->panel != p || g->block < 0 || g->n_seeds < 2 || g->n_pts < 2) continue;
         gp_next(b, &first);
-        sb_printf(b, "datafile index %d using 2:4:5 with filledcurves", g->block);
+        sb_printf(b, "datafile index %d using 2:%s:%s with filledcurves", g->block, lo_col, hi_col);
         gp_color(b, g, 1);
         sb_printf(b, " fs transparent solid 0.20 noborder notitle");
     }
