@@ -10,14 +10,10 @@ usage: scripts/local_order.py RESULTS_DIR [FLOOR]   (FLOOR: default 1e-28)
 """
 import csv
 import math
-import os
 import sys
 
 sys.dont_write_bytecode = True  # nothing written beside the sources
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data",
-                                "summarize"))
-from reference import bootstrap, median  # noqa: E402
-from summarize import is_setting  # noqa: E402
+from summarize import bootstrap, is_setting, median  # noqa: E402  (summarize's bootstrap)
 
 
 def largest_order(losses, floor):
