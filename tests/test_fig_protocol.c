@@ -246,6 +246,42 @@ Test(fig_protocol, tuning_draws_each_trial_marks_the_chosen_and_the_not_reached)
     gn_experiment_free(&ex);
 }
 
+/* The text of the plot line of gp whose title is `title` (up to its end). */
+static char *plot_line(const char *gp, const char *title)
+{
+    const char *t = strstr(gp, title);
+    cr_assert_not_null(t, "no %s in:\n%s", title, gp);
+    const char *start = t;
+    while (start > gp && start[-1] != '\n')
+        start--;
+    return strndup(start, strcspn(start, "\n"));
+}
+
+Test(fig_protocol, a_method_keeps_its_colour_across_the_best_and_tuning_figures)
+{
+    /* ggn is the second entry: the second colour in the best figure, where
+     * sgd's line comes first, and in a tuning figure against damping, where
+     * ggn's is the only line (ordered by label it would take the first). */
+    gn_experiment ex;
+    char err[512], *log;
+    const char *figures =
+        "  - {name: best, kind: best, x: iteration, y: val_loss}\n"
+        "  - {name: tuning, kind: tuning, x: opt.damping, y: final_val_loss, logx: true}\n";
+    cr_assert_eq(load(1, figures, &ex, err, sizeof err), 0, "%s", err);
+    const char *res = fabricate(&ex);
+    draw(&ex, res, &log);
+    cr_expect_eq(strstr(log, "warning"), NULL, "gnuplot said: %s", log);
+    char *best = slurp("best.gp"), *tuning = slurp("tuning.gp");
+    char *b_sgd = plot_line(best, "title 'sgd lr="),
+         *b_ggn = plot_line(best, "title 'ggn damping=");
+    char *t_ggn = plot_line(tuning, "title 'ggn'");
+    cr_expect(strstr(b_sgd, "'#1f77b4'") != NULL, "%s", b_sgd);
+    cr_expect(strstr(b_ggn, "'#d62728'") != NULL, "%s", b_ggn);
+    cr_expect(strstr(t_ggn, "'#d62728'") != NULL, "%s", t_ggn);
+    free(b_sgd), free(b_ggn), free(t_ggn), free(best), free(tuning), free(log);
+    gn_experiment_free(&ex);
+}
+
 /* "fp.yaml:LINE: KEY:" of a failed load, and the message holds `what`. */
 static void expect_error(int with_protocol, const char *figures, int line, const char *key,
                          const char *what)

@@ -117,6 +117,25 @@ static const gn_series_style *group_style(const fig_ctx *fc, const group *g)
     return NULL;
 }
 
+/* Kinds best and tuning draw a line per optimizers: entry: its colour is
+ * then the entry's position, so a method keeps its colour across the
+ * figures of one experiment (the label order differs between them: a best
+ * line's label carries the chosen values). Not when an entry has several
+ * lines (several studies) or a row's entry is unknown: then by label. */
+static void by_entry_colors(fig_ctx *fc)
+{
+    const plot_ctx *pc = fc->pc;
+    if (!(fc->best || fc->tuning) || !pc->row_entry) return;
+    for (int k = 0; k < fc->n_g; k++) {
+        int e = pc->row_entry[fc->g[k].rep];
+        if (e < 0) return;
+        for (int j = 0; j < k; j++)
+            if (pc->row_entry[fc->g[j].rep] == e) return;
+    }
+    for (int k = 0; k < fc->n_g; k++)
+        fc->g[k].color = pc->row_entry[fc->g[k].rep];
+}
+
 int plot_fig_label(fig_ctx *fc)
 {
     /* A summary against the optimizer: a line spans optimizers, no name. */
@@ -135,5 +154,6 @@ int plot_fig_label(fig_ctx *fc)
         if (c == fc->n_labels) fc->labels[fc->n_labels++] = g->label;
         g->color = c;
     }
+    by_entry_colors(fc);
     return 0;
 }
