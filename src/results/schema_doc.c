@@ -62,7 +62,11 @@ const gn_column_doc gn_runs_docs[] = {
      "Loss on the test set at the last evaluation; empty without a test set."},
     {"final_test_accuracy", "fraction",
      "Fraction of the test set classified correctly at the last evaluation; empty for "
-     "regression losses or without a test set."},
+     "regression losses or without a test set. Softmax cross-entropy (xent): the arg-max "
+     "output is the label's class. Sigmoid cross-entropy (bxent): the fraction of outputs "
+     "whose sign agrees with the target's side of 0.5, averaged over the samples (for an "
+     "autoencoder, pixels reconstructed on the right side of grey). The other accuracy "
+     "columns count the same way."},
     {"best_train_loss", "loss", "Lowest training loss over the run's evaluations."},
     {"loss_contraction", "per step",
      "The training loss's contraction per step: exp of the least-squares slope of "
