@@ -59,14 +59,26 @@ dgemm=$(awk -F, '$1=="dgemm1024_gflops_start"{print $2}' machine.csv)
 # optimizer (first line its quoted name), rows with status ok only.
 blocks() {
     awk -F, -v sw="$3" -v c="$4" -v xc="$5" -v yc="$6" '
-        NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
-        $h["sweep"] == sw && $h["outputs"] == c && ($h["status"] == "ok" || !("status" in h)) {
+        NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; st = ("status" in h) ? h["status"] : 0; next }
+        $h["sweep"] == sw && $h["outputs"] == c && (st == 0 || $st == "ok") {
             o = $h["optimizer"]
             if (!(o in seen)) { seen[o] = 1; name[++n] = o }
             d[o] = d[o] $h[xc] " " $h[yc] "\n"
         }
         END { for (i = 1; i <= n; i++) printf "\"%s\"\n%s\n\n", name[i], d[name[i]] }' "$1" > "$2"
     grep -c '^"' "$2" || true
+}
+
+# The line colours of the sweep figures: ten distinct ones (gnuplot's own
+# cycle repeats after eight, and the suite has nine optimizers), the
+# palette of gnbench's figures (src/plot/gp.c), each with its own point.
+palette() {
+    k=1
+    for col in '#1f77b4' '#d62728' '#2ca02c' '#ff7f0e' '#9467bd' \
+               '#8c564b' '#e377c2' '#7f7f7f' '#bcbd22' '#17becf'; do
+        echo "set linetype $k lc rgb '$col' pt $k"
+        k=$((k + 1))
+    done
 }
 
 # panels NAME YLABEL YCOL LOGY: a 2x2 figure (width and batch sweeps, c = 1
@@ -77,6 +89,7 @@ panels() {
         echo "# $name.gp: written by bench/perf.sh; data in ${name}_*.dat"
         echo "set terminal pngcairo size 1400,1000 noenhanced font ',10'"
         echo "set output '$name.png'"
+        palette
         echo "set datafile separator ' '"
         echo "set key outside right top"
         echo "set grid"
