@@ -282,6 +282,55 @@ Test(fig_protocol, a_method_keeps_its_colour_across_the_best_and_tuning_figures)
     gn_experiment_free(&ex);
 }
 
+Test(fig_protocol, a_trial_that_diverged_is_a_marker_at_the_top_not_a_point)
+{
+    /* sgd's trial 2 diverged with a final validation loss of 1e15: drawn
+     * as a point it would stretch the axis over fifteen decades. */
+    gn_experiment ex;
+    char err[512], *log, path[1024], id[80] = "";
+    const char *figures = "  - {name: tuning, kind: tuning, x: opt.lr, y: final_val_loss, "
+                          "logx: true, logy: true}\n";
+    cr_assert_eq(load(1, figures, &ex, err, sizeof err), 0, "%s", err);
+    const char *res = fabricate(&ex);
+    for (int i = 0; i < ex.n_runs; i++)
+        if (ex.runs[i].phase == GN_PHASE_TUNE && ex.runs[i].entry == 0 && ex.runs[i].trial == 2)
+            strcpy(id, ex.runs[i].run_id);
+    snprintf(path, sizeof path, "%s/runs.csv", res);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char *table = calloc(1, 1 << 16), *out = calloc(1, 1 << 16), line[1024];
+    while (fgets(line, sizeof line, f)) {
+        char *ok = strstr(line, ",ok,"), *loss = strstr(line, ",0.4,");
+        if (!strncmp(line, id, strlen(id)) && ok && loss) {
+            *loss = '\0';
+            *ok = '\0';
+            snprintf(out, 1 << 16, "%s,diverged,%s,1e+15,%s", line, ok + 4, loss + 5);
+            strcat(table, out);
+        } else {
+            strcat(table, line);
+        }
+    }
+    fclose(f);
+    cr_assert(strstr(table, ",diverged,") != NULL, "no row of %s changed:\n%s", id, table);
+    f = fopen(path, "w");
+    fputs(table, f);
+    fclose(f);
+    draw(&ex, res, &log);
+    cr_expect_eq(strstr(log, "warning"), NULL, "gnuplot said: %s", log);
+    char *dat = slurp("tuning.dat"), *gp = slurp("tuning.gp");
+    cr_expect_eq(count(dat, "1e+15"), 0, "the diverged loss drawn:\n%s", dat);
+    const char *b0 = strstr(dat, "# block 0:"), *b1 = strstr(dat, "# block 1:");
+    cr_assert(b0 && b1 && b1 > b0, "%s", dat);
+    char *points = strndup(b0, (size_t)(b1 - b0));
+    cr_expect_eq(count(points, " 1 \"sgd-s1000-"), 3, "one point per other trial:\n%s", dat);
+    free(points);
+    cr_expect_not_null(strstr(dat, "diverged of \"sgd\" (1 of 4)"), "%s", dat);
+    cr_expect_not_null(strstr(gp, "title 'diverged (top of the axis)'"), "%s", gp);
+    cr_expect_eq(strstr(gp, "did not reach"), NULL, "%s", gp);
+    free(table), free(out), free(dat), free(gp), free(log);
+    gn_experiment_free(&ex);
+}
+
 /* "fp.yaml:LINE: KEY:" of a failed load, and the message holds `what`. */
 static void expect_error(int with_protocol, const char *figures, int line, const char *key,
                          const char *what)

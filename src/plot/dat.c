@@ -5,14 +5,16 @@
 #include "plot/plot_internal.h"
 
 /* The block after g's: its seeds that ended early (trace) or its runs that
- * did not reach the target (summary). */
+ * did not reach the target (summary) or diverged (tuning, not *_to_target). */
 static void write_extra(fig_ctx *fc, group *g, sbuf *b)
 {
     g->end_block = -1;
     if (fc->summary ? g->n_nr == 0 : g->n_ends == 0) return;
     g->end_block = fc->n_blocks++;
     sb_printf(b, "%s# block %d: %s of \"", g->end_block ? "\n\n" : "", g->end_block,
-              fc->summary ? "not reached" : "seeds that ended early");
+              !fc->summary                  ? "seeds that ended early"
+              : plot_top_marks_diverged(fc) ? "diverged"
+                                            : "not reached");
     sb_comment_text(b, g->label);
     int k = 0;
     for (int i = 0; fc->summary && i < g->n_nr; i++)

@@ -328,7 +328,10 @@ static void gp_panel(fig_ctx *fc, sbuf *b, int p, int multi, const char *why, in
         gp_line(fc, b, g, (j++ - 0.5 * (n_cols - 1)) * dodge, style_pts, max_chars, &first);
     }
     if (ends) gp_marker_key(b, &first, 2, "last point of a seed that ended early");
-    if (nr) gp_marker_key(b, &first, 8, "did not reach the target (top of the axis)");
+    if (nr)
+        gp_marker_key(b, &first, 8,
+                      plot_top_marks_diverged(fc) ? "diverged (top of the axis)"
+                                                  : "did not reach the target (top of the axis)");
     int chosen = 0;
     for (int k = 0; k < fc->n_g; k++)
         chosen |= fc->g[k].panel == p && fc->g[k].chosen_block >= 0;

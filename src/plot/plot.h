@@ -46,7 +46,8 @@ char *gn_plot_quote(const char *s);
  *   the target when every drawn row's target_metric is y and they share
  *   one target_value. tuning is one series per optimizers: entry that tunes
  *   x, a point per phase=tune row (never reduced nor joined), the rows with
- *   an empty *_to_target y at the top of the axis, and each study's chosen
+ *   an empty *_to_target y (for any other y, the trials that diverged) as
+ *   markers at the top of the axis, and each study's chosen
  *   trial (results/select.h, the protocol's rule, over the study's rows in
  *   runs.csv) as a filled marker in a block of its own. A row's entry is
  *   found by run_id among ex->runs, else by config_id (confirm runs ex has

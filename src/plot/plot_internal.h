@@ -186,6 +186,10 @@ int plot_row_selected(const fig_ctx *fc, int r);
  * top), and in g->chosen each study's chosen trial (the protocol's rule,
  * results/select.h, over the study's rows as `gnbench summarize` does). */
 int plot_tuning_points(fig_ctx *fc, group *g, char *msg, size_t len);
+/* Whether the markers at the top of fc's axis are trials that diverged
+ * (kind tuning, a y other than *_to_target) rather than runs that did not
+ * reach the target. */
+int plot_top_marks_diverged(const fig_ctx *fc);
 /* studies.c: kind best: fc->target, the target when y is the metric every
  * drawn run's target is a value of (runs.csv target_metric, target_value). */
 void plot_best_target(fig_ctx *fc);

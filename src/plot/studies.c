@@ -2,8 +2,9 @@
  * Kind best is a trace of the phase=confirm runs (one line per chosen
  * configuration) with the target as a horizontal line; kind tuning is a
  * summary of the phase=tune runs in which every trial is its own point,
- * the runs that did not reach the target sit at the top of the axis and
- * each study's chosen trial is marked. */
+ * the runs that did not reach the target (a *_to_target y) or diverged
+ * (any other y) sit at the top of the axis and each study's chosen trial
+ * is marked. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,11 +77,20 @@ static int row_x(const fig_ctx *fc, int r, double *x)
     return 0;
 }
 
-/* Row r's y as a point: 1 with a value, 0 not reached (an empty *_to_target
- * cell), -1 nothing to draw. */
+int plot_top_marks_diverged(const fig_ctx *fc)
+{
+    return fc->tuning && !fc->to_target;
+}
+
+/* Row r's y as a point: 1 with a value, 0 a marker at the top of the axis
+ * (not reached: an empty *_to_target cell; for other y, a trial that
+ * diverged, whose final value says only that, when it is finite at all),
+ * -1 nothing to draw. */
 static int row_y(const fig_ctx *fc, int r, double *y)
 {
     const char *s = cell(fc->pc, r, fc->c_y);
+    if (plot_top_marks_diverged(fc) && !strcmp(cell(fc->pc, r, fc->pc->c_status), "diverged"))
+        return 0;
     if (plot_num_finite(s, y) && (!fc->fig->logy || *y > 0)) return 1;
     return fc->to_target && !*s ? 0 : -1;
 }
