@@ -31,7 +31,9 @@ pick=(
   protocol-regression/tuning-lr
   protocol-ren-fmnist/best-loss-vs-epoch
   protocol-ren-fmnist/best-accuracy-vs-time
+  protocol-ren-fmnist/tuning-lr
   protocol-ren-autoencoder/best-loss-vs-epoch
+  protocol-ren-autoencoder/tuning-lr
   protocol-ren-curves/best-loss-vs-epoch
   protocol-ren-curves/best-loss-vs-epoch-zoom
   protocol-cai-rotation/best-vs-time
