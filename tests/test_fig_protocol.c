@@ -149,6 +149,17 @@ static int count(const char *s, const char *needle)
     return n;
 }
 
+/* The points of sgd's trials in block 0 of a tuning figure's .dat. */
+static int first_block_points(const char *dat)
+{
+    const char *b0 = strstr(dat, "# block 0:"), *b1 = strstr(dat, "# block 1:");
+    cr_assert(b0 && b1 && b1 > b0, "%s", dat);
+    char *points = strndup(b0, (size_t)(b1 - b0));
+    int n = count(points, " 1 \"sgd-s1000-");
+    free(points);
+    return n;
+}
+
 /* Draws ex from res into tmpdir/plots; stderr (gnuplot's warnings) in *log. */
 static int draw(const gn_experiment *ex, const char *res, char **log)
 {
@@ -226,11 +237,7 @@ Test(fig_protocol, tuning_draws_each_trial_marks_the_chosen_and_the_not_reached)
     /* sgd only: ggn does not tune lr. Three reached trials, one not. */
     cr_expect_eq(count(dat, "\" label \""), 1, "%s", dat);
     cr_expect_eq(count(dat, "ggn"), 0, "ggn drawn against lr:\n%s", dat);
-    const char *b0 = strstr(dat, "# block 0:"), *b1 = strstr(dat, "# block 1:");
-    cr_assert(b0 && b1 && b1 > b0, "%s", dat);
-    char *points = strndup(b0, (size_t)(b1 - b0));
-    cr_expect_eq(count(points, " 1 \"sgd-s1000-"), 3, "one point per reached trial:\n%s", points);
-    free(points);
+    cr_expect_eq(first_block_points(dat), 3, "one point per reached trial:\n%s", dat);
     const char *nr = strstr(dat, "not reached of \"sgd\" (1 of 4)");
     cr_expect_not_null(nr, "%s", dat);
     const char *ch = strstr(dat, "chosen trials of \"sgd\" (1)");
@@ -319,11 +326,7 @@ Test(fig_protocol, a_trial_that_diverged_is_a_marker_at_the_top_not_a_point)
     cr_expect_eq(strstr(log, "warning"), NULL, "gnuplot said: %s", log);
     char *dat = slurp("tuning.dat"), *gp = slurp("tuning.gp");
     cr_expect_eq(count(dat, "1e+15"), 0, "the diverged loss drawn:\n%s", dat);
-    const char *b0 = strstr(dat, "# block 0:"), *b1 = strstr(dat, "# block 1:");
-    cr_assert(b0 && b1 && b1 > b0, "%s", dat);
-    char *points = strndup(b0, (size_t)(b1 - b0));
-    cr_expect_eq(count(points, " 1 \"sgd-s1000-"), 3, "one point per other trial:\n%s", dat);
-    free(points);
+    cr_expect_eq(first_block_points(dat), 3, "one point per other trial:\n%s", dat);
     cr_expect_not_null(strstr(dat, "diverged of \"sgd\" (1 of 4)"), "%s", dat);
     cr_expect_not_null(strstr(gp, "title 'diverged (top of the axis)'"), "%s", gp);
     cr_expect_eq(strstr(gp, "did not reach"), NULL, "%s", gp);
